@@ -1,0 +1,44 @@
+"""The one interface behind which the local and the LLM classifiers sit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from core.models import Case, Evidence, MatchedMessage, SimilarCase
+
+
+@dataclass(frozen=True)
+class ClassifierInput:
+    """A case with the context retrieved for it."""
+
+    case: Case
+    similar: list[SimilarCase] = field(default_factory=list)
+    messages: list[MatchedMessage] = field(default_factory=list)
+
+
+class CauseScores(BaseModel):
+    """A classifier's calibrated probability for every cause, before threshold and conformal sets."""
+
+    probabilities: dict[str, float]
+    evidence: Evidence = Field(default_factory=Evidence)
+    classifier: str
+    model: str | None = None
+    rationale: str | None = None
+    prompt_hash: str | None = None
+    fallback_reason: str | None = None
+    flags: list[str] = Field(default_factory=list)
+    usage: dict[str, float] = Field(default_factory=dict)
+    conformal_qhat: float | None = None
+
+
+class Classifier(Protocol):
+    """Scores a case against the taxonomy."""
+
+    name: str
+
+    async def score(self, item: ClassifierInput) -> CauseScores:
+        """Returns calibrated cause probabilities and the evidence that drove them."""
+        ...

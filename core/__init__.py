@@ -1,0 +1,1 @@
+"""Shared domain models, settings, errors and persistence for exception-triage."""

@@ -1,0 +1,301 @@
+"""Domain models: the contract's case, history and message shapes, and the triage results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Scalar = str | int | float | bool | None
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class Workflow(StrEnum):
+    """The workflows whose stalled steps the orchestrator reports."""
+
+    order_release = "order_release"
+    backorder_resolution = "backorder_resolution"
+    pick_pack = "pick_pack"
+    shipment_confirmation = "shipment_confirmation"
+    delivery = "delivery"
+    supplier_confirmation = "supplier_confirmation"
+    receiving = "receiving"
+    replenishment_approval = "replenishment_approval"
+    invoice_trigger = "invoice_trigger"
+    invoice_match = "invoice_match"
+    inventory_sync = "inventory_sync"
+    returns_disposition = "returns_disposition"
+
+
+class System(StrEnum):
+    """Systems that emit operational events."""
+
+    ERP = "ERP"
+    WMS = "WMS"
+    TMS = "TMS"
+    CARRIER = "CARRIER"
+    SUPPLIER = "SUPPLIER"
+    FINANCE = "FINANCE"
+    MIDDLEWARE = "MIDDLEWARE"
+    CRM = "CRM"
+
+
+class Channel(StrEnum):
+    """Channels a message can arrive through."""
+
+    email = "email"
+    edi = "edi"
+    portal = "portal"
+    chat = "chat"
+    phone_note = "phone_note"
+
+
+class Direction(StrEnum):
+    """Whether a message came in or went out."""
+
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class Party(StrEnum):
+    """Who is on the other side of a message."""
+
+    supplier = "supplier"
+    carrier = "carrier"
+    customer = "customer"
+    internal = "internal"
+
+
+class Refs(BaseModel):
+    """Business references of a case; unknown keys are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    order_id: str | None = None
+    shipment_id: str | None = None
+    po_id: str | None = None
+    invoice_id: str | None = None
+    customer_id: str | None = None
+    supplier_id: str | None = None
+    carrier: str | None = None
+    skus: list[str] = Field(default_factory=list)
+
+    def matching_keys(self) -> dict[str, str]:
+        """Returns the refs that link loose messages to a case."""
+        keys = ("po_id", "supplier_id", "shipment_id", "order_id", "invoice_id")
+        return {k: v for k in keys if (v := getattr(self, k))}
+
+
+class Amount(BaseModel):
+    """Money at stake in a case."""
+
+    value: float = Field(ge=0)
+    currency: Currency
+
+
+class Event(BaseModel):
+    """An operational event reported by one of the systems."""
+
+    at: AwareDatetime
+    system: System
+    type: str = Field(min_length=1, max_length=200)
+    detail: str | None = Field(default=None, max_length=20_000)
+    code: str | None = Field(default=None, max_length=20)
+
+
+class Message(BaseModel):
+    """A communication about a case; its body is untrusted text."""
+
+    at: AwareDatetime
+    channel: Channel
+    direction: Direction
+    party: Party
+    sender: str | None = None
+    subject: str | None = None
+    body: str = Field(max_length=20_000)
+
+
+class Case(BaseModel):
+    """A stalled-workflow case exactly as the orchestrator sends it (CONTRACT.md section 1)."""
+
+    case_id: str = Field(min_length=1, max_length=128)
+    workflow: Workflow
+    stalled_step: str = Field(min_length=1)
+    detected_at: AwareDatetime
+    sla_due_at: AwareDatetime | None = None
+    site: str = Field(min_length=1)
+    source_system: str = "orchestrator"
+    refs: Refs = Field(default_factory=Refs)
+    amount: Amount | None = None
+    events: list[Event] = Field(default_factory=list, max_length=500)
+    messages: list[Message] = Field(default_factory=list, max_length=200)
+    attributes: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+
+    def digest(self) -> str:
+        """Returns a stable SHA-256 of the case body, used for idempotent intake."""
+        return canonical_digest(self.model_dump(mode="json"))
+
+
+class Resolution(BaseModel):
+    """How a past case was finally resolved."""
+
+    cause: str
+    actions: list[str] = Field(default_factory=list)
+    outcome: str = ""
+    resolved_at: AwareDatetime | None = None
+
+
+class ResolvedCase(Case):
+    """A resolved history case: the case shape plus its resolution (CONTRACT.md section 6)."""
+
+    resolution: Resolution
+
+
+class LooseMessage(Message):
+    """A supplier or carrier message that arrived outside a case, with the refs it is about."""
+
+    refs: Refs = Field(default_factory=Refs)
+
+    def message_id(self) -> str:
+        """Returns a content-derived id, so that importing a message twice stores it once."""
+        return "MSG-" + canonical_digest(self.model_dump(mode="json"))[:20]
+
+
+class Expected(BaseModel):
+    """The label of an evaluation case."""
+
+    cause: str
+    actions: list[str] = Field(default_factory=list)
+    notes: str | None = None
+
+
+class EvalLine(BaseModel):
+    """One line of an evaluation dataset (CONTRACT.md section 5)."""
+
+    case: Case
+    expected: Expected
+
+
+# ---- triage results -------------------------------------------------------------------------
+
+
+class CaseStatus(StrEnum):
+    """Where a case is in its life."""
+
+    triaging = "triaging"
+    pending_approval = "pending_approval"
+    routed = "routed"
+    executing = "executing"
+    resolved = "resolved"
+    rejected = "rejected"
+    failed = "failed"
+
+
+class Evidence(BaseModel):
+    """What drove a classification: indices into the case and ids of retrieved context."""
+
+    event_indices: list[int] = Field(default_factory=list)
+    message_indices: list[int] = Field(default_factory=list)
+    history_case_ids: list[str] = Field(default_factory=list)
+    loose_message_ids: list[str] = Field(default_factory=list)
+
+
+class Classification(BaseModel):
+    """A calibrated cause distribution with its decision and evidence."""
+
+    cause: str
+    top_cause: str
+    confidence: float = Field(ge=0, le=1)
+    probabilities: dict[str, float]
+    prediction_set: list[str] = Field(default_factory=list)
+    evidence: Evidence = Field(default_factory=Evidence)
+    classifier: str
+    model: str | None = None
+    rationale: str | None = None
+    routed_reason: str | None = None
+    fallback_reason: str | None = None
+    prompt_hash: str | None = None
+    flags: list[str] = Field(default_factory=list)
+    usage: dict[str, float] = Field(default_factory=dict)
+
+
+class SimilarCase(BaseModel):
+    """A resolved history case retrieved as similar, with its resolution."""
+
+    case_id: str
+    similarity: float
+    cause: str
+    actions: list[str]
+    outcome: str
+    summary: str
+
+
+class MatchedMessage(BaseModel):
+    """A loose message retrieved for a case, and how it was matched."""
+
+    message_id: str
+    matched_by: Literal["refs", "similarity"]
+    score: float
+    party: str
+    at: datetime
+    subject: str | None
+    body: str
+
+
+class ProposedAction(BaseModel):
+    """An action from the catalogue with concrete parameters."""
+
+    action: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    posts_to_erp: bool
+    approver_role: str | None = None
+    rationale: str = ""
+
+    def key(self, case_id: str) -> str:
+        """Returns the deterministic idempotency key of this action for a case."""
+        return canonical_digest({"case_id": case_id, "action": self.action})[:32]
+
+
+Outcome = Literal["auto", "needs_approval", "deny"]
+
+
+class PolicyDecision(BaseModel):
+    """The gate's decision on one proposed action, with everything needed to audit it."""
+
+    decision_id: str
+    case_id: str
+    action: str
+    outcome: Outcome
+    required_approvals: int = Field(ge=0)
+    approver_role: str | None
+    rules_fired: list[str]
+    reasons: list[str]
+    policy_version: str
+    inputs_digest: str
+
+
+class TriageResult(BaseModel):
+    """The service's answer for one case."""
+
+    case_id: str
+    status: CaseStatus
+    classification: Classification | None = None
+    proposals: list[ProposedAction] = Field(default_factory=list)
+    decisions: list[PolicyDecision] = Field(default_factory=list)
+    similar_cases: list[SimilarCase] = Field(default_factory=list)
+    matched_messages: list[MatchedMessage] = Field(default_factory=list)
+    approval_ids: list[str] = Field(default_factory=list)
+    executed: list[str] = Field(default_factory=list)
+    submitted_by: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def canonical_digest(data: Any) -> str:
+    """Returns the SHA-256 hex digest of data serialised as canonical JSON."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

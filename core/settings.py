@@ -1,0 +1,96 @@
+"""The one Settings object, read once from the environment and turned into dependencies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; environment variables use the TRIAGE_ prefix unless noted."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Path("./data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "TRIAGE_PORT"))
+    database_url: str | None = None
+    taxonomy_file: Path | None = None
+    policy_file: Path | None = None
+
+    classifier: Literal["local", "llm"] | None = None
+    conformal_alpha: float = Field(default=0.1, gt=0, lt=1)
+    history_neighbours: int = Field(default=5, ge=1, le=50)
+    message_neighbours: int = Field(default=5, ge=0, le=50)
+
+    erp_adapter: Literal["sandbox", "http"] = "sandbox"
+    erp_url: str | None = None
+    erp_timeout_s: float = 10.0
+    erp_max_attempts: int = Field(default=5, ge=1)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_poll_s: float = 1.0
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "TRIAGE_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "TRIAGE_OPENAI_BASE_URL")
+    )
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = 30.0
+    llm_max_attempts: int = Field(default=4, ge=1)
+    llm_max_concurrency: int = Field(default=4, ge=1)
+    llm_cache_dir: Path | None = None
+    llm_price_file: Path | None = None
+    embedder: Literal["hashing", "openai"] = "hashing"
+    embedding_model: str = "text-embedding-3-small"
+
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "TRIAGE_SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "TRIAGE_SLACK_SIGNING_SECRET"),
+    )
+    slack_webhook_url: str | None = None
+    slack_api_url: str | None = None
+    slack_config_file: Path | None = None
+
+    session_secret: SecretStr | None = None
+    session_max_age_s: int = 8 * 3600
+    public_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Returns the SQLAlchemy URL, defaulting to SQLite in the data directory."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'triage.db'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        """Tells whether the store runs on PostgreSQL."""
+        return self.resolved_database_url.startswith("postgresql")
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Returns the on-disk Chroma directory."""
+        return self.data_dir / "chroma"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """Returns the SQLite file of the LangGraph checkpointer in the embedded default."""
+        return self.data_dir / "checkpoints.db"
+
+    @property
+    def model_dir(self) -> Path:
+        """Returns where trained classifier artifacts are stored."""
+        return self.data_dir / "models"
+
+    @property
+    def active_classifier(self) -> Literal["local", "llm"]:
+        """Returns the classifier in use: llm only when asked for or when an endpoint is configured."""
+        if self.classifier is not None:
+            return self.classifier
+        return "llm" if (self.openai_api_key or self.openai_base_url) else "local"

@@ -1,0 +1,67 @@
+"""The policy file: thresholds, extra roles and extra rules, all of which can only tighten."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from core.errors import ConfigurationError
+from core.taxonomy import Taxonomy
+
+DEFAULT_POLICY_FILE = Path(__file__).parent / "default_policy.toml"
+
+Effect = Literal["require_approval", "require_two_approvals", "deny"]
+
+
+class ExtraRule(BaseModel):
+    """A configured rule that matches actions by their context and tightens the outcome."""
+
+    id: str
+    description: str = ""
+    actions: list[str] = Field(default_factory=list)
+    workflows: list[str] = Field(default_factory=list)
+    sites: list[str] = Field(default_factory=list)
+    causes: list[str] = Field(default_factory=list)
+    amount_above: float | None = None
+    effect: Effect
+
+
+class PolicyConfig(BaseModel):
+    """The loaded policy file."""
+
+    version: str
+    four_eyes_amount: float = Field(default=10_000, ge=0)
+    confidence_threshold: float = Field(default=0.6, ge=0, le=1)
+    roles: dict[str, str] = Field(default_factory=dict)
+    rules: list[ExtraRule] = Field(default_factory=list)
+
+    def approver_role(self, taxonomy: Taxonomy, action: str) -> str | None:
+        """Returns the role that must approve an action: the catalogue's, unless config adds one."""
+        spec = taxonomy.action_index.get(action)
+        catalogue_role = spec.approver_role if spec else None
+        return catalogue_role or self.roles.get(action)
+
+
+def check_against_taxonomy(config: PolicyConfig, taxonomy: Taxonomy) -> None:
+    """Raises ConfigurationError when the policy names unknown actions or relaxes an invariant."""
+    known = set(taxonomy.action_index)
+    named = set(config.roles) | {a for rule in config.rules for a in rule.actions}
+    if unknown := sorted(named - known):
+        raise ConfigurationError(f"policy names unknown actions: {unknown}")
+    for spec in taxonomy.actions:
+        if spec.posts_to_erp and not spec.approver_role:
+            raise ConfigurationError(f"ERP action {spec.id!r} has no approver role")
+
+
+def load_policy(path: Path | None, taxonomy: Taxonomy) -> PolicyConfig:
+    """Loads and checks a policy file, or the shipped default."""
+    source = path or DEFAULT_POLICY_FILE
+    try:
+        config = PolicyConfig.model_validate(tomllib.loads(source.read_text()))
+    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ConfigurationError(f"cannot load policy {source}: {exc}") from exc
+    check_against_taxonomy(config, taxonomy)
+    return config

@@ -1,0 +1,169 @@
+"""The policy gate: decides per proposed action whether it runs, waits for people, or is denied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.models import Case, Classification, Outcome, PolicyDecision, ProposedAction, canonical_digest
+from core.taxonomy import Taxonomy
+from policies.config import ExtraRule, PolicyConfig
+
+_RANK: dict[Outcome, int] = {"auto": 0, "needs_approval": 1, "deny": 2}
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    """What the gate may look at besides the case and the action: never untrusted text."""
+
+    config: PolicyConfig
+    taxonomy: Taxonomy
+    cause: str
+    confidence: float
+    prediction_set: tuple[str, ...]
+
+    @classmethod
+    def from_classification(
+        cls, config: PolicyConfig, taxonomy: Taxonomy, classification: Classification
+    ) -> PolicyContext:
+        """Builds a context from a classification result."""
+        return cls(
+            config=config,
+            taxonomy=taxonomy,
+            cause=classification.cause,
+            confidence=classification.confidence,
+            prediction_set=tuple(classification.prediction_set),
+        )
+
+
+@dataclass
+class _Verdict:
+    outcome: Outcome = "auto"
+    required: int = 0
+    rules: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def tighten(self, outcome: Outcome, required: int, rule: str, reason: str) -> None:
+        if _RANK[outcome] > _RANK[self.outcome]:
+            self.outcome = outcome
+        self.required = max(self.required, required)
+        self.rules.append(rule)
+        self.reasons.append(reason)
+
+
+def amount_at_stake(case: Case, params: dict[str, Any]) -> float:
+    """Returns the larger of the case amount and any amount in the action's parameters."""
+    values = [case.amount.value if case.amount else 0.0]
+    for key in ("amount", "value", "credit_amount"):
+        raw = params.get(key)
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            values.append(abs(float(raw)))
+    return max(values)
+
+
+def policy_inputs(case: Case, proposal: ProposedAction, context: PolicyContext) -> dict[str, Any]:
+    """Returns exactly the inputs the gate decides on, for logging and digesting."""
+    return {
+        "case_id": case.case_id,
+        "workflow": case.workflow.value,
+        "site": case.site,
+        "amount": amount_at_stake(case, proposal.params),
+        "currency": case.amount.currency if case.amount else None,
+        "action": proposal.action,
+        "params": proposal.params,
+        "cause": context.cause,
+        "confidence": round(context.confidence, 6),
+        "prediction_set": sorted(context.prediction_set),
+        "policy_version": context.config.version,
+    }
+
+
+def evaluate(case: Case, proposal: ProposedAction, context: PolicyContext) -> PolicyDecision:
+    """Decides one proposed action; the result depends only on structured inputs."""
+    inputs = policy_inputs(case, proposal, context)
+    verdict = _Verdict()
+    spec = context.taxonomy.action_index.get(proposal.action)
+    role = context.config.approver_role(context.taxonomy, proposal.action)
+    if spec is None:
+        verdict.tighten("deny", 0, "catalogue", f"{proposal.action!r} is not in the action catalogue")
+    else:
+        _apply_invariants(verdict, spec.posts_to_erp, role, inputs, context)
+    for rule in context.config.rules:
+        if _matches(rule, inputs):
+            _apply_extra_rule(verdict, rule)
+    if verdict.outcome == "needs_approval":
+        verdict.required = max(verdict.required, 1)
+    if verdict.outcome != "needs_approval":
+        verdict.required = 0
+    digest = canonical_digest(inputs)
+    return PolicyDecision(
+        decision_id="PD-" + digest[:24],
+        case_id=case.case_id,
+        action=proposal.action,
+        outcome=verdict.outcome,
+        required_approvals=verdict.required,
+        approver_role=role,
+        rules_fired=verdict.rules,
+        reasons=verdict.reasons,
+        policy_version=context.config.version,
+        inputs_digest=digest,
+    )
+
+
+def _apply_invariants(
+    verdict: _Verdict,
+    posts_to_erp: bool,
+    role: str | None,
+    inputs: dict[str, Any],
+    context: PolicyContext,
+) -> None:
+    if posts_to_erp:
+        verdict.tighten("needs_approval", 1, "erp-needs-person", "ERP postings need a person's approval")
+        if inputs["amount"] > context.config.four_eyes_amount:
+            verdict.tighten(
+                "needs_approval",
+                2,
+                "four-eyes",
+                f"amount {inputs['amount']:,.2f} exceeds {context.config.four_eyes_amount:,.2f}: "
+                "two different approvers",
+            )
+    if role:
+        verdict.tighten("needs_approval", 1, "approver-role", f"needs approval by role {role}")
+    uncertain = _uncertainty(context)
+    if uncertain:
+        verdict.tighten("needs_approval", 1, "uncertain-cause", uncertain)
+
+
+def _uncertainty(context: PolicyContext) -> str | None:
+    if context.cause == context.taxonomy.unknown_cause:
+        return "cause is unknown: a person decides"
+    if context.confidence < context.config.confidence_threshold:
+        return (
+            f"confidence {context.confidence:.2f} below threshold "
+            f"{context.config.confidence_threshold:.2f}"
+        )
+    if len(context.prediction_set) != 1:
+        return f"conformal set holds {len(context.prediction_set)} causes, not exactly one"
+    return None
+
+
+def _matches(rule: ExtraRule, inputs: dict[str, Any]) -> bool:
+    checks = (
+        (rule.actions, inputs["action"]),
+        (rule.workflows, inputs["workflow"]),
+        (rule.sites, inputs["site"]),
+        (rule.causes, inputs["cause"]),
+    )
+    if any(allowed and value not in allowed for allowed, value in checks):
+        return False
+    return rule.amount_above is None or inputs["amount"] > rule.amount_above
+
+
+def _apply_extra_rule(verdict: _Verdict, rule: ExtraRule) -> None:
+    reason = rule.description or rule.id
+    if rule.effect == "deny":
+        verdict.tighten("deny", 0, rule.id, reason)
+    elif rule.effect == "require_two_approvals":
+        verdict.tighten("needs_approval", 2, rule.id, reason)
+    else:
+        verdict.tighten("needs_approval", 1, rule.id, reason)
