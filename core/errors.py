@@ -1,15 +1,15 @@
 """The one error tree of exception-triage.
 
-    TriageError                      base of every error the service raises on purpose
-    ├── InvalidInput                 input failed validation; names the field (HTTP 422)
-    ├── NotFound                     a case, approval or run does not exist (HTTP 404)
-    ├── Conflict                     same case id with a different body, or a stale decision (HTTP 409)
-    ├── AuthenticationFailed         missing or wrong credentials (HTTP 401)
-    ├── PolicyRefusal                the policy gate refused a principal or action (HTTP 403)
-    ├── ConfigurationError           settings, policy or taxonomy files are inconsistent
-    └── IntegrationError             an external system failed
-        ├── RetryableIntegrationError      timeouts, 5xx, 429: worth another attempt
-        └── PermanentIntegrationError      other 4xx, refused payloads: never retried
+TriageError                      base of every error the service raises on purpose
+├── InvalidInput                 input failed validation; names the field (HTTP 422)
+├── NotFound                     a case, approval or run does not exist (HTTP 404)
+├── Conflict                     same case id with a different body, or a stale decision (HTTP 409)
+├── AuthenticationFailed         missing or wrong credentials (HTTP 401)
+├── PolicyRefusal                the policy gate refused a principal or action (HTTP 403)
+├── ConfigurationError           settings, policy or taxonomy files are inconsistent
+└── IntegrationError             an external system failed
+    ├── RetryableIntegrationError      timeouts, 5xx, 429: worth another attempt
+    └── PermanentIntegrationError      other 4xx, refused payloads: never retried
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ from core.models import Case, Event, Message
 def event_text(event: Event) -> str:
     """Returns one event as a line of text."""
     code = f" [{event.code}]" if event.code else ""
-    return f"{event.system.value} {event.type.replace('_', ' ')}{code}: {event.detail or ''}".strip()
+    return (
+        f"{event.system.value} {event.type.replace('_', ' ')}{code}: {event.detail or ''}".strip()
+    )
 
 
 def message_text(message: Message) -> str:

@@ -5,12 +5,24 @@ from __future__ import annotations
 import tomllib
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core.errors import ConfigurationError, InvalidInput
 
 DEFAULT_TAXONOMY_FILE = Path(__file__).parent / "defaults" / "taxonomy.toml"
+
+
+Fact = Literal["customer", "order", "shipment", "sla", "overbilled", "short_stock"]
+
+
+class ConditionalAction(BaseModel):
+    """An action proposed for a cause only when the case shows the facts it requires."""
+
+    action: str
+    requires: list[Fact] = Field(default_factory=list)
+    amount_above: float | None = None
 
 
 class CauseSpec(BaseModel):
@@ -20,6 +32,7 @@ class CauseSpec(BaseModel):
     meaning: str
     evidence: str = ""
     playbook: list[str] = Field(default_factory=list)
+    conditional: list[ConditionalAction] = Field(default_factory=list)
 
 
 class ActionSpec(BaseModel):
@@ -47,9 +60,12 @@ class Taxonomy(BaseModel):
         if self.unknown_cause not in cause_ids:
             raise ValueError(f"unknown_cause {self.unknown_cause!r} is not a cause")
         for cause in self.causes:
-            missing = set(cause.playbook) - set(action_ids)
+            named = set(cause.playbook) | {c.action for c in cause.conditional}
+            missing = named - set(action_ids)
             if missing:
-                raise ValueError(f"cause {cause.id!r} playbook names unknown actions {sorted(missing)}")
+                raise ValueError(
+                    f"cause {cause.id!r} playbook names unknown actions {sorted(missing)}"
+                )
         return self
 
     @cached_property

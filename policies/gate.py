@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.models import Case, Classification, Outcome, PolicyDecision, ProposedAction, canonical_digest
+from core.models import (
+    Case,
+    Classification,
+    Outcome,
+    PolicyDecision,
+    ProposedAction,
+    canonical_digest,
+)
 from core.taxonomy import Taxonomy
 from policies.config import ExtraRule, PolicyConfig
 
@@ -51,14 +59,30 @@ class _Verdict:
         self.reasons.append(reason)
 
 
+def _as_amount(raw: Any) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        value = abs(float(raw))
+    elif isinstance(raw, str):
+        try:
+            value = abs(float(raw.replace(",", "").strip()))
+        except ValueError:
+            return None
+    else:
+        return None
+    return value if math.isfinite(value) else math.inf
+
+
+def params_amount(params: dict[str, Any]) -> float:
+    """Returns the largest amount written in an action's parameters, numbers or numeric text."""
+    found = [_as_amount(params.get(key)) for key in ("amount", "value", "credit_amount")]
+    return max((v for v in found if v is not None), default=0.0)
+
+
 def amount_at_stake(case: Case, params: dict[str, Any]) -> float:
     """Returns the larger of the case amount and any amount in the action's parameters."""
-    values = [case.amount.value if case.amount else 0.0]
-    for key in ("amount", "value", "credit_amount"):
-        raw = params.get(key)
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            values.append(abs(float(raw)))
-    return max(values)
+    return max(case.amount.value if case.amount else 0.0, params_amount(params))
 
 
 def policy_inputs(case: Case, proposal: ProposedAction, context: PolicyContext) -> dict[str, Any]:
@@ -75,6 +99,8 @@ def policy_inputs(case: Case, proposal: ProposedAction, context: PolicyContext) 
         "confidence": round(context.confidence, 6),
         "prediction_set": sorted(context.prediction_set),
         "policy_version": context.config.version,
+        "four_eyes_amount": context.config.four_eyes_amount,
+        "confidence_threshold": context.config.confidence_threshold,
     }
 
 
@@ -85,7 +111,9 @@ def evaluate(case: Case, proposal: ProposedAction, context: PolicyContext) -> Po
     spec = context.taxonomy.action_index.get(proposal.action)
     role = context.config.approver_role(context.taxonomy, proposal.action)
     if spec is None:
-        verdict.tighten("deny", 0, "catalogue", f"{proposal.action!r} is not in the action catalogue")
+        verdict.tighten(
+            "deny", 0, "catalogue", f"{proposal.action!r} is not in the action catalogue"
+        )
     else:
         _apply_invariants(verdict, spec.posts_to_erp, role, inputs, context)
     for rule in context.config.rules:
@@ -118,7 +146,9 @@ def _apply_invariants(
     context: PolicyContext,
 ) -> None:
     if posts_to_erp:
-        verdict.tighten("needs_approval", 1, "erp-needs-person", "ERP postings need a person's approval")
+        verdict.tighten(
+            "needs_approval", 1, "erp-needs-person", "ERP postings need a person's approval"
+        )
         if inputs["amount"] > context.config.four_eyes_amount:
             verdict.tighten(
                 "needs_approval",
@@ -135,15 +165,18 @@ def _apply_invariants(
 
 
 def _uncertainty(context: PolicyContext) -> str | None:
-    if context.cause == context.taxonomy.unknown_cause:
-        return "cause is unknown: a person decides"
-    if context.confidence < context.config.confidence_threshold:
+    if context.cause not in context.taxonomy.known_causes:
+        return f"cause {context.cause!r} is unknown: a person decides"
+    # Written as `not >=` so that a NaN confidence counts as not confident.
+    if not context.confidence >= context.config.confidence_threshold:
         return (
             f"confidence {context.confidence:.2f} below threshold "
             f"{context.config.confidence_threshold:.2f}"
         )
     if len(context.prediction_set) != 1:
         return f"conformal set holds {len(context.prediction_set)} causes, not exactly one"
+    if context.cause not in context.prediction_set:
+        return f"conformal set {list(context.prediction_set)} does not hold the cause"
     return None
 
 

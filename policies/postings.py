@@ -7,6 +7,7 @@ from core.approvals import ApprovalRecord, ApprovalStatus
 from core.errors import PolicyRefusal
 from core.postings import ApprovedPosting
 from policies.config import PolicyConfig
+from policies.gate import params_amount
 from policies.votes import approvals_missing, eligible_approvers
 
 
@@ -20,8 +21,13 @@ def authorize_posting(
         )
     if not record.posts_to_erp:
         raise PolicyRefusal(f"{record.action} does not post to the ERP", rule="catalogue")
+    if not record.approver_role:
+        raise PolicyRefusal(
+            f"approval {record.approval_id} names no approver role for an ERP posting",
+            rule="approver-role",
+        )
     required = max(record.required_approvals, 1)
-    if amount > config.four_eyes_amount:
+    if max(amount, params_amount(record.params)) > config.four_eyes_amount:
         required = max(required, 2)
     approvers = eligible_approvers(record)
     if len(approvers) < required or approvals_missing(record) > 0:

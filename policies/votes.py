@@ -27,12 +27,12 @@ def check_vote(
         )
     if decision != "approve":
         return
-    if voter.name == record.proposed_by or voter.label == record.proposed_by:
+    if _is_one_of(voter.name, voter.kind.value, {record.proposed_by}):
         raise PolicyRefusal(
             f"{voter.name} submitted this proposal and cannot approve it (segregation of duties)",
             rule="segregation-of-duties",
         )
-    if voter.name in record.edited_by:
+    if _is_one_of(voter.name, voter.kind.value, set(record.edited_by)):
         raise PolicyRefusal(
             f"{voter.name} edited this proposal and cannot approve it (segregation of duties)",
             rule="segregation-of-duties",
@@ -49,11 +49,18 @@ def approvals_missing(record: ApprovalRecord) -> int:
     return max(0, record.required_approvals - len(_eligible_approvers(record)))
 
 
+def _is_one_of(name: str, kind: str, barred: set[str]) -> bool:
+    """Tells whether an actor appears in a set that may hold bare names or `kind:name` labels."""
+    return name in barred or f"{kind}:{name}" in barred
+
+
 def _eligible_approvers(record: ApprovalRecord) -> list[str]:
     barred = {record.proposed_by, *record.edited_by}
     eligible: list[str] = []
     for vote in record.approving_votes():
-        if vote.actor_kind.value != "person" or vote.actor in barred:
+        if vote.actor_kind.value != "person" or _is_one_of(
+            vote.actor, vote.actor_kind.value, barred
+        ):
             continue
         if record.approver_role and record.approver_role not in vote.actor_roles:
             continue

@@ -131,9 +131,7 @@ approvals = Table(
     Column("approver_role", String(64), nullable=True),
     Column("required_approvals", Integer, nullable=False),
     Column("status", String(16), nullable=False, index=True),
-    Column(
-        "decision_id", String(40), ForeignKey("policy_decisions.decision_id"), nullable=False
-    ),
+    Column("decision_id", String(40), ForeignKey("policy_decisions.decision_id"), nullable=False),
     Column("proposed_by", String(160), nullable=False),
     Column("edited_by", JSON, nullable=False),
     _ts("created_at"),
@@ -146,7 +144,9 @@ approval_votes = Table(
     "approval_votes",
     metadata,
     Column("vote_id", Integer, primary_key=True, autoincrement=True),
-    Column("approval_id", String(40), ForeignKey("approvals.approval_id"), nullable=False, index=True),
+    Column(
+        "approval_id", String(40), ForeignKey("approvals.approval_id"), nullable=False, index=True
+    ),
     Column("actor", String(160), nullable=False),
     Column("actor_kind", String(16), nullable=False),
     Column("actor_roles", JSON, nullable=False),

@@ -1,0 +1,46 @@
+"""The append-only audit log: every state change, decision, vote and posting attempt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.store.db import as_utc, utcnow
+from core.store.tables import audit
+
+
+class AuditEntry(BaseModel):
+    """One audit row."""
+
+    entry_id: int
+    case_id: str | None
+    at: datetime
+    actor: str
+    kind: str
+    detail: dict[str, Any]
+
+
+async def record(
+    conn: AsyncConnection, *, case_id: str | None, actor: str, kind: str, **detail: Any
+) -> None:
+    """Appends one audit row inside the caller's transaction."""
+    await conn.execute(
+        insert(audit).values(case_id=case_id, at=utcnow(), actor=actor, kind=kind, detail=detail)
+    )
+
+
+async def entries(
+    conn: AsyncConnection, case_id: str | None = None, kind: str | None = None
+) -> list[AuditEntry]:
+    """Returns audit rows in the order they were written, optionally for one case or kind."""
+    query = select(audit).order_by(audit.c.entry_id)
+    if case_id is not None:
+        query = query.where(audit.c.case_id == case_id)
+    if kind is not None:
+        query = query.where(audit.c.kind == kind)
+    rows = (await conn.execute(query)).mappings().all()
+    return [AuditEntry.model_validate({**row, "at": as_utc(row["at"])}) for row in rows]

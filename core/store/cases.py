@@ -1,0 +1,162 @@
+"""Stored cases: idempotent intake, triage results, status and reviewer corrections."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Case, CaseStatus, TriageResult
+from core.store.db import as_utc, utcnow
+from core.store.tables import cases
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    """A case row: the original body, its current result and bookkeeping."""
+
+    case: Case
+    digest: str
+    status: CaseStatus
+    result: TriageResult | None
+    submitted_by: str
+    corrected_cause: str | None
+    correction: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _to_stored(row: Any) -> StoredCase:
+    return StoredCase(
+        case=Case.model_validate(row["body"]),
+        digest=row["digest"],
+        status=CaseStatus(row["status"]),
+        result=TriageResult.model_validate(row["result"]) if row["result"] else None,
+        submitted_by=row["submitted_by"],
+        corrected_cause=row["corrected_cause"],
+        correction=row["correction"],
+        created_at=as_utc(row["created_at"]) or utcnow(),
+        updated_at=as_utc(row["updated_at"]) or utcnow(),
+    )
+
+
+async def insert_case(conn: AsyncConnection, case: Case, submitted_by: str) -> bool:
+    """Stores a new case; returns False when the same body was already stored, raises on a clash."""
+    digest = case.digest()
+    existing = (
+        await conn.execute(select(cases.c.digest).where(cases.c.case_id == case.case_id))
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing != digest:
+            raise Conflict(f"case {case.case_id} was already submitted with a different body")
+        return False
+    now = utcnow()
+    await conn.execute(
+        insert(cases).values(
+            case_id=case.case_id,
+            digest=digest,
+            body=case.model_dump(mode="json"),
+            workflow=case.workflow.value,
+            site=case.site,
+            status=CaseStatus.triaging.value,
+            amount_value=case.amount.value if case.amount else None,
+            currency=case.amount.currency if case.amount else None,
+            sla_due_at=case.sla_due_at,
+            submitted_by=submitted_by,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return True
+
+
+async def get_case(conn: AsyncConnection, case_id: str) -> StoredCase:
+    """Returns one stored case or raises NotFound."""
+    row = (await conn.execute(select(cases).where(cases.c.case_id == case_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"case {case_id} not found")
+    return _to_stored(row)
+
+
+async def save_result(conn: AsyncConnection, result: TriageResult) -> None:
+    """Stores the latest triage result and status of a case."""
+    classification = result.classification
+    await conn.execute(
+        update(cases)
+        .where(cases.c.case_id == result.case_id)
+        .values(
+            status=result.status.value,
+            cause=classification.cause if classification else None,
+            confidence=classification.confidence if classification else None,
+            result=result.model_dump(mode="json"),
+            updated_at=utcnow(),
+        )
+    )
+
+
+async def set_status(conn: AsyncConnection, case_id: str, status: CaseStatus) -> None:
+    """Changes a case's status, keeping the stored result in step."""
+    row = (await conn.execute(select(cases.c.result).where(cases.c.case_id == case_id))).first()
+    values: dict[str, Any] = {"status": status.value, "updated_at": utcnow()}
+    if row and row[0]:
+        values["result"] = {**row[0], "status": status.value}
+    await conn.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
+
+
+async def set_correction(
+    conn: AsyncConnection, case_id: str, cause: str, by: str, comment: str
+) -> None:
+    """Records a reviewer's correction of the cause."""
+    correction = {"cause": cause, "by": by, "comment": comment, "at": utcnow().isoformat()}
+    await conn.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(corrected_cause=cause, correction=correction, updated_at=utcnow())
+    )
+
+
+def _encode_cursor(created_at: datetime, case_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{case_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        stamp, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(stamp), case_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not one this service issued", field="cursor") from exc
+
+
+async def list_cases(
+    conn: AsyncConnection,
+    *,
+    status: str | None = None,
+    site: str | None = None,
+    cause: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[StoredCase], str | None]:
+    """Returns one page of cases, newest first, and the cursor of the next page."""
+    query = select(cases).order_by(cases.c.created_at.desc(), cases.c.case_id.desc())
+    for column, value in ((cases.c.status, status), (cases.c.site, site), (cases.c.cause, cause)):
+        if value is not None:
+            query = query.where(column == value)
+    if cursor:
+        stamp, case_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                cases.c.created_at < stamp,
+                and_(cases.c.created_at == stamp, cases.c.case_id < case_id),
+            )
+        )
+    rows = (await conn.execute(query.limit(limit + 1))).mappings().all()
+    page = [_to_stored(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit and page:
+        next_cursor = _encode_cursor(page[-1].created_at, page[-1].case.case_id)
+    return page, next_cursor

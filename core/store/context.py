@@ -1,0 +1,116 @@
+"""Stored context: resolved history and loose supplier/carrier messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.models import LooseMessage, Refs, ResolvedCase
+from core.store.db import utcnow
+from core.store.tables import history, loose_messages
+
+HistorySource = Literal["import", "feedback"]
+_REF_COLUMNS = ("po_id", "supplier_id", "shipment_id", "order_id", "invoice_id")
+
+
+async def upsert_history(
+    conn: AsyncConnection, items: Sequence[ResolvedCase], source: HistorySource = "import"
+) -> int:
+    """Stores resolved cases, replacing any with the same case id; returns how many were written."""
+    if not items:
+        return 0
+    ids = [item.case_id for item in items]
+    await conn.execute(delete(history).where(history.c.case_id.in_(ids)))
+    now = utcnow()
+    await conn.execute(
+        insert(history),
+        [
+            {
+                "case_id": item.case_id,
+                "body": item.model_dump(mode="json"),
+                "cause": item.resolution.cause,
+                "actions": item.resolution.actions,
+                "outcome": item.resolution.outcome,
+                "resolved_at": item.resolution.resolved_at,
+                "source": source,
+                "imported_at": now,
+            }
+            for item in items
+        ],
+    )
+    return len(items)
+
+
+async def all_history(conn: AsyncConnection) -> list[ResolvedCase]:
+    """Returns every resolved case, in a stable order, for training."""
+    rows = await conn.execute(select(history.c.body).order_by(history.c.case_id))
+    return [ResolvedCase.model_validate(body) for (body,) in rows]
+
+
+async def history_count(conn: AsyncConnection) -> int:
+    """Returns how many resolved cases are stored."""
+    return int((await conn.execute(select(func.count()).select_from(history))).scalar_one())
+
+
+async def upsert_messages(conn: AsyncConnection, items: Sequence[tuple[str, LooseMessage]]) -> int:
+    """Stores loose messages by their content id; re-importing one changes nothing."""
+    if not items:
+        return 0
+    ids = [message_id for message_id, _ in items]
+    existing = set(
+        (
+            await conn.execute(
+                select(loose_messages.c.message_id).where(loose_messages.c.message_id.in_(ids))
+            )
+        ).scalars()
+    )
+    now = utcnow()
+    fresh = {mid: m for mid, m in items if mid not in existing}
+    if fresh:
+        await conn.execute(
+            insert(loose_messages),
+            [
+                {
+                    "message_id": mid,
+                    "at": m.at,
+                    "party": m.party.value,
+                    **{col: getattr(m.refs, col) for col in _REF_COLUMNS},
+                    "body": m.model_dump(mode="json"),
+                    "imported_at": now,
+                }
+                for mid, m in fresh.items()
+            ],
+        )
+    return len(fresh)
+
+
+async def messages_by_refs(
+    conn: AsyncConnection, refs: Refs, limit: int = 20
+) -> list[tuple[str, LooseMessage]]:
+    """Returns loose messages that share a po, supplier, shipment, order or invoice ref."""
+    keys = refs.matching_keys()
+    if not keys:
+        return []
+    clauses = [getattr(loose_messages.c, key) == value for key, value in keys.items()]
+    rows = await conn.execute(
+        select(loose_messages.c.message_id, loose_messages.c.body)
+        .where(or_(*clauses))
+        .order_by(loose_messages.c.at.desc())
+        .limit(limit)
+    )
+    return [(mid, LooseMessage.model_validate(body)) for mid, body in rows]
+
+
+async def messages_by_ids(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, LooseMessage]:
+    """Returns loose messages by id."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(loose_messages.c.message_id, loose_messages.c.body).where(
+            loose_messages.c.message_id.in_(list(ids))
+        )
+    )
+    return {mid: LooseMessage.model_validate(body) for mid, body in rows}

@@ -1,0 +1,118 @@
+"""API keys (hashed at rest) and reviewers with roles (argon2 password hashes)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.errors import AuthenticationFailed, Conflict, InvalidInput
+from core.principals import Principal, PrincipalKind
+from core.store.db import utcnow
+from core.store.tables import api_keys, users
+
+_hasher = PasswordHasher()
+KEY_PREFIX = "trg_"
+
+
+def hash_key(key: str) -> str:
+    """Returns the stored hash of an API key; keys are long random strings, so SHA-256 suffices."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_key(conn: AsyncConnection, name: str) -> str:
+    """Creates an API key for an orchestrator and returns it; only its hash is stored."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    try:
+        await conn.execute(
+            insert(api_keys).values(
+                key_id=secrets.token_hex(8), name=name, key_hash=hash_key(key), created_at=utcnow()
+            )
+        )
+    except IntegrityError as exc:
+        raise Conflict(f"an API key named {name!r} already exists") from exc
+    return key
+
+
+async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
+    """Returns the principal of a valid, unrevoked API key."""
+    row = (
+        await conn.execute(
+            select(api_keys.c.name).where(
+                api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)
+            )
+        )
+    ).first()
+    if row is None:
+        raise AuthenticationFailed("unknown or revoked API key")
+    return Principal(name=row[0], kind=PrincipalKind.api_key)
+
+
+async def add_user(conn: AsyncConnection, username: str, password: str, roles: list[str]) -> None:
+    """Creates a reviewer, or updates the password and roles of an existing one."""
+    if not username.strip():
+        raise InvalidInput("username must not be empty", field="username")
+    if len(password) < 8:
+        raise InvalidInput("password must have at least 8 characters", field="password")
+    values = {
+        "password_hash": await asyncio.to_thread(_hasher.hash, password),
+        "roles": sorted(set(roles)),
+        "active": True,
+    }
+    exists = (
+        await conn.execute(select(users.c.username).where(users.c.username == username))
+    ).first()
+    if exists:
+        await conn.execute(update(users).where(users.c.username == username).values(**values))
+    else:
+        await conn.execute(insert(users).values(username=username, created_at=utcnow(), **values))
+
+
+async def person(conn: AsyncConnection, username: str) -> Principal | None:
+    """Returns an active reviewer as a principal, without checking a password."""
+    row = (
+        await conn.execute(
+            select(users.c.username, users.c.roles).where(
+                users.c.username == username, users.c.active.is_(True)
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return Principal(name=row[0], kind=PrincipalKind.person, roles=frozenset(row[1]))
+
+
+async def verify_password(conn: AsyncConnection, username: str, password: str) -> Principal:
+    """Returns the reviewer whose password matches, or raises AuthenticationFailed."""
+    row = (
+        await conn.execute(
+            select(users.c.password_hash, users.c.roles).where(
+                users.c.username == username, users.c.active.is_(True)
+            )
+        )
+    ).first()
+    if row is None:
+        # Spend the time of a real check, so that user names cannot be probed by timing.
+        await asyncio.to_thread(_hasher.hash, password)
+        raise AuthenticationFailed("unknown user or wrong password")
+    try:
+        await asyncio.to_thread(_hasher.verify, row[0], password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise AuthenticationFailed("unknown user or wrong password") from exc
+    return Principal(name=username, kind=PrincipalKind.person, roles=frozenset(row[1]))
+
+
+async def list_users(conn: AsyncConnection) -> list[Principal]:
+    """Returns every active reviewer."""
+    rows = await conn.execute(
+        select(users.c.username, users.c.roles)
+        .where(users.c.active.is_(True))
+        .order_by(users.c.username)
+    )
+    return [Principal(name=n, kind=PrincipalKind.person, roles=frozenset(r)) for n, r in rows]

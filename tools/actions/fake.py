@@ -1,0 +1,40 @@
+"""An in-memory action runner for tests and evals: idempotent by key, with scriptable failures."""
+
+from __future__ import annotations
+
+from core.errors import IntegrationError, PermanentIntegrationError, RetryableIntegrationError
+from tools.actions.base import ActionReceipt, ActionRequest, refuse_erp_actions
+
+
+class FakeActions:
+    """Keeps action requests in a dict and fails on demand."""
+
+    def __init__(self, *, fail_times: int = 0, permanent: bool = False) -> None:
+        self.requests: dict[str, ActionRequest] = {}
+        self.calls: list[str] = []
+        self._references: dict[str, str] = {}
+        self._failures: list[IntegrationError] = []
+        self.fail_next(fail_times, permanent=permanent)
+
+    def fail_next(self, times: int = 1, *, permanent: bool = False) -> None:
+        """Makes the next `times` calls raise a retryable (or permanent) integration error."""
+        for _ in range(times):
+            if permanent:
+                self._failures.append(PermanentIntegrationError("fake target refused the action"))
+            else:
+                self._failures.append(RetryableIntegrationError("fake target unavailable"))
+
+    async def run(self, request: ActionRequest) -> ActionReceipt:
+        """Records the request once per key, or raises the next scripted failure."""
+        refuse_erp_actions(request)
+        key = request.idempotency_key
+        self.calls.append(key)
+        if self._failures:
+            raise self._failures.pop(0)
+        duplicate = key in self.requests
+        if not duplicate:
+            self.requests[key] = request
+            self._references[key] = f"ACT-{len(self.requests):06d}"
+        return ActionReceipt(
+            idempotency_key=key, reference=self._references[key], duplicate=duplicate
+        )

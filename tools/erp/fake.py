@@ -1,0 +1,43 @@
+"""An in-memory ERP for tests and evals: idempotent by key, with scriptable failures."""
+
+from __future__ import annotations
+
+from core.errors import IntegrationError, PermanentIntegrationError, RetryableIntegrationError
+from core.postings import ApprovedPosting
+from tools.erp.base import PostingReceipt, require_approved_posting
+
+
+class FakeErp:
+    """Keeps postings in a dict and fails on demand, like an ERP that has bad days."""
+
+    name = "fake"
+
+    def __init__(self, *, fail_times: int = 0, permanent: bool = False) -> None:
+        self.postings: dict[str, ApprovedPosting] = {}
+        self.calls: list[str] = []
+        self._references: dict[str, str] = {}
+        self._failures: list[IntegrationError] = []
+        self.fail_next(fail_times, permanent=permanent)
+
+    def fail_next(self, times: int = 1, *, permanent: bool = False) -> None:
+        """Makes the next `times` calls raise a retryable (or permanent) integration error."""
+        for _ in range(times):
+            if permanent:
+                self._failures.append(PermanentIntegrationError("fake ERP refused the posting"))
+            else:
+                self._failures.append(RetryableIntegrationError("fake ERP unavailable"))
+
+    async def post(self, posting: ApprovedPosting) -> PostingReceipt:
+        """Records the posting once per key, or raises the next scripted failure."""
+        require_approved_posting(posting)
+        key = posting.idempotency_key
+        self.calls.append(key)
+        if self._failures:
+            raise self._failures.pop(0)
+        duplicate = key in self.postings
+        if not duplicate:
+            self.postings[key] = posting
+            self._references[key] = f"FAKE-{len(self.postings):06d}"
+        return PostingReceipt(
+            idempotency_key=key, reference=self._references[key], attempts=1, duplicate=duplicate
+        )
