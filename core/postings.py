@@ -22,6 +22,14 @@ class ApprovedPosting:
         "idempotency_key",
         "policy_version",
     )
+    case_id: str
+    action: str
+    idempotency_key: str
+    approval_id: str
+    policy_version: str
+    _params_json: str
+    _approvers: tuple[str, ...]
+    _digest: str
 
     def __init__(
         self,

@@ -26,9 +26,11 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def create_key(conn: AsyncConnection, name: str) -> str:
+async def create_key(conn: AsyncConnection, name: str, key: str | None = None) -> str:
     """Creates an API key for an orchestrator and returns it; only its hash is stored."""
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    if not name.strip():
+        raise InvalidInput("key name must not be empty", field="name")
+    key = key or KEY_PREFIX + secrets.token_urlsafe(32)
     try:
         await conn.execute(
             insert(api_keys).values(

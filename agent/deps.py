@@ -1,0 +1,79 @@
+"""The dependencies the graph's nodes act through, built once from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agent.classifiers.base import Classifier
+from core.approvals import ApprovalRecord
+from core.models import Case
+from core.store.db import Database
+from core.taxonomy import Taxonomy
+from policies.config import PolicyConfig
+from tools.actions.base import ActionRunner
+from tools.retrieval.base import ContextIndex
+
+
+class ApprovalNotifier(Protocol):
+    """Tells reviewers about approvals; writes only outbox rows inside the caller's transaction."""
+
+    async def approvals_opened(
+        self, conn: AsyncConnection, case: Case, approvals: list[ApprovalRecord]
+    ) -> None:
+        """Queues notifications for newly opened approvals."""
+        ...
+
+    async def case_changed(self, conn: AsyncConnection, case_id: str, status: str) -> None:
+        """Queues a status update for a case that reviewers were notified about."""
+        ...
+
+
+class SilentNotifier:
+    """The notifier used when no reviewer channel is configured."""
+
+    async def approvals_opened(
+        self, conn: AsyncConnection, case: Case, approvals: list[ApprovalRecord]
+    ) -> None:
+        """Does nothing."""
+
+    async def case_changed(self, conn: AsyncConnection, case_id: str, status: str) -> None:
+        """Does nothing."""
+
+
+class ClassifierSlot:
+    """Holds the classifier in use, so a retrained model can replace it between cases."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        self.current = classifier
+
+    def replace(self, classifier: Classifier) -> None:
+        """Swaps in a new classifier."""
+        self.current = classifier
+
+
+class Delivery(Protocol):
+    """Delivers a case's committed outbox rows now (the dispatcher)."""
+
+    async def deliver(self, case_id: str | None = None) -> int:
+        """Delivers due rows and returns how many were delivered."""
+        ...
+
+
+@dataclass
+class AgentDeps:
+    """Everything a node needs; nodes never read settings or environment variables."""
+
+    db: Database
+    taxonomy: Taxonomy
+    policy: PolicyConfig
+    index: ContextIndex
+    classifiers: ClassifierSlot
+    actions: ActionRunner
+    delivery: Delivery
+    notifier: ApprovalNotifier = field(default_factory=SilentNotifier)
+    history_k: int = 5
+    message_k: int = 5
+    min_message_similarity: float = 0.35

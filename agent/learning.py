@@ -1,0 +1,139 @@
+"""Keeps the local classifier in step with the resolved history: load, import, retrain."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from agent.classifiers.local import LocalClassifier, load_local_model, train_local_model
+from agent.classifiers.untrained import UntrainedClassifier
+from agent.deps import AgentDeps
+from core.errors import ConfigurationError
+from core.ingest import LineError
+from core.models import LooseMessage, ResolvedCase
+from core.store import audit
+from core.store import context as context_store
+from core.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500
+Progress = Callable[[int], None]
+
+
+class Learner:
+    """Imports context and retrains the local classifier from the stored history."""
+
+    def __init__(self, deps: AgentDeps, model_path: Path, *, alpha: float) -> None:
+        self.deps = deps
+        self.model_path = model_path
+        self.alpha = alpha
+        self.model_info: dict[str, object] = {"state": "untrained"}
+        self._lock = asyncio.Lock()
+
+    async def load_or_train(self) -> None:
+        """Loads the saved model, or trains one when history exists but no model was saved."""
+        if self.model_path.exists():
+            try:
+                model = await asyncio.to_thread(load_local_model, self.model_path)
+            except (OSError, ValueError, ConfigurationError) as exc:
+                log.warning("cannot load %s (%s); retraining", self.model_path, exc)
+            else:
+                self._use(LocalClassifier(model), "loaded")
+                return
+        await self.retrain()
+
+    def _use(self, classifier: LocalClassifier | UntrainedClassifier, state: str) -> None:
+        self.deps.classifiers.replace(classifier)
+        self.model_info = {"state": state, "classifier": classifier.name}
+
+    async def retrain(self) -> bool:
+        """Trains on all stored history and swaps the model in; False when there is too little."""
+        async with self._lock:
+            async with self.deps.db.transaction() as conn:
+                history = await context_store.all_history(conn)
+            try:
+                model = await asyncio.to_thread(
+                    train_local_model, history, self.deps.taxonomy, alpha=self.alpha
+                )
+            except ConfigurationError as exc:
+                log.info("classifier not trained: %s", exc.message)
+                self._use(UntrainedClassifier(self.deps.taxonomy), "untrained")
+                return False
+            await asyncio.to_thread(model.save, self.model_path)
+            self._use(LocalClassifier(model), "trained")
+            self.model_info["history_cases"] = len(history)
+            async with self.deps.db.transaction() as conn:
+                await audit.record(
+                    conn,
+                    case_id=None,
+                    actor="learner",
+                    kind="classifier.trained",
+                    cases=len(history),
+                )
+            return True
+
+    async def add_history(
+        self,
+        items: Sequence[ResolvedCase],
+        *,
+        retrain: bool = True,
+        progress: Progress | None = None,
+    ) -> int:
+        """Stores resolved cases chunk by chunk, indexes them and retrains the classifier."""
+        written = 0
+        for start in range(0, len(items), CHUNK):
+            chunk = list(items[start : start + CHUNK])
+            async with self.deps.db.transaction() as conn:
+                written += await context_store.upsert_history(conn, chunk)
+            await asyncio.to_thread(self.deps.index.add_history, chunk)
+            if progress:
+                progress(len(chunk))
+        async with self.deps.db.transaction() as conn:
+            await audit.record(
+                conn, case_id=None, actor="learner", kind="history.imported", cases=written
+            )
+        if retrain and written:
+            await self.retrain()
+        return written
+
+    async def add_messages(
+        self, items: Sequence[LooseMessage], *, progress: Progress | None = None
+    ) -> int:
+        """Stores loose messages once each and indexes them for similarity search."""
+        written = 0
+        for start in range(0, len(items), CHUNK):
+            keyed = [(m.message_id(), m) for m in items[start : start + CHUNK]]
+            async with self.deps.db.transaction() as conn:
+                written += await context_store.upsert_messages(conn, keyed)
+            await asyncio.to_thread(self.deps.index.add_messages, keyed)
+            if progress:
+                progress(len(keyed))
+        return written
+
+    async def ensure_index(self) -> None:
+        """Rebuilds the retrieval index from the store when they disagree (e.g. a lost index)."""
+        async with self.deps.db.transaction() as conn:
+            stored = await context_store.history_count(conn)
+        if stored == await asyncio.to_thread(self.deps.index.history_count):
+            return
+        async with self.deps.db.transaction() as conn:
+            history = await context_store.all_history(conn)
+        for start in range(0, len(history), CHUNK):
+            await asyncio.to_thread(self.deps.index.add_history, history[start : start + CHUNK])
+
+
+def known_cause_errors(
+    items: Sequence[tuple[int, ResolvedCase]], taxonomy: Taxonomy
+) -> list[LineError]:
+    """Returns a line error for every resolved case whose cause is not in the taxonomy."""
+    allowed = ", ".join(taxonomy.cause_ids)
+    return [
+        LineError(
+            line, "resolution.cause", f"unknown cause {item.resolution.cause!r}; allowed: {allowed}"
+        )
+        for line, item in items
+        if item.resolution.cause not in taxonomy.cause_ids
+    ]

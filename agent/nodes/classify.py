@@ -1,0 +1,27 @@
+"""Classify: a calibrated cause distribution, its decision and the evidence behind it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.classifiers.base import ClassifierInput
+from agent.decision import decide
+from agent.deps import AgentDeps
+from agent.state import TriageNode, TriageState
+from core.models import Case, MatchedMessage, SimilarCase
+
+
+def make_classify(deps: AgentDeps) -> TriageNode:
+    """Builds the classify node."""
+
+    async def classify(state: TriageState) -> dict[str, Any]:
+        item = ClassifierInput(
+            case=Case.model_validate(state["case"]),
+            similar=[SimilarCase.model_validate(s) for s in state.get("similar", [])],
+            messages=[MatchedMessage.model_validate(m) for m in state.get("messages", [])],
+        )
+        scores = await deps.classifiers.current.score(item)
+        classification = decide(scores, deps.taxonomy, deps.policy.confidence_threshold)
+        return {"classification": classification.model_dump(mode="json")}
+
+    return classify

@@ -1,0 +1,75 @@
+"""Close: settles the final status, audits it and feeds a resolved case back into history."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agent.deps import AgentDeps
+from agent.results import result_from_state
+from agent.state import TriageNode, TriageState
+from core.approvals import ApprovalRecord, ApprovalStatus
+from core.models import Case, CaseStatus, Resolution, ResolvedCase
+from core.principals import AGENT
+from core.store import approvals as approval_store
+from core.store import audit
+from core.store import cases as case_store
+from core.store import context as context_store
+from core.store import outbox as outbox_store
+from core.store.db import utcnow
+
+
+def final_status(
+    records: list[ApprovalRecord], erp_rows: list[outbox_store.OutboxRow], executed: list[str]
+) -> CaseStatus:
+    """Returns resolved, rejected, executing (postings still due) or failed (dead-lettered)."""
+    if any(r.status == outbox_store.OutboxStatus.dead for r in erp_rows):
+        return CaseStatus.failed
+    if any(r.status == outbox_store.OutboxStatus.pending for r in erp_rows):
+        return CaseStatus.executing
+    if records and not executed and all(r.status is ApprovalStatus.rejected for r in records):
+        return CaseStatus.rejected
+    return CaseStatus.resolved
+
+
+def make_close(deps: AgentDeps) -> TriageNode:
+    """Builds the close node."""
+
+    async def close(state: TriageState) -> dict[str, Any]:
+        case = Case.model_validate(state["case"])
+        executed = state.get("executed", [])
+        learned: ResolvedCase | None = None
+        async with deps.db.transaction() as conn:
+            records = await approval_store.list_approvals(conn, case_id=case.case_id)
+            erp_rows = [
+                r for r in await outbox_store.rows(conn, case_id=case.case_id) if r.kind == "erp"
+            ]
+            status = final_status(records, erp_rows, executed)
+            await case_store.save_result(conn, result_from_state(state, status))
+            await audit.record(
+                conn,
+                case_id=case.case_id,
+                actor=AGENT.label,
+                kind="case.status",
+                status=status.value,
+                executed=executed,
+            )
+            await deps.notifier.case_changed(conn, case.case_id, status.value)
+            stored = await case_store.get_case(conn, case.case_id)
+            cause = stored.corrected_cause or state["classification"]["cause"]
+            if status is CaseStatus.resolved and cause != deps.taxonomy.unknown_cause:
+                learned = ResolvedCase(
+                    **case.model_dump(),
+                    resolution=Resolution(
+                        cause=cause,
+                        actions=executed,
+                        outcome=f"closed by triage: {', '.join(executed) or 'no action'}",
+                        resolved_at=utcnow(),
+                    ),
+                )
+                await context_store.upsert_history(conn, [learned], source="feedback")
+        if learned is not None:
+            await asyncio.to_thread(deps.index.add_history, [learned])
+        return {"status": status.value}
+
+    return close

@@ -1,0 +1,36 @@
+"""Propose: catalogue actions for the diagnosed cause, with parameters taken from the evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.deps import AgentDeps
+from agent.proposing.parameters import parameters_for
+from agent.proposing.playbook import select_actions
+from agent.state import TriageNode, TriageState
+from core.models import Case, Classification, MatchedMessage, ProposedAction
+
+
+def make_propose(deps: AgentDeps) -> TriageNode:
+    """Builds the propose node."""
+
+    async def propose(state: TriageState) -> dict[str, Any]:
+        case = Case.model_validate(state["case"])
+        classification = Classification.model_validate(state["classification"])
+        messages = [MatchedMessage.model_validate(m) for m in state.get("messages", [])]
+        cause = deps.taxonomy.cause(classification.cause)
+        proposals = []
+        for action in select_actions(cause, case):
+            spec = deps.taxonomy.action(action)
+            proposals.append(
+                ProposedAction(
+                    action=action,
+                    params=parameters_for(action, case, messages),
+                    posts_to_erp=spec.posts_to_erp,
+                    approver_role=deps.policy.approver_role(deps.taxonomy, action),
+                    rationale=f"playbook for {cause.id}",
+                ).model_dump(mode="json")
+            )
+        return {"proposals": proposals}
+
+    return propose

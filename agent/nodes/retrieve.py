@@ -1,0 +1,47 @@
+"""Retrieve: similar resolved history and the loose messages about the case."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agent.deps import AgentDeps
+from agent.state import TriageNode, TriageState
+from core.models import Case, LooseMessage, MatchedMessage
+from core.store import context as context_store
+
+
+def _matched(message_id: str, message: LooseMessage, by: str, score: float) -> dict[str, Any]:
+    return MatchedMessage(
+        message_id=message_id,
+        matched_by="refs" if by == "refs" else "similarity",
+        score=round(score, 4),
+        party=message.party.value,
+        at=message.at,
+        subject=message.subject,
+        body=message.body,
+    ).model_dump(mode="json")
+
+
+def make_retrieve(deps: AgentDeps) -> TriageNode:
+    """Builds the retrieve node."""
+
+    async def retrieve(state: TriageState) -> dict[str, Any]:
+        case = Case.model_validate(state["case"])
+        similar = await asyncio.to_thread(
+            deps.index.similar_history, case, deps.history_k, {case.case_id}
+        )
+        nearby = await asyncio.to_thread(deps.index.similar_messages, case, deps.message_k)
+        async with deps.db.transaction() as conn:
+            by_refs = await context_store.messages_by_refs(conn, case.refs)
+            seen = {mid for mid, _ in by_refs}
+            wanted = [m for m, s in nearby if m not in seen and s >= deps.min_message_similarity]
+            by_id = await context_store.messages_by_ids(conn, wanted)
+        scores = dict(nearby)
+        messages = [_matched(mid, msg, "refs", 1.0) for mid, msg in by_refs]
+        messages += [
+            _matched(mid, by_id[mid], "similarity", scores[mid]) for mid in wanted if mid in by_id
+        ]
+        return {"similar": [s.model_dump(mode="json") for s in similar], "messages": messages}
+
+    return retrieve

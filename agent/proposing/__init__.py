@@ -1,0 +1,1 @@
+"""Turning a diagnosed cause into concrete catalogue actions."""

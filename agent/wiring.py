@@ -1,0 +1,130 @@
+"""Turns Settings into the running parts: store, index, tools, classifier, graph and service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Durability
+
+from agent.checkpointing import open_checkpointer
+from agent.classifiers.untrained import UntrainedClassifier
+from agent.deps import AgentDeps, ApprovalNotifier, ClassifierSlot, SilentNotifier
+from agent.dispatch import OutboxDispatcher
+from agent.graph import build_graph
+from agent.learning import Learner
+from agent.reviewing import ReviewDesk
+from agent.service import TriageService
+from core.errors import ConfigurationError
+from core.settings import Settings
+from core.store.db import Database
+from core.taxonomy import Taxonomy, load_taxonomy
+from policies import PolicyConfig, load_policy
+from tools.actions.base import ActionRunner
+from tools.actions.recording import RecordingActions
+from tools.embedding.base import Embedder
+from tools.embedding.hashing import HashingEmbedder
+from tools.erp.base import ErpPoster
+from tools.erp.http import HttpErp
+from tools.erp.sandbox import SandboxErp
+from tools.retrieval.base import ContextIndex
+from tools.retrieval.chroma import ChromaContextIndex
+
+
+@dataclass
+class Runtime:
+    """The assembled service, ready to triage cases."""
+
+    settings: Settings
+    db: Database
+    deps: AgentDeps
+    graph: CompiledStateGraph[Any, Any, Any, Any]
+    service: TriageService
+    desk: ReviewDesk
+    learner: Learner
+    dispatcher: OutboxDispatcher
+
+
+@dataclass
+class Overrides:
+    """Components a caller supplies instead of the configured ones (tests and evals)."""
+
+    erp: ErpPoster | None = None
+    actions: ActionRunner | None = None
+    index: ContextIndex | None = None
+    embedder: Embedder | None = None
+    notifier: ApprovalNotifier | None = None
+
+
+def build_erp(settings: Settings, db: Database) -> ErpPoster:
+    """Returns the configured ERP adapter."""
+    if settings.erp_adapter == "sandbox":
+        return SandboxErp(db)
+    if not settings.erp_url:
+        raise ConfigurationError("TRIAGE_ERP_URL is required when TRIAGE_ERP_ADAPTER=http")
+    return HttpErp(
+        settings.erp_url, timeout_s=settings.erp_timeout_s, max_attempts=settings.erp_max_attempts
+    )
+
+
+def load_rules(settings: Settings) -> tuple[Taxonomy, PolicyConfig]:
+    """Loads the taxonomy and the policy named by the settings."""
+    taxonomy = load_taxonomy(settings.taxonomy_file)
+    return taxonomy, load_policy(settings.policy_file, taxonomy)
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    overrides: Overrides | None = None,
+    *,
+    durability: Durability = "async",
+) -> AsyncIterator[Runtime]:
+    """Builds every dependency once, yields the runtime and releases it afterwards."""
+    given = overrides or Overrides()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    await asyncio.to_thread(db.migrate)
+    taxonomy, policy = load_rules(settings)
+    index = given.index or ChromaContextIndex(
+        settings.chroma_dir, given.embedder or HashingEmbedder()
+    )
+    dispatcher = OutboxDispatcher(
+        db, given.erp or build_erp(settings, db), policy, max_attempts=settings.outbox_max_attempts
+    )
+    deps = AgentDeps(
+        db=db,
+        taxonomy=taxonomy,
+        policy=policy,
+        index=index,
+        classifiers=ClassifierSlot(UntrainedClassifier(taxonomy)),
+        actions=given.actions or RecordingActions(db),
+        delivery=dispatcher,
+        notifier=given.notifier or SilentNotifier(),
+        history_k=settings.history_neighbours,
+        message_k=settings.message_neighbours,
+    )
+    learner = Learner(deps, settings.model_dir / "local.pkl", alpha=settings.conformal_alpha)
+    await learner.ensure_index()
+    await learner.load_or_train()
+    try:
+        async with open_checkpointer(db.url, settings.checkpoint_path) as saver:
+            graph = build_graph(deps, saver)
+            service = TriageService(deps, graph, durability=durability)
+            yield Runtime(
+                settings=settings,
+                db=db,
+                deps=deps,
+                graph=graph,
+                service=service,
+                desk=ReviewDesk(deps, service),
+                learner=learner,
+                dispatcher=dispatcher,
+            )
+            await service.drain()
+    finally:
+        await db.dispose()

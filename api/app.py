@@ -1,0 +1,53 @@
+"""The FastAPI application: create_app() builds the runtime once in its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from agent.wiring import Overrides, open_runtime
+from api.errors import install_error_handlers
+from api.limits import BodySizeLimit
+from api.routes import approvals, cases, context
+from core.settings import Settings
+
+
+def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
+    """Returns the service's ASGI app for these settings."""
+    config = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(config, overrides) as runtime:
+            app.state.runtime = runtime
+            await runtime.service.recover()
+            stop = asyncio.Event()
+            loop = asyncio.create_task(runtime.dispatcher.run_forever(config.outbox_poll_s, stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
+
+    app = FastAPI(
+        title="exception-triage",
+        version="0.1.0",
+        description="AI-assisted triage of stalled distribution workflows, with a policy gate.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit)
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """Tells that the service is up; needs no authentication."""
+        return {"status": "ok"}
+
+    for module in (cases, approvals, context):
+        app.include_router(module.router)
+    return app

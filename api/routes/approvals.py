@@ -1,0 +1,55 @@
+"""Approvals: the queue and people's decisions on it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from api.auth import current_principal, runtime_of
+from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
+from core.principals import Principal
+from core.store import approvals as approval_store
+
+router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+class DecisionRequest(BaseModel):
+    """A reviewer's decision: approve, reject (with a reason) or edit (with new parameters)."""
+
+    decision: VoteDecision
+    reason: str | None = Field(default=None, max_length=4000)
+    params: dict[str, Any] | None = None
+
+
+@router.get("", response_model=list[ApprovalRecord])
+async def list_approvals(
+    request: Request,
+    _caller: Caller,
+    status: ApprovalStatus | None = None,
+    case_id: str | None = None,
+) -> list[ApprovalRecord]:
+    """Lists approvals, oldest first."""
+    async with runtime_of(request).db.transaction() as conn:
+        return await approval_store.list_approvals(
+            conn, case_id=case_id, status=status.value if status else None
+        )
+
+
+@router.get("/{approval_id}", response_model=ApprovalRecord)
+async def get_approval(approval_id: str, request: Request, _caller: Caller) -> ApprovalRecord:
+    """Returns one approval with its votes."""
+    async with runtime_of(request).db.transaction() as conn:
+        return await approval_store.get_approval(conn, approval_id)
+
+
+@router.post("/{approval_id}/decision", response_model=ApprovalRecord, responses={403: {}, 409: {}})
+async def decide(
+    approval_id: str, body: DecisionRequest, request: Request, caller: Caller
+) -> ApprovalRecord:
+    """Records a person's decision; the policy gate refuses the wrong person with a 403."""
+    return await runtime_of(request).desk.decide(
+        approval_id, caller, body.decision, body.reason, body.params
+    )

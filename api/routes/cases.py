@@ -1,0 +1,96 @@
+"""Case intake and reads: POST /v1/cases, GET /v1/cases, GET /v1/cases/{id}, its audit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+
+from api.auth import current_principal, runtime_of
+from core.models import Case, CaseStatus, TriageResult
+from core.principals import Principal
+from core.store import audit
+from core.store import cases as case_store
+from core.store.audit import AuditEntry
+from core.store.cases import StoredCase
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+class CasePage(BaseModel):
+    """One page of cases and the cursor of the next."""
+
+    items: list[TriageResult]
+    next_cursor: str | None
+
+
+def view(stored: StoredCase) -> TriageResult:
+    """Returns the triage result of a stored case, with its current status and timestamps."""
+    base = stored.result or TriageResult(case_id=stored.case.case_id, status=stored.status)
+    return base.model_copy(
+        update={
+            "status": stored.status,
+            "submitted_by": stored.submitted_by,
+            "created_at": stored.created_at,
+            "updated_at": stored.updated_at,
+        }
+    )
+
+
+@router.post(
+    "",
+    response_model=TriageResult,
+    status_code=201,
+    responses={200: {"model": TriageResult}, 202: {"model": TriageResult}, 409: {}, 413: {}},
+)
+async def submit_case(
+    case: Case, request: Request, response: Response, caller: Caller, wait: bool = True
+) -> TriageResult:
+    """Takes a stalled case; the same id and body again returns the same triage."""
+    stored, created = await runtime_of(request).service.submit(case, caller, wait=wait)
+    if not wait and created:
+        response.status_code = 202
+        response.headers["Location"] = f"/v1/cases/{case.case_id}"
+    elif not created:
+        response.status_code = 200
+    return view(stored)
+
+
+@router.get("", response_model=CasePage)
+async def list_cases(
+    request: Request,
+    _caller: Caller,
+    status: CaseStatus | None = None,
+    site: str | None = None,
+    cause: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> CasePage:
+    """Lists cases newest first, filtered by status, site and cause."""
+    async with runtime_of(request).db.transaction() as conn:
+        page, next_cursor = await case_store.list_cases(
+            conn,
+            status=status.value if status else None,
+            site=site,
+            cause=cause,
+            limit=limit,
+            cursor=cursor,
+        )
+    return CasePage(items=[view(s) for s in page], next_cursor=next_cursor)
+
+
+@router.get("/{case_id}", response_model=TriageResult)
+async def get_case(case_id: str, request: Request, _caller: Caller) -> TriageResult:
+    """Returns one case's triage."""
+    return view(await runtime_of(request).service.get(case_id))
+
+
+@router.get("/{case_id}/audit", response_model=list[AuditEntry])
+async def get_audit(case_id: str, request: Request, _caller: Caller) -> list[AuditEntry]:
+    """Returns the case's audit trail in the order it was written."""
+    runtime = runtime_of(request)
+    async with runtime.db.transaction() as conn:
+        await case_store.get_case(conn, case_id)
+        return await audit.entries(conn, case_id)

@@ -1,0 +1,94 @@
+"""Context intake (resolved history and loose messages) and what execution produced."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from agent.learning import known_cause_errors
+from api.auth import current_principal, runtime_of
+from core.ingest import LineError, parse_records
+from core.models import LooseMessage, ResolvedCase
+from core.principals import Principal
+from core.store import outbox as outbox_store
+from core.store.outbox import OutboxRow
+
+router = APIRouter(prefix="/v1", tags=["context"])
+Caller = Annotated[Principal, Depends(current_principal)]
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+class ImportReport(BaseModel):
+    """What an import stored and which records it refused, by line."""
+
+    imported: int
+    rejected: int
+    errors: list[dict[str, Any]]
+
+
+def _report(imported: int, errors: list[LineError]) -> JSONResponse:
+    report = ImportReport(
+        imported=imported,
+        rejected=len(errors),
+        errors=[{"line": e.line, "field": e.field, "message": e.message} for e in errors],
+    )
+    status = 422 if errors and not imported else 200
+    return JSONResponse(report.model_dump(), status_code=status)
+
+
+@router.post("/history", response_model=ImportReport, openapi_extra=_BODY_DOC)
+async def import_history(request: Request, _caller: Caller) -> JSONResponse:
+    """Imports resolved cases (JSON array or JSONL); bad lines are reported, good ones stored."""
+    runtime = runtime_of(request)
+    parsed = parse_records((await request.body()).decode("utf-8", "replace"), ResolvedCase)
+    errors = parsed.errors + known_cause_errors(parsed.items, runtime.deps.taxonomy)
+    bad = {e.line for e in errors}
+    items = [item for line, item in parsed.items if line not in bad]
+    imported = await runtime.learner.add_history(items) if items else 0
+    return _report(imported, sorted(errors, key=lambda e: e.line))
+
+
+@router.post("/messages", response_model=ImportReport, openapi_extra=_BODY_DOC)
+async def import_messages(request: Request, _caller: Caller) -> JSONResponse:
+    """Imports loose supplier and carrier messages with refs (JSON array or JSONL)."""
+    runtime = runtime_of(request)
+    parsed = parse_records((await request.body()).decode("utf-8", "replace"), LooseMessage)
+    items = [item for _, item in parsed.items]
+    imported = await runtime.learner.add_messages(items) if items else 0
+    return _report(imported, parsed.errors)
+
+
+@router.get("/outbox", response_model=list[OutboxRow], tags=["execution"])
+async def list_outbox(
+    request: Request,
+    _caller: Caller,
+    status: outbox_store.OutboxStatus | None = None,
+    case_id: str | None = None,
+) -> list[OutboxRow]:
+    """Lists outbox rows; `status=dead` shows the dead letters."""
+    async with runtime_of(request).db.transaction() as conn:
+        return await outbox_store.rows(
+            conn, case_id=case_id, status=status.value if status else None
+        )
+
+
+@router.get("/postings", tags=["execution"])
+async def list_postings(
+    request: Request, _caller: Caller, case_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Lists what the sandbox ERP recorded: exactly what would have been posted."""
+    erp = runtime_of(request).dispatcher.erp
+    lister = getattr(erp, "list_postings", None)
+    return await lister(case_id) if lister else []

@@ -1,0 +1,170 @@
+"""The `triage` command line: serve, demo, import, keys, users and retrain."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from agent.learning import known_cause_errors
+from agent.wiring import Runtime, open_runtime
+from api.app import create_app
+from cli.demo import DEMO_KEY, DEMO_PASSWORD, DEMO_REVIEWERS, seed_demo
+from core.errors import TriageError
+from core.ingest import parse_records
+from core.models import LooseMessage, ResolvedCase
+from core.settings import Settings
+from core.store import identity
+
+app = typer.Typer(
+    help="exception-triage: AI-assisted triage of stalled distribution workflows.",
+    no_args_is_help=True,
+)
+import_app = typer.Typer(help="Import resolved history or loose messages.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage orchestrator API keys.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage reviewers.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Opens the runtime of the configured settings, runs the work and closes it."""
+
+    async def main() -> T:
+        async with open_runtime(Settings()) as runtime:
+            return await work(runtime)
+
+    try:
+        return asyncio.run(main())
+    except TriageError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(code=2) from exc
+
+
+@app.command()
+def serve() -> None:
+    """Serves the API (OpenAPI at /docs) without demo data."""
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def demo(live_cases: Annotated[int, typer.Option(min=0, max=50)] = 8) -> None:
+    """Seeds realistic demo data, posts live cases, prints how to use them, then serves."""
+    settings = Settings()
+    _run(lambda runtime: seed_demo(runtime, console, live_cases=live_cases))
+    base = f"http://{settings.host}:{settings.port}"
+    console.rule("exception-triage demo")
+    console.print(f"API docs:      {base}/docs")
+    console.print(
+        f"Reviewer UI:   {base}/ui  (users: {', '.join(DEMO_REVIEWERS)}; password: {DEMO_PASSWORD})"
+    )
+    console.print(f"API key:       {DEMO_KEY}")
+    console.print(f"Try:           curl -H 'Authorization: Bearer {DEMO_KEY}' {base}/v1/cases")
+    console.print(
+        f"Approvals:     curl -u alice:{DEMO_PASSWORD} '{base}/v1/approvals?status=pending'"
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def _import(path: Path, kind: str) -> None:
+    model = ResolvedCase if kind == "history" else LooseMessage
+    parsed = parse_records(path.read_text(), model)
+
+    async def work(runtime: Runtime) -> int:
+        errors = list(parsed.errors)
+        if kind == "history":
+            errors += known_cause_errors(parsed.items, runtime.deps.taxonomy)  # type: ignore[arg-type]
+        bad = {e.line for e in errors}
+        items = [item for line, item in parsed.items if line not in bad]
+        for error in sorted(errors, key=lambda e: e.line):
+            console.print(f"[yellow]skipped[/yellow] {path}:{error}")
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task(f"importing {kind}", total=len(items))
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+
+            if kind == "history":
+                written = await runtime.learner.add_history(items, progress=advance)  # type: ignore[arg-type]
+            else:
+                written = await runtime.learner.add_messages(items, progress=advance)  # type: ignore[arg-type]
+        console.print(f"imported {written} {kind} records; {len(errors)} rejected")
+        return len(errors)
+
+    rejected = _run(work)
+    if rejected and not parsed.items:
+        raise typer.Exit(code=1)
+
+
+@import_app.command("history")
+def import_history(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Imports resolved cases (JSON array or JSONL) and retrains the local classifier."""
+    _import(file, "history")
+
+
+@import_app.command("messages")
+def import_messages(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Imports loose supplier and carrier messages with refs (JSON array or JSONL)."""
+    _import(file, "messages")
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Option("--name", help="Who will use the key.")]) -> None:
+    """Creates an orchestrator API key and prints it as the last line."""
+
+    async def work(runtime: Runtime) -> str:
+        async with runtime.db.transaction() as conn:
+            return await identity.create_key(conn, name)
+
+    key = _run(work)
+    console.print(f"API key for {name} (shown once; store it now):")
+    print(key)
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[list[str], typer.Option("--role", help="A role; repeat for more.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Creates a reviewer with roles (or updates an existing one)."""
+    if not password_stdin:
+        console.print(
+            "[red]error:[/red] pass --password-stdin and send the password on standard input"
+        )
+        raise typer.Exit(code=2)
+    password = sys.stdin.readline().rstrip("\n")
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as conn:
+            await identity.add_user(conn, name, password, role)
+
+    _run(work)
+    console.print(f"reviewer {name} has roles: {', '.join(sorted(set(role)))}")
+
+
+@app.command()
+def retrain() -> None:
+    """Retrains the local classifier on all stored history."""
+    trained = _run(lambda runtime: runtime.learner.retrain())
+    console.print("classifier retrained" if trained else "not enough history to train")

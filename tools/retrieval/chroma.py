@@ -1,0 +1,130 @@
+"""The on-disk Chroma context index; embeddings come from the injected Embedder, never Chroma's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.collection_configuration import CreateCollectionConfiguration
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from core.models import Case, LooseMessage, ResolvedCase, SimilarCase
+from core.rendering import case_text
+from tools.embedding.base import Embedder
+from tools.retrieval.base import (
+    HISTORY_COLLECTION,
+    MESSAGES_COLLECTION,
+    cosine_similarity,
+    history_metadata,
+    loose_message_text,
+    similar_case,
+)
+
+_COSINE: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
+
+
+class ChromaContextIndex:
+    """Keeps history and loose messages in two cosine-space Chroma collections on disk."""
+
+    def __init__(self, path: Path | str, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self._client: ClientAPI = chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+        self._batch = max(1, self._client.get_max_batch_size())
+        self._history = self._collection(HISTORY_COLLECTION)
+        self._messages = self._collection(MESSAGES_COLLECTION)
+
+    def add_history(self, items: list[ResolvedCase]) -> None:
+        """Upserts resolved cases by case id, storing the resolution as metadata."""
+        unique = {item.case_id: item for item in items}
+        self._upsert(
+            self._history,
+            ids=list(unique),
+            texts=[case_text(item) for item in unique.values()],
+            metadatas=[history_metadata(item) for item in unique.values()],
+        )
+
+    def similar_history(
+        self, case: Case, k: int, exclude_ids: Set[str] = frozenset()
+    ) -> list[SimilarCase]:
+        """Returns up to k resolved cases most similar to the case, best first."""
+        where = {"case_id": {"$nin": sorted(exclude_ids)}} if exclude_ids else None
+        hits = self._query(self._history, case_text(case), k, where)
+        return [similar_case(meta, cosine_similarity(dist)) for _, meta, dist in hits]
+
+    def add_messages(self, items: list[tuple[str, LooseMessage]]) -> None:
+        """Upserts loose messages by message id."""
+        unique = dict(items)
+        self._upsert(
+            self._messages,
+            ids=list(unique),
+            texts=[loose_message_text(message) for message in unique.values()],
+            metadatas=[{"party": m.party.value, "at": m.at.isoformat()} for m in unique.values()],
+        )
+
+    def similar_messages(self, case: Case, k: int) -> list[tuple[str, float]]:
+        """Returns up to k (message id, similarity) pairs most similar to the case, best first."""
+        hits = self._query(self._messages, case_text(case), k, None)
+        return [(message_id, cosine_similarity(dist)) for message_id, _, dist in hits]
+
+    def history_count(self) -> int:
+        """Returns how many resolved cases are stored."""
+        return self._history.count()
+
+    def reset(self) -> None:
+        """Drops and recreates both collections."""
+        for name in (HISTORY_COLLECTION, MESSAGES_COLLECTION):
+            self._client.delete_collection(name)
+        self._history = self._collection(HISTORY_COLLECTION)
+        self._messages = self._collection(MESSAGES_COLLECTION)
+
+    def _collection(self, name: str) -> Collection:
+        # embedding_function=None keeps Chroma from instantiating its ONNX default, which
+        # downloads a model on first use; every call below passes embeddings explicitly.
+        return self._client.get_or_create_collection(
+            name,
+            embedding_function=None,
+            configuration=_COSINE,
+            metadata={"embedder": self._embedder.name},
+        )
+
+    def _upsert(
+        self,
+        collection: Collection,
+        *,
+        ids: list[str],
+        texts: list[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        for start in range(0, len(ids), self._batch):
+            end = start + self._batch
+            collection.upsert(
+                ids=ids[start:end],
+                embeddings=self._embedder.embed(texts[start:end]),  # type: ignore[arg-type]
+                documents=texts[start:end],
+                metadatas=list(metadatas[start:end]),
+            )
+
+    def _query(
+        self, collection: Collection, text: str, k: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        available = collection.count()
+        if k <= 0 or available == 0:
+            return []
+        result = collection.query(
+            query_embeddings=self._embedder.embed([text]),  # type: ignore[arg-type]
+            n_results=min(k, available),
+            where=where,
+            include=["metadatas", "distances"],
+        )
+        ids = result["ids"][0]
+        metadatas = (result["metadatas"] or [[]])[0]
+        distances = (result["distances"] or [[]])[0]
+        return [
+            (i, dict(m or {}), float(d)) for i, m, d in zip(ids, metadatas, distances, strict=True)
+        ]
