@@ -33,7 +33,10 @@ typecheck: install
 layers: install
 	$(VENV)/bin/lint-imports
 
-unit: install
+browser:
+	scripts/ensure-chromium
+
+unit: install browser
 	$(VENV)/bin/pytest
 
 test: lint typecheck layers unit
