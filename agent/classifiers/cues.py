@@ -2,7 +2,7 @@
 
 The classifier counts these per cause, so a phrase written by someone else ("no driver showed",
 "driver no-show") lands on the same feature as the training wording ("pickup missed"). Patterns
-are regular expressions matched case-insensitively on the raw text; X12 codes are left to the
+are regular expressions matched on the lower-cased raw text; X12 codes are left to the
 structured features, because two-letter tokens such as "CA" also name places.
 """
 
@@ -247,14 +247,16 @@ CUES: dict[str, tuple[str, ...]] = {
 def compiled_cues() -> re.Pattern[str]:
     """Returns one alternation over every cue, with a named group per cause."""
     groups = ("(?P<{}>{})".format(cause, "|".join(patterns)) for cause, patterns in CUES.items())
-    return re.compile("|".join(groups), re.IGNORECASE)
+    # Every cue starts at a word; the leading \b rejects most positions before any alternative
+    # is tried, which makes the scan several times faster.
+    return re.compile(r"\b(?:" + "|".join(groups) + ")")
 
 
 def count_cues(text: str) -> dict[str, int]:
     """Returns how many cue phrases of each cause occur in the text."""
     # One scan with a named group per cause is several times faster than one scan per cause.
     counts: dict[str, int] = {}
-    for match in compiled_cues().finditer(text):
+    for match in compiled_cues().finditer(text.lower()):
         cause = match.lastgroup
         if cause is not None:
             counts[cause] = counts.get(cause, 0) + 1

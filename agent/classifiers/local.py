@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 import sklearn
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -23,7 +24,6 @@ from agent.classifiers.base import CauseScores, ClassifierInput
 from agent.classifiers.conformal import conformal_qhat
 from agent.classifiers.features import (
     FeatureSpace,
-    Fragment,
     case_fragment,
     event_fragment,
     matched_message_text,
@@ -41,6 +41,46 @@ MAX_CITED = 3
 CalibrationMethod = Literal["sigmoid", "isotonic", "temperature"]
 
 
+@dataclass(frozen=True)
+class SigmoidEnsemble:
+    """The fold pairs of a sigmoid-calibrated ensemble as plain arrays, for fast scoring."""
+
+    coefs: list[np.ndarray]
+    intercepts: list[np.ndarray]
+    slopes: list[np.ndarray]
+    offsets: list[np.ndarray]
+
+    @classmethod
+    def from_estimator(cls, estimator: CalibratedClassifierCV) -> SigmoidEnsemble:
+        """Copies the weights of a fitted sigmoid-calibrated ensemble of linear models."""
+        pairs = estimator.calibrated_classifiers_
+        return cls(
+            coefs=[p.estimator.coef_ for p in pairs],
+            intercepts=[p.estimator.intercept_ for p in pairs],
+            slopes=[np.array([c.a_ for c in p.calibrators]) for p in pairs],
+            offsets=[np.array([c.b_ for c in p.calibrators]) for p in pairs],
+        )
+
+    def predict_proba(self, matrix: Any) -> np.ndarray:
+        """Returns what CalibratedClassifierCV.predict_proba returns, without its validation cost."""
+        # sklearn validates the input once per class and fold (~50 checks), which costs far more
+        # than the arithmetic for a single case.
+        total = None
+        for coef, intercept, a, b in zip(
+            self.coefs, self.intercepts, self.slopes, self.offsets, strict=True
+        ):
+            scores = np.asarray(matrix @ coef.T) + intercept
+            calibrated = expit(-(a * scores + b))
+            if coef.shape[0] == 1:
+                proba = np.hstack([1.0 - calibrated, calibrated])
+            else:
+                sums = calibrated.sum(axis=1, keepdims=True)
+                uniform = np.full_like(calibrated, 1.0 / calibrated.shape[1])
+                proba = np.divide(calibrated, sums, out=uniform, where=sums != 0)
+            total = proba if total is None else total + proba
+        return np.asarray(total) / len(self.coefs)
+
+
 @dataclass
 class LocalModel:
     """A trained local model: features, calibrated classifier, evidence weights and conformal qhat."""
@@ -53,6 +93,7 @@ class LocalModel:
     qhat: float
     alpha: float
     info: dict[str, Any] = field(default_factory=dict)
+    fast: SigmoidEnsemble | None = None
 
     @property
     def model_id(self) -> str:
@@ -63,20 +104,23 @@ class LocalModel:
         self, case: Case, messages: Sequence[MatchedMessage] = ()
     ) -> dict[str, float]:
         """Returns a probability for every taxonomy cause; causes never trained on get 0."""
-        row = self.features.transform([case_fragment(case, messages)])
-        trained = self.estimator.predict_proba(row)[0]
+        return self.distribution(self.features.transform([case_fragment(case, messages)]))
+
+    def distribution(self, row: Any) -> dict[str, float]:
+        """Returns the taxonomy-wide distribution for one feature row."""
+        scorer = self.fast or self.estimator
+        trained = scorer.predict_proba(row)[0]
         probs = dict.fromkeys(self.cause_ids, 0.0)
         for cause, p in zip(self.classes, trained, strict=True):
             probs[cause] = float(p)
         total = sum(probs.values()) or 1.0
         return {cause: p / total for cause, p in probs.items()}
 
-    def support(self, fragments: Sequence[Fragment], cause: str) -> np.ndarray:
-        """Returns how much each fragment alone pushes the linear model towards the cause."""
-        if cause not in self.classes or not fragments:
-            return np.zeros(len(fragments))
-        weights = self.weights[self.classes.index(cause)]
-        return np.asarray(self.features.transform(fragments) @ weights).ravel()
+    def support(self, rows: Any, cause: str) -> np.ndarray:
+        """Returns how much each feature row alone pushes the linear model towards the cause."""
+        if cause not in self.classes or rows.shape[0] == 0:
+            return np.zeros(rows.shape[0])
+        return np.asarray(rows @ self.weights[self.classes.index(cause)]).ravel()
 
     def save(self, path: Path) -> None:
         """Writes the model atomically: a temporary file in the same directory, then a rename."""
@@ -152,6 +196,7 @@ def train_local_model(
         classes=classes,
         cause_ids=list(taxonomy.cause_ids),
         weights=_evidence_weights(estimator, len(classes)),
+        fast=SigmoidEnsemble.from_estimator(estimator) if method == "sigmoid" else None,
         qhat=conformal_qhat(true_probs.tolist(), alpha),
         alpha=alpha,
         info=info,
@@ -222,15 +267,35 @@ class LocalClassifier:
 
     async def score(self, item: ClassifierInput) -> CauseScores:
         """Returns calibrated probabilities for every cause, the conformal qhat and the evidence."""
-        probs = self.model.probabilities(item.case, item.messages)
+        case = item.case
+        parts = [
+            [case_fragment(case, item.messages)],
+            [event_fragment(e) for e in case.events],
+            [text_fragment(message_text(m), m.party.value) for m in case.messages],
+            [text_fragment(matched_message_text(m), m.party) for m in item.messages],
+        ]
+        # One transform for the case and every cited part: vectoriser calls dominate the cost.
+        rows = self.model.features.transform([f for part in parts for f in part])
+        bounds = np.cumsum([0, *(len(part) for part in parts)])
+        probs = self.model.distribution(rows[0:1])
         vote = similar_vote(item.similar, self.model.cause_ids)
         if vote is not None and self.knn_weight > 0:
             w = self.knn_weight
             probs = {c: (1 - w) * p + w * vote[c] for c, p in probs.items()}
         top = max(probs, key=lambda c: (probs[c], c))
+
+        def cited(part: int) -> list[int]:
+            return _top_positive(self.model.support(rows[bounds[part] : bounds[part + 1]], top))
+
+        evidence = Evidence(
+            event_indices=cited(1),
+            message_indices=cited(2),
+            history_case_ids=[s.case_id for s in item.similar if s.cause == top][:MAX_CITED],
+            loose_message_ids=[item.messages[i].message_id for i in cited(3)],
+        )
         return CauseScores(
             probabilities=probs,
-            evidence=cite_evidence(self.model, item, top),
+            evidence=evidence,
             classifier=self.name,
             model=self.model.model_id,
             rationale=f"local model: {top} at p={probs[top]:.2f}",
@@ -246,22 +311,6 @@ def similar_vote(similar: Sequence[SimilarCase], cause_ids: list[str]) -> dict[s
             weights[neighbour.cause] += max(neighbour.similarity, 1e-6)
     total = sum(weights.values())
     return {c: w / total for c, w in weights.items()} if total > 0 else None
-
-
-def cite_evidence(model: LocalModel, item: ClassifierInput, cause: str) -> Evidence:
-    """Returns the events, messages and retrieved context that most support the cause."""
-    case = item.case
-    events = [event_fragment(e) for e in case.events]
-    messages = [text_fragment(message_text(m), m.party.value) for m in case.messages]
-    loose = [text_fragment(matched_message_text(m), m.party) for m in item.messages]
-    return Evidence(
-        event_indices=_top_positive(model.support(events, cause)),
-        message_indices=_top_positive(model.support(messages, cause)),
-        history_case_ids=[s.case_id for s in item.similar if s.cause == cause][:MAX_CITED],
-        loose_message_ids=[
-            item.messages[i].message_id for i in _top_positive(model.support(loose, cause))
-        ],
-    )
 
 
 def _top_positive(scores: np.ndarray) -> list[int]:

@@ -66,41 +66,45 @@ def make_execute(deps: AgentDeps) -> TriageNode:
             records = await approval_store.list_approvals(conn, case_id=case_id)
         approved = [r for r in records if r.status is ApprovalStatus.approved]
         executed: list[str] = []
+        rows: list[dict[str, Any]] = []
         for request in _requests(state, deps, approved):
+            detail: dict[str, Any] = {
+                "action": request.action,
+                "authorized_by": request.authorized_by,
+            }
             try:
                 receipt = await deps.actions.run(request)
             except IntegrationError as exc:
-                async with deps.db.transaction() as conn:
-                    await audit.record(
-                        conn,
-                        case_id=case_id,
-                        actor="executor",
-                        kind="action.failed",
-                        action=request.action,
-                        error=exc.message,
-                    )
+                rows.append(
+                    {
+                        "case_id": case_id,
+                        "actor": "executor",
+                        "kind": "action.failed",
+                        "detail": {**detail, "error": exc.message},
+                    }
+                )
                 continue
             executed.append(request.action)
-            async with deps.db.transaction() as conn:
-                await audit.record(
-                    conn,
-                    case_id=case_id,
-                    actor="executor",
-                    kind="action.executed",
-                    action=request.action,
-                    authorized_by=request.authorized_by,
-                    idempotency_key=request.idempotency_key,
-                    reference=receipt.reference,
-                    duplicate=receipt.duplicate,
-                )
-        await deps.delivery.deliver(case_id)
+            rows.append(
+                {
+                    "case_id": case_id,
+                    "actor": "executor",
+                    "kind": "action.executed",
+                    "detail": {
+                        **detail,
+                        "idempotency_key": request.idempotency_key,
+                        "reference": receipt.reference,
+                        "duplicate": receipt.duplicate,
+                    },
+                }
+            )
+        if any(r.posts_to_erp for r in approved):
+            await deps.delivery.deliver(case_id)
         async with deps.db.transaction() as conn:
-            rows = await outbox_store.rows(conn, case_id=case_id)
-        executed += [
-            r.action
-            for r in rows
-            if r.kind == "erp" and r.status == outbox_store.OutboxStatus.delivered
-        ]
+            await audit.record_many(conn, rows)
+            erp_rows = await outbox_store.rows(conn, case_id=case_id)
+        delivered = outbox_store.OutboxStatus.delivered
+        executed += [r.action for r in erp_rows if r.kind == "erp" and r.status == delivered]
         return {"executed": executed}
 
     return execute

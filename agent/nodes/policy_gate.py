@@ -7,7 +7,14 @@ from typing import Any
 from agent.deps import AgentDeps
 from agent.results import result_from_state
 from agent.state import TriageNode, TriageState
-from core.models import Case, CaseStatus, Classification, ProposedAction, canonical_digest
+from core.models import (
+    Case,
+    CaseStatus,
+    Classification,
+    PolicyDecision,
+    ProposedAction,
+    canonical_digest,
+)
 from core.principals import AGENT
 from core.store import approvals as approval_store
 from core.store import audit
@@ -32,6 +39,35 @@ def gate_status(
     return CaseStatus.pending_approval
 
 
+def _classified_row(case_id: str, classification: Classification) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "actor": AGENT.label,
+        "kind": "case.classified",
+        "detail": {
+            "cause": classification.cause,
+            "top_cause": classification.top_cause,
+            "confidence": classification.confidence,
+            "prediction_set": classification.prediction_set,
+            "classifier": classification.classifier,
+            "model": classification.model,
+            "routed_reason": classification.routed_reason,
+            "fallback_reason": classification.fallback_reason,
+            "flags": classification.flags,
+            "prompt_hash": classification.prompt_hash,
+        },
+    }
+
+
+def _decision_row(decision: PolicyDecision) -> dict[str, Any]:
+    return {
+        "case_id": decision.case_id,
+        "actor": "policy-gate",
+        "kind": "policy.decision",
+        "detail": decision.model_dump(exclude={"case_id"}),
+    }
+
+
 def make_policy_gate(deps: AgentDeps) -> TriageNode:
     """Builds the policy_gate node."""
 
@@ -40,42 +76,26 @@ def make_policy_gate(deps: AgentDeps) -> TriageNode:
         classification = Classification.model_validate(state["classification"])
         context = PolicyContext.from_classification(deps.policy, deps.taxonomy, classification)
         proposals = [ProposedAction.model_validate(p) for p in state.get("proposals", [])]
-        decisions, approval_ids = [], []
+        evaluated = [(p, evaluate(case, p, context)) for p in proposals]
+        waiting = [(p, d) for p, d in evaluated if d.outcome == "needs_approval"]
+        approval_ids = [approval_id_for(d.decision_id, p.action) for p, d in waiting]
+        update: dict[str, Any] = {
+            "decisions": [d.model_dump(mode="json") for _, d in evaluated],
+            "approval_ids": approval_ids,
+        }
+        status = gate_status(classification, approval_ids, deps.taxonomy.unknown_cause)
+        rows = [_classified_row(case.case_id, classification)]
+        rows += [_decision_row(d) for _, d in evaluated]
         async with deps.db.transaction() as conn:
             existing = {
                 a.approval_id
                 for a in await approval_store.list_approvals(conn, case_id=case.case_id)
             }
-            await audit.record(
-                conn,
-                case_id=case.case_id,
-                actor=AGENT.label,
-                kind="case.classified",
-                cause=classification.cause,
-                top_cause=classification.top_cause,
-                confidence=classification.confidence,
-                prediction_set=classification.prediction_set,
-                classifier=classification.classifier,
-                routed_reason=classification.routed_reason,
-                fallback_reason=classification.fallback_reason,
+            await approval_store.save_decisions(
+                conn, [(d, policy_inputs(case, p, context)) for p, d in evaluated]
             )
-            for proposal in proposals:
-                decision = evaluate(case, proposal, context)
-                decisions.append(decision)
-                await approval_store.save_decision(
-                    conn, decision, policy_inputs(case, proposal, context)
-                )
-                await audit.record(
-                    conn,
-                    case_id=case.case_id,
-                    actor="policy-gate",
-                    kind="policy.decision",
-                    **decision.model_dump(exclude={"case_id"}),
-                )
-                if decision.outcome != "needs_approval":
-                    continue
-                approval_id = approval_id_for(decision.decision_id, proposal.action)
-                approval_ids.append(approval_id)
+            opened = []
+            for (proposal, decision), approval_id in zip(waiting, approval_ids, strict=True):
                 if approval_id in existing:
                     continue
                 await approval_store.create_approval(
@@ -86,36 +106,36 @@ def make_policy_gate(deps: AgentDeps) -> TriageNode:
                     posts_to_erp=proposal.posts_to_erp,
                     proposed_by=state.get("submitted_by", AGENT.label),
                 )
-                await audit.record(
-                    conn,
-                    case_id=case.case_id,
-                    actor=AGENT.label,
-                    kind="approval.requested",
-                    approval_id=approval_id,
-                    action=proposal.action,
-                    required_approvals=decision.required_approvals,
-                    approver_role=decision.approver_role,
+                opened.append(approval_id)
+                rows.append(
+                    {
+                        "case_id": case.case_id,
+                        "actor": AGENT.label,
+                        "kind": "approval.requested",
+                        "detail": {
+                            "approval_id": approval_id,
+                            "action": proposal.action,
+                            "required_approvals": decision.required_approvals,
+                            "approver_role": decision.approver_role,
+                        },
+                    }
                 )
-            update = {
-                "decisions": [d.model_dump(mode="json") for d in decisions],
-                "approval_ids": approval_ids,
-            }
-            status = gate_status(classification, approval_ids, deps.taxonomy.unknown_cause)
-            await case_store.save_result(conn, result_from_state({**state, **update}, status))  # type: ignore[typeddict-item]
-            await audit.record(
-                conn,
-                case_id=case.case_id,
-                actor=AGENT.label,
-                kind="case.status",
-                status=status.value,
+            rows.append(
+                {
+                    "case_id": case.case_id,
+                    "actor": AGENT.label,
+                    "kind": "case.status",
+                    "detail": {"status": status.value},
+                }
             )
-            opened = [
-                a
-                for a in await approval_store.list_approvals(conn, case_id=case.case_id)
-                if a.approval_id in approval_ids and a.approval_id not in existing
-            ]
+            await audit.record_many(conn, rows)
+            full: TriageState = {**state, **update}  # type: ignore[typeddict-item]
+            await case_store.save_result(conn, result_from_state(full, status))
             if opened:
-                await deps.notifier.approvals_opened(conn, case, opened)
+                records = await approval_store.list_approvals(conn, case_id=case.case_id)
+                await deps.notifier.approvals_opened(
+                    conn, case, [r for r in records if r.approval_id in opened]
+                )
         return {**update, "status": status.value}
 
     return policy_gate

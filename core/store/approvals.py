@@ -33,6 +33,35 @@ async def save_decision(
     )
 
 
+async def save_decisions(
+    conn: AsyncConnection, decisions: list[tuple[PolicyDecision, dict[str, Any]]]
+) -> None:
+    """Logs several policy decisions in one statement, skipping ids already logged."""
+    if not decisions:
+        return
+    ids = [d.decision_id for d, _ in decisions]
+    logged = set(
+        (
+            await conn.execute(
+                select(policy_decisions.c.decision_id).where(
+                    policy_decisions.c.decision_id.in_(ids)
+                )
+            )
+        ).scalars()
+    )
+    now = utcnow()
+    fresh: dict[str, dict[str, Any]] = {}
+    for decision, inputs in decisions:
+        if decision.decision_id not in logged:
+            fresh[decision.decision_id] = {
+                **decision.model_dump(),
+                "inputs": inputs,
+                "created_at": now,
+            }
+    if fresh:
+        await conn.execute(insert(policy_decisions), list(fresh.values()))
+
+
 async def create_approval(
     conn: AsyncConnection,
     *,

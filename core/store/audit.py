@@ -33,6 +33,13 @@ async def record(
     )
 
 
+async def record_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Appends several audit rows (dicts of case_id, actor, kind, detail) in one statement."""
+    if rows:
+        now = utcnow()
+        await conn.execute(insert(audit), [{"at": now, **row} for row in rows])
+
+
 async def entries(
     conn: AsyncConnection, case_id: str | None = None, kind: str | None = None
 ) -> list[AuditEntry]:
