@@ -9,7 +9,7 @@ from pathlib import Path
 
 from agent.classifiers.local import LocalClassifier, load_local_model, train_local_model
 from agent.classifiers.untrained import UntrainedClassifier
-from agent.deps import AgentDeps
+from agent.deps import AgentDeps, ClassifierSlot
 from core.errors import ConfigurationError
 from core.ingest import LineError
 from core.models import LooseMessage, ResolvedCase
@@ -26,8 +26,12 @@ Progress = Callable[[int], None]
 class Learner:
     """Imports context and retrains the local classifier from the stored history."""
 
-    def __init__(self, deps: AgentDeps, model_path: Path, *, alpha: float) -> None:
+    def __init__(
+        self, deps: AgentDeps, model_path: Path, *, alpha: float, slot: ClassifierSlot | None = None
+    ) -> None:
         self.deps = deps
+        # The local classifier's own slot: with an LLM configured it is the fallback, not the primary.
+        self.slot = slot or deps.classifiers
         self.model_path = model_path
         self.alpha = alpha
         self.model_info: dict[str, object] = {"state": "untrained"}
@@ -46,7 +50,7 @@ class Learner:
         await self.retrain()
 
     def _use(self, classifier: LocalClassifier | UntrainedClassifier, state: str) -> None:
-        self.deps.classifiers.replace(classifier)
+        self.slot.replace(classifier)
         self.model_info = {"state": state, "classifier": classifier.name}
 
     async def retrain(self) -> bool:

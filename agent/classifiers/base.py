@@ -37,7 +37,10 @@ class CauseScores(BaseModel):
 class Classifier(Protocol):
     """Scores a case against the taxonomy."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Returns the classifier's name as recorded in results (`local` or `llm`)."""
+        ...
 
     async def score(self, item: ClassifierInput) -> CauseScores:
         """Returns calibrated cause probabilities and the evidence that drove them."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -60,6 +60,22 @@ class LlmClassifier:
         self.calibration = calibration
         self.options = options or LlmOptions()
         self.schema = verdict_schema(taxonomy)
+
+    async def aclose(self) -> None:
+        """Closes the chat model's connections (call once, at shutdown)."""
+        await self.chat.aclose()
+
+    def stated_only(self) -> LlmClassifier:
+        """Returns a twin that reports the model's normalised stated numbers, for fitting a map."""
+        return LlmClassifier(
+            self.chat,
+            self.taxonomy,
+            self.prompt,
+            self.fallback,
+            prices=self.prices,
+            calibration=None,
+            options=replace(self.options, blend_weight=0.0, uncited_cap=1.0),
+        )
 
     async def score(self, item: ClassifierInput) -> CauseScores:
         """Returns calibrated, citation-checked probabilities, or the local scores on failure."""
@@ -131,6 +147,8 @@ class LlmClassifier:
         if self.calibration is not None:
             probabilities = self.calibration.apply(probabilities)
             flags.append("calibrated:temperature")
+            if self.calibration.prompt_hash not in (None, self.prompt.sha256):
+                flags.append("calibration_prompt_mismatch")
             qhat = self.calibration.qhat if self.calibration.qhat is not None else 1.0
         else:
             # Without a fitted map the stated numbers mean little, so every cause stays in the
