@@ -116,6 +116,8 @@ class TriageService:
                 records = await approval_store.list_approvals(conn, case_id=case_id)
             if any(r.status.value == "pending" for r in records):
                 return
+            if any(r.status.value == "expired" for r in records):
+                return  # expired approvals route the case to a person; nothing may run on them
             decided = {r.approval_id: r.status.value for r in records}
             try:
                 await self.graph.ainvoke(

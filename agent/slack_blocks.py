@@ -44,7 +44,8 @@ def _facts(case: Case, classification: Classification | None) -> str:
 
 
 def _proposal(record: ApprovalRecord) -> str:
-    params = json.dumps(record.params, sort_keys=True, default=str)
+    shown = {k: v for k, v in record.params.items() if v is not None}
+    params = json.dumps(shown, sort_keys=True, default=str)
     role = record.approver_role or "any reviewer"
     return (
         f"*{record.action}* `{params[:400]}`\n"

@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Durability
 
 from agent.checkpointing import open_checkpointer
+from agent.classifiers.llm_factory import SlotFallback, build_llm_classifier
 from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import AgentDeps, ApprovalNotifier, ClassifierSlot, SilentNotifier
 from agent.dispatch import OutboxDispatcher
@@ -19,6 +21,7 @@ from agent.graph import build_graph
 from agent.learning import Learner
 from agent.reviewing import ReviewDesk
 from agent.service import TriageService
+from agent.slack_notifier import SlackWiring, build_slack, register_slack_delivery
 from core.errors import ConfigurationError
 from core.settings import Settings
 from core.store.db import Database
@@ -28,9 +31,11 @@ from tools.actions.base import ActionRunner
 from tools.actions.recording import RecordingActions
 from tools.embedding.base import Embedder
 from tools.embedding.hashing import HashingEmbedder
+from tools.embedding.openai_embed import OpenAiEmbedder
 from tools.erp.base import ErpPoster
 from tools.erp.http import HttpErp
 from tools.erp.sandbox import SandboxErp
+from tools.llm.base import ChatModel
 from tools.retrieval.base import ContextIndex
 from tools.retrieval.chroma import ChromaContextIndex
 
@@ -47,6 +52,7 @@ class Runtime:
     desk: ReviewDesk
     learner: Learner
     dispatcher: OutboxDispatcher
+    slack: SlackWiring | None = None
 
 
 @dataclass
@@ -58,6 +64,8 @@ class Overrides:
     index: ContextIndex | None = None
     embedder: Embedder | None = None
     notifier: ApprovalNotifier | None = None
+    chat: ChatModel | None = None
+    llm_replay_dir: Path | None = None
 
 
 def build_erp(settings: Settings, db: Database) -> ErpPoster:
@@ -68,6 +76,20 @@ def build_erp(settings: Settings, db: Database) -> ErpPoster:
         raise ConfigurationError("TRIAGE_ERP_URL is required when TRIAGE_ERP_ADAPTER=http")
     return HttpErp(
         settings.erp_url, timeout_s=settings.erp_timeout_s, max_attempts=settings.erp_max_attempts
+    )
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """Returns the configured embedder: the offline hashing one unless OpenAI embeddings are asked for."""
+    if settings.embedder == "hashing":
+        return HashingEmbedder()
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAiEmbedder(
+        model=settings.embedding_model,
+        base_url=settings.openai_base_url,
+        api_key=key,
+        timeout_s=settings.llm_timeout_s,
+        max_attempts=settings.llm_max_attempts,
     )
 
 
@@ -91,24 +113,40 @@ async def open_runtime(
     await asyncio.to_thread(db.migrate)
     taxonomy, policy = load_rules(settings)
     index = given.index or ChromaContextIndex(
-        settings.chroma_dir, given.embedder or HashingEmbedder()
+        settings.chroma_dir, given.embedder or build_embedder(settings)
     )
     dispatcher = OutboxDispatcher(
         db, given.erp or build_erp(settings, db), policy, max_attempts=settings.outbox_max_attempts
     )
+    slack = build_slack(settings)  # None without a bot token or webhook: no Slack at all
+    if slack is not None:
+        register_slack_delivery(dispatcher, slack.api, db)
+    local_slot = ClassifierSlot(UntrainedClassifier(taxonomy))
+    llm = None
+    if settings.active_classifier == "llm":
+        llm = build_llm_classifier(
+            settings,
+            SlotFallback(local_slot),
+            settings.data_dir,
+            taxonomy=taxonomy,
+            chat=given.chat,
+            replay_dir=given.llm_replay_dir,
+        )
     deps = AgentDeps(
         db=db,
         taxonomy=taxonomy,
         policy=policy,
         index=index,
-        classifiers=ClassifierSlot(UntrainedClassifier(taxonomy)),
+        classifiers=ClassifierSlot(llm) if llm else local_slot,
         actions=given.actions or RecordingActions(db),
         delivery=dispatcher,
-        notifier=given.notifier or SilentNotifier(),
+        notifier=given.notifier or (slack.notifier if slack else SilentNotifier()),
         history_k=settings.history_neighbours,
         message_k=settings.message_neighbours,
     )
-    learner = Learner(deps, settings.model_dir / "local.pkl", alpha=settings.conformal_alpha)
+    learner = Learner(
+        deps, settings.model_dir / "local.pkl", alpha=settings.conformal_alpha, slot=local_slot
+    )
     await learner.ensure_index()
     await learner.load_or_train()
     try:
@@ -124,7 +162,10 @@ async def open_runtime(
                 desk=ReviewDesk(deps, service),
                 learner=learner,
                 dispatcher=dispatcher,
+                slack=slack,
             )
             await service.drain()
     finally:
+        if llm is not None:
+            await llm.aclose()
         await db.dispose()

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Column, DateTime, String, Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.store.db import utcnow
-from core.store.tables import metadata
-
-slack_messages = Table(
-    "slack_messages",
-    metadata,
-    Column("message_key", String(64), primary_key=True),
-    Column("case_id", String(128), nullable=False, index=True),
-    Column("channel", String(64), nullable=False),
-    Column("ts", String(32), nullable=False),
-    Column("thread_ts", String(32), nullable=True),
-    Column("posted_at", DateTime(timezone=True), nullable=False),
-)
+from core.store.tables import slack_messages
 
 
 @dataclass(frozen=True)

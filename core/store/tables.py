@@ -211,4 +211,16 @@ audit = Table(
     Column("detail", JSON, nullable=False),
 )
 
+slack_messages = Table(
+    "slack_messages",
+    metadata,
+    Column("message_key", String(64), primary_key=True),
+    Column("case_id", String(128), nullable=False, index=True),
+    Column("channel", String(64), nullable=False),
+    Column("ts", String(32), nullable=False),
+    Column("thread_ts", String(32), nullable=True),
+    _ts("posted_at"),
+)
+
+
 Index("ix_cases_created", cases.c.created_at, cases.c.case_id)
