@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -177,20 +178,24 @@ class FeatureSpace:
         )
         self.facts = DictVectorizer(sparse=True)
 
-    def fit(self, fragments: Sequence[Fragment]) -> FeatureSpace:
-        """Learns vocabularies and fact names from the fragments."""
+    def fit_transform(self, fragments: Sequence[Fragment]) -> sparse.csr_matrix:
+        """Learns vocabularies and fact names from the fragments and returns their rows."""
         texts = [f.text for f in fragments]
-        self.words.fit(texts)
-        self.chars.fit(texts)
-        self.facts.fit([f.facts for f in fragments])
-        return self
+        return self._stack(
+            self.words.fit_transform(texts),
+            self.chars.fit_transform(texts),
+            self.facts.fit_transform([f.facts for f in fragments]),
+        )
 
     def transform(self, fragments: Sequence[Fragment]) -> sparse.csr_matrix:
         """Returns one feature row per fragment."""
         texts = [f.text for f in fragments]
-        blocks = [
+        return self._stack(
             self.words.transform(texts),
-            self.char_weight * self.chars.transform(texts),
-            self.fact_weight * self.facts.transform([f.facts for f in fragments]),
-        ]
+            self.chars.transform(texts),
+            self.facts.transform([f.facts for f in fragments]),
+        )
+
+    def _stack(self, words: Any, chars: Any, facts: Any) -> sparse.csr_matrix:
+        blocks = [words, self.char_weight * chars, self.fact_weight * facts]
         return sparse.csr_matrix(sparse.hstack(blocks, format="csr"))

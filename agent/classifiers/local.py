@@ -164,14 +164,14 @@ def train_local_model(
     started = time.perf_counter()
     cases, labels = _usable_history(history, taxonomy)
     fragments = [case_fragment(case) for case in cases]
-    space = FeatureSpace().fit(fragments)
-    matrix = space.transform(fragments)
+    space = FeatureSpace()
+    matrix = space.fit_transform(fragments)
     y = np.asarray(labels)
     folds = min(5, min(Counter(labels).values()))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    estimator = _calibrated(method, splitter, regularisation, seed, _jobs(len(cases)))
-    # Multi-threaded BLAS slows L-BFGS on these small problems several-fold; parallelism
-    # comes from fitting the folds in separate workers instead.
+    estimator = _calibrated(method, splitter, regularisation, seed)
+    # Multi-threaded BLAS slows L-BFGS on these small problems several-fold, and fitting folds
+    # in worker processes measured slower than fitting them in turn on a shared two-core box.
     with threadpool_limits(limits=1):
         estimator.fit(matrix, y)
     classes = [str(c) for c in estimator.classes_]
@@ -221,10 +221,10 @@ def _usable_history(
 
 
 def _calibrated(
-    method: CalibrationMethod, cv: StratifiedKFold, regularisation: float, seed: int, jobs: int
+    method: CalibrationMethod, cv: StratifiedKFold, regularisation: float, seed: int
 ) -> CalibratedClassifierCV:
     base = LogisticRegression(C=regularisation, max_iter=1000, random_state=seed)
-    return CalibratedClassifierCV(base, method=method, cv=cv, ensemble=True, n_jobs=jobs)
+    return CalibratedClassifierCV(base, method=method, cv=cv, ensemble=True)
 
 
 def _out_of_fold(
@@ -240,11 +240,6 @@ def _out_of_fold(
     for (_, held_out), pair in zip(splitter.split(matrix, y), pairs, strict=True):
         probs[held_out] = pair.predict_proba(matrix[held_out])
     return probs
-
-
-def _jobs(n_cases: int) -> int:
-    # Worker start-up costs more than it saves on small histories.
-    return 2 if n_cases >= 400 else 1
 
 
 def _evidence_weights(estimator: CalibratedClassifierCV, n_classes: int) -> np.ndarray:

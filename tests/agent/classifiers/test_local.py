@@ -1,0 +1,197 @@
+"""The local classifier: full calibrated distributions, evidence, conformal qhat, persistence."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from local_factories import (
+    cutoff_case,
+    event,
+    history,
+    make_case,
+    matched,
+    message,
+    similar,
+    taxonomy,
+)
+
+from agent.classifiers.base import ClassifierInput
+from agent.classifiers.conformal import prediction_set
+from agent.classifiers.cues import CUES, count_cues
+from agent.classifiers.features import attribute_facts, case_fragment
+from agent.classifiers.local import (
+    LocalClassifier,
+    LocalModel,
+    load_local_model,
+    train_local_model,
+)
+from core.errors import ConfigurationError
+from core.models import ResolvedCase
+
+
+@cache
+def trained() -> LocalModel:
+    """Returns one model trained on the hand-written history, shared because training takes ~1 s."""
+    return train_local_model(history(), taxonomy(), alpha=0.1, seed=0)
+
+
+async def test_probabilities_cover_every_taxonomy_cause_and_sum_to_one() -> None:
+    scores = await LocalClassifier(trained()).score(ClassifierInput(case=cutoff_case()))
+    assert list(scores.probabilities) == taxonomy().cause_ids
+    assert math.isclose(sum(scores.probabilities.values()), 1.0, abs_tol=1e-9)
+    assert all(0.0 <= p <= 1.0 for p in scores.probabilities.values())
+
+
+async def test_causes_without_training_data_get_zero_probability() -> None:
+    scores = await LocalClassifier(trained()).score(ClassifierInput(case=cutoff_case()))
+    assert scores.probabilities["compliance_hold"] == 0.0
+    assert scores.probabilities["unknown"] == 0.0
+
+
+async def test_clear_cutoff_case_written_differently_is_classified_as_cutoff() -> None:
+    scores = await LocalClassifier(trained()).score(ClassifierInput(case=cutoff_case()))
+    top = max(scores.probabilities, key=lambda c: scores.probabilities[c])
+    assert top == "carrier_cutoff_missed"
+    assert scores.classifier == "local"
+    assert (scores.model or "").startswith("local-logreg-")
+
+
+async def test_credit_block_attribute_and_wording_give_credit_hold() -> None:
+    case = make_case(
+        workflow="order_release",
+        stalled_step="order not released to warehouse",
+        events=[event("FINANCE", "hold_applied", "Account exceeded credit limit", None)],
+        attributes={"credit_status": "blocked"},
+    )
+    scores = await LocalClassifier(trained()).score(ClassifierInput(case=case))
+    assert max(scores.probabilities, key=lambda c: scores.probabilities[c]) == "credit_hold"
+
+
+async def test_evidence_cites_the_decisive_event_first_and_skips_unrelated_message() -> None:
+    scores = await LocalClassifier(trained()).score(ClassifierInput(case=cutoff_case()))
+    assert scores.evidence.event_indices[0] == 2
+    assert len(scores.evidence.event_indices) <= 3
+    assert 0 not in scores.evidence.message_indices
+
+
+async def test_evidence_cites_similar_cases_and_loose_messages_of_the_predicted_cause() -> None:
+    item = ClassifierInput(
+        case=cutoff_case(),
+        similar=[similar("H-1", "credit_hold"), similar("H-2", "carrier_cutoff_missed")],
+        messages=[
+            matched("MSG-a", "Driver left at cutoff, trailer was full"),
+            matched("MSG-b", "Please find our updated price list", party="supplier"),
+        ],
+    )
+    scores = await LocalClassifier(trained()).score(item)
+    assert scores.evidence.history_case_ids == ["H-2"]
+    assert scores.evidence.loose_message_ids[0] == "MSG-a"
+    assert "MSG-b" not in scores.evidence.loose_message_ids
+
+
+async def test_scores_carry_the_models_conformal_qhat() -> None:
+    model = trained()
+    scores = await LocalClassifier(model).score(ClassifierInput(case=cutoff_case()))
+    assert scores.conformal_qhat == model.qhat
+    assert 0.0 <= model.qhat <= 1.0
+    assert prediction_set(scores.probabilities, model.qhat)[0] == "carrier_cutoff_missed"
+
+
+async def test_similar_case_vote_shifts_probabilities_and_keeps_them_normalised() -> None:
+    item = ClassifierInput(case=cutoff_case(), similar=[similar("H-9", "credit_hold", 0.9)])
+    plain = await LocalClassifier(trained()).score(item)
+    blended = await LocalClassifier(trained(), knn_weight=0.3).score(item)
+    assert blended.probabilities["credit_hold"] > plain.probabilities["credit_hold"]
+    assert math.isclose(sum(blended.probabilities.values()), 1.0, abs_tol=1e-9)
+
+
+def test_fast_scoring_matches_the_calibrated_sklearn_ensemble() -> None:
+    model = trained()
+    rows = model.features.transform([case_fragment(c) for c in history()[:10]])
+    assert model.fast is not None
+    np.testing.assert_allclose(model.fast.predict_proba(rows), model.estimator.predict_proba(rows))
+
+
+def test_save_and_load_round_trip_gives_identical_predictions(tmp_path: Path) -> None:
+    model = trained()
+    path = tmp_path / "models" / "local.pkl"
+    model.save(path)
+    loaded = load_local_model(path)
+    assert loaded.probabilities(cutoff_case()) == model.probabilities(cutoff_case())
+    assert loaded.qhat == model.qhat
+    assert [p.name for p in path.parent.iterdir()] == ["local.pkl"]
+
+
+def test_loading_a_corrupt_file_raises_configuration_error(tmp_path: Path) -> None:
+    path = tmp_path / "local.pkl"
+    path.write_bytes(b"not a pickle")
+    with pytest.raises(ConfigurationError):
+        load_local_model(path)
+
+
+def test_history_with_a_single_cause_raises_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="2 or more causes"):
+        train_local_model(history(("credit_hold",)), taxonomy())
+
+
+def test_history_with_too_few_cases_raises_configuration_error() -> None:
+    few = [c for c in history() if c.case_id.endswith(("-0", "-1"))]
+    with pytest.raises(ConfigurationError, match="at least"):
+        train_local_model(few, taxonomy())
+
+
+def test_cases_labelled_outside_the_taxonomy_are_skipped() -> None:
+    stray = history(("credit_hold",))[0].model_dump()
+    stray["case_id"] = "H-stray"
+    stray["resolution"]["cause"] = "alien_invasion"
+    model = train_local_model([*history(), ResolvedCase.model_validate(stray)], taxonomy())
+    assert model.info["skipped_cases"] == 1
+    assert "alien_invasion" not in model.classes
+
+
+def test_attribute_facts_capture_differences_regardless_of_wording() -> None:
+    facts = attribute_facts(
+        {
+            "erp_on_hand": 16,
+            "wms_on_hand": 4,
+            "credit_status": "on hold",
+            "po_price": 43.0,
+            "invoice_price": 46.0,
+            "po_ack_received": False,
+            "order_uom": "CS",
+            "wms_uom": "EA",
+            "last_sync_error": "HTTP 503",
+        }
+    )
+    assert facts["onhand_differs"] == 1.0
+    assert facts["onhand_gap"] == pytest.approx(0.75)
+    assert facts["credit_blocked"] == 1.0
+    assert facts["price_differs"] == 1.0
+    assert facts["po_ack_missing"] == 1.0
+    assert facts["uom_differs"] == 1.0
+    assert facts["sync_error"] == 1.0
+
+
+def test_cue_lexicon_maps_synonyms_to_their_cause() -> None:
+    assert count_cues("Driver no-show, freight still on the dock") == {"carrier_cutoff_missed": 2}
+    assert count_cues("We are short-staffed and the backlog keeps growing") == {
+        "warehouse_congestion": 2
+    }
+    assert set(count_cues("Missing certificate of origin, held by customs")) == {"compliance_hold"}
+
+
+def test_cue_patterns_are_lower_case_because_text_is_lowered_before_matching() -> None:
+    assert all(p == p.lower() for patterns in CUES.values() for p in patterns)
+
+
+def test_retrieved_loose_message_text_enters_the_case_features() -> None:
+    case = make_case(events=[], messages=[message("status?", "customer")])
+    alone = case_fragment(case)
+    with_loose = case_fragment(case, [matched("MSG-1", "Our driver left early, trailer full")])
+    assert "cue=carrier_cutoff_missed" not in alone.facts
+    assert with_loose.facts["cue=carrier_cutoff_missed"] > 0
+    assert with_loose.facts["loose_by_refs"] == 1.0
