@@ -1,0 +1,125 @@
+"""Page rendering for the UI: the autoescaping Jinja2 environment, the login gate, safe headers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.templating import Jinja2Templates
+
+from api.auth import runtime_of
+from api.ui.csrf import csrf_token, session_of
+from api.ui.queue import sla_text
+from core.principals import Principal
+from core.store import identity
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+# Scripts and styles come only from /ui/static: an injected inline script or handler never runs.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class LoginRequired(Exception):
+    """Raised when a UI page is asked for without a valid session; answered by a redirect."""
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "–"
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _money(value: float | None) -> str:
+    return f"{value:,.2f}" if value is not None else "–"
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def make_templates() -> Jinja2Templates:
+    """Returns the templates, with autoescaping on for every file whatever its extension."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(when=_when, plain=_plain, money=_money, sla=sla_text, segment=_segment)
+    return Jinja2Templates(env=env)
+
+
+async def reviewer(request: Request) -> Principal:
+    """Returns the person logged in to this UI session, or raises LoginRequired."""
+    user = getattr(request.state, "session_user", None)
+    if user:
+        async with runtime_of(request).db.transaction() as conn:
+            principal = await identity.person(conn, user)
+        if principal is not None:
+            return principal
+    raise LoginRequired()
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """Returns the redirect to the login page that brings the reviewer back afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = RedirectResponse(f"/ui/login?next={quote(target, safe='')}", status_code=303)
+    if request.headers.get("hx-request"):
+        response.headers["HX-Redirect"] = response.headers["location"]
+    return response
+
+
+def safe_return(target: str | None, default: str = "/ui/queue") -> str:
+    """Returns a local UI path to go back to; anything else (other hosts, schemes) gives the default."""
+    if target and target.startswith("/ui/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def render(
+    request: Request,
+    name: str,
+    *,
+    me: Principal | None = None,
+    status: int = 200,
+    partial: bool = False,
+    **context: Any,
+) -> HTMLResponse:
+    """Renders a page with the session's user, CSRF token and pending message (kept for partials)."""
+    templates: Jinja2Templates = request.app.state.ui_templates
+    session = session_of(request)
+    base = {
+        "me": me,
+        "csrf_token": csrf_token(request),
+        "flash": None if partial else session.pop_flash(),
+        "now": datetime.now(UTC),
+        "timedelta": timedelta,
+        "path": request.url.path,
+    }
+    response = templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def back_to(request: Request, target: str) -> RedirectResponse:
+    """Returns the redirect of post-redirect-get."""
+    response = RedirectResponse(target, status_code=303)
+    response.headers.update(SECURITY_HEADERS)
+    return response

@@ -1,0 +1,207 @@
+"""The reviewer UI's pages and forms: login, queue, case, decisions, corrections, dashboard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from agent.corrections import correct_cause
+from api.auth import runtime_of
+from api.ui import casepage
+from api.ui.csrf import checked_form, session_of
+from api.ui.dashboard import build_dashboard
+from api.ui.queue import QueueFilter, facets, load_queue, matches, queue_counts
+from api.ui.rendering import back_to, render, reviewer, safe_return
+from core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PolicyRefusal
+from core.principals import Principal
+from core.store import approvals as approval_store
+from core.store import identity
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+Reviewer = Annotated[Principal, Depends(reviewer)]
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+@router.get("")
+@router.get("/")
+async def home() -> RedirectResponse:
+    """Sends reviewers to the queue."""
+    return RedirectResponse("/ui/queue", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    """Shows the login form."""
+    expired = session_of(request).expired
+    return render(request, "login.html", next=safe_return(next), expired=expired)
+
+
+@router.post("/login", response_model=None)
+async def login(request: Request, form: Form) -> Response:
+    """Checks the password and starts a session with a fresh CSRF token."""
+    username, target = _text(form, "username").strip(), safe_return(_text(form, "next"))
+    try:
+        async with runtime_of(request).db.transaction() as conn:
+            principal = await identity.verify_password(conn, username, _text(form, "password"))
+    except AuthenticationFailed:
+        return render(
+            request,
+            "login.html",
+            status=401,
+            next=target,
+            error="Unknown user or wrong password.",
+            username=username,
+        )
+    session_of(request).login(principal.name, request.app.state.ui_settings.session_max_age_s)
+    return back_to(request, target)
+
+
+@router.post("/logout")
+async def logout(request: Request, _form: Form) -> RedirectResponse:
+    """Ends the session."""
+    session_of(request).logout()
+    return back_to(request, "/ui/login")
+
+
+def _filters(
+    site: str | None, workflow: str | None, cause: str | None, role: str | None, queue: str | None
+) -> QueueFilter:
+    return QueueFilter(site or None, workflow or None, cause or None, role or None, queue or None)
+
+
+async def _queue_context(request: Request, me: Principal, wanted: QueueFilter) -> dict[str, Any]:
+    async with runtime_of(request).db.transaction() as conn:
+        rows = await load_queue(conn, datetime.now(UTC))
+    return {
+        "rows": [r for r in rows if matches(r, wanted, me)],
+        "counts": queue_counts(rows, me),
+        "facets": facets(rows),
+        "filters": wanted,
+        "return_to": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+    }
+
+
+@router.get("/queue", response_class=HTMLResponse)
+async def queue_page(
+    request: Request,
+    me: Reviewer,
+    site: str | None = None,
+    workflow: str | None = None,
+    cause: str | None = None,
+    role: str | None = None,
+    queue: str | None = None,
+) -> HTMLResponse:
+    """Shows pending approvals and routed cases, most urgent first."""
+    wanted = _filters(site, workflow, cause, role, queue)
+    return render(request, "queue.html", me=me, **await _queue_context(request, me, wanted))
+
+
+@router.get("/queue/rows", response_class=HTMLResponse)
+async def queue_rows(
+    request: Request,
+    me: Reviewer,
+    site: str | None = None,
+    workflow: str | None = None,
+    cause: str | None = None,
+    role: str | None = None,
+    queue: str | None = None,
+) -> HTMLResponse:
+    """Returns the queue's rows and counts alone, for htmx polling."""
+    wanted = _filters(site, workflow, cause, role, queue)
+    context = await _queue_context(request, me, wanted)
+    context["return_to"] = "/ui/queue" + (f"?{request.url.query}" if request.url.query else "")
+    return render(request, "_queue_rows.html", me=me, partial=True, polled=True, **context)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+async def case_page(request: Request, case_id: str, me: Reviewer) -> HTMLResponse:
+    """Shows one case: timeline, cause, proposals, approvals and the audit trail."""
+    runtime = runtime_of(request)
+    try:
+        async with runtime.db.transaction() as conn:
+            view = await casepage.load_case_view(conn, case_id, me)
+    except NotFound as missing:
+        return render(request, "error.html", me=me, status=404, message=missing.message)
+    return render(
+        request,
+        "case.html",
+        me=me,
+        view=view,
+        causes=runtime.deps.taxonomy.cause_ids,
+        param_text=casepage.param_text,
+    )
+
+
+@router.post("/approvals/{approval_id}")
+async def decide(request: Request, approval_id: str, me: Reviewer, form: Form) -> RedirectResponse:
+    """Applies an approve, reject or edit from a plain HTML form, then redirects (PRG)."""
+    runtime, session = runtime_of(request), session_of(request)
+    decision = _text(form, "decision")
+    reason = _text(form, "reason").strip() or None
+    try:
+        async with runtime.db.transaction() as conn:
+            record = await approval_store.get_approval(conn, approval_id)
+    except NotFound as missing:
+        session.set_flash("error", missing.message)
+        return back_to(request, safe_return(_text(form, "return_to")))
+    target = safe_return(_text(form, "return_to"), f"/ui/cases/{quote(record.case_id, safe='')}")
+    params = casepage.edited_params(record.params, {k: _text(form, k) for k in form})
+    try:
+        if decision not in ("approve", "reject", "edit"):
+            raise InvalidInput("choose approve, reject or edit", field="decision")
+        if decision == "edit" and not params:
+            raise InvalidInput("no parameter was changed", field="params")
+        await runtime.desk.decide(approval_id, me, decision, reason, params or None)  # type: ignore[arg-type]
+    except PolicyRefusal as refusal:
+        session.set_flash("refusal", refusal.message, rule=refusal.rule)
+    except (InvalidInput, Conflict) as error:
+        session.set_flash("error", _error_text(error))
+    else:
+        session.set_flash("ok", _done_text(decision, record.action, record.case_id))
+    return back_to(request, target)
+
+
+def _error_text(error: InvalidInput | Conflict) -> str:
+    if isinstance(error, InvalidInput) and error.field == "reason":
+        return "A rejection needs a reason: say why in the reason field."
+    return error.message[:1].upper() + error.message[1:] + "."
+
+
+def _done_text(decision: str, action: str, case_id: str) -> str:
+    verb = {"approve": "Approved", "reject": "Rejected", "edit": "Edited"}[decision]
+    return f"{verb} {action} on {case_id}."
+
+
+@router.post("/cases/{case_id}/correction")
+async def correct(request: Request, case_id: str, me: Reviewer, form: Form) -> RedirectResponse:
+    """Records the true cause a reviewer set, with a comment."""
+    session = session_of(request)
+    try:
+        await correct_cause(
+            runtime_of(request).deps, case_id, _text(form, "cause"), _text(form, "comment"), me
+        )
+    except (InvalidInput, NotFound, PolicyRefusal) as error:
+        session.set_flash("error", error.message)
+    else:
+        session.set_flash("ok", f"Cause of {case_id} corrected to {_text(form, 'cause')}.")
+    return back_to(request, f"/ui/cases/{quote(case_id, safe='')}")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(
+    request: Request, me: Reviewer, days: Annotated[int, Query(ge=1, le=90)] = 14
+) -> HTMLResponse:
+    """Shows volumes, SLA breaches, automation rates and classifier accuracy."""
+    async with runtime_of(request).db.transaction() as conn:
+        board = await build_dashboard(conn, datetime.now(UTC), days)
+    return render(request, "dashboard.html", me=me, board=board)
