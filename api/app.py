@@ -10,9 +10,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from agent.wiring import Overrides, open_runtime
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import approvals, cases, context
+from api.slack_setup import install_slack, start_sla_timers
+from api.ui import install_ui
 from core.settings import Settings
 
 
@@ -27,21 +30,29 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             await runtime.service.recover()
             stop = asyncio.Event()
             loop = asyncio.create_task(runtime.dispatcher.run_forever(config.outbox_poll_s, stop))
+            sla = start_sla_timers(runtime, stop)  # None without Slack configuration
             try:
                 yield
             finally:
                 stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
+                    if sla is not None:
+                        await sla
 
     app = FastAPI(
         title="exception-triage",
         version="0.1.0",
         description="AI-assisted triage of stalled distribution workflows, with a policy gate.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.add_middleware(BodySizeLimit)
     install_error_handlers(app)
+    install_ui(app, config)
+    install_docs(app)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -50,4 +61,5 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
 
     for module in (cases, approvals, context):
         app.include_router(module.router)
+    install_slack(app, config)
     return app

@@ -26,21 +26,24 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
+        # Read the body here, so that an oversized chunked body is refused before any route
+        # parses it (FastAPI turns errors raised while it reads a body into a 400).
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(send)
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([], message, receive), send)
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        await self.app(scope, _replay(chunks, None, receive), send)
 
     async def _refuse(self, send: Send) -> None:
         body: dict[str, Any] = {
@@ -62,5 +65,19 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": data})
 
 
-class _TooLarge(Exception):
-    """Raised inside the app when the streamed body passes the limit."""
+def _replay(chunks: list[bytes], final: Message | None, upstream: Receive) -> Receive:
+    """Returns a receive callable that hands the app the buffered body, then waits as usual."""
+    body = b"".join(chunks)
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent, final
+        if final is not None:
+            message, final = final, None
+            return message
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await upstream()
+
+    return receive

@@ -1,0 +1,36 @@
+"""Serves the OpenAPI schema and Swagger UI behind authentication, from vendored assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.auth import current_principal
+from core.principals import Principal
+
+SWAGGER_DIR = Path(__file__).parent / "static" / "swagger-ui"
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+def install_docs(app: FastAPI) -> None:
+    """Adds /openapi.json and /docs; both need the same authentication as the API."""
+    app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_DIR), name="swagger-ui")
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(_caller: Caller) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(_caller: Caller) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )

@@ -1,0 +1,150 @@
+"""The `triage` command line: keys, reviewers and context imports against a data directory."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from core.models import LooseMessage
+from core.store import identity
+from evals.simulator import simulate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+from service_harness import (
+    basic,
+    bearer,
+    make_settings,
+    run_store,
+    running_service,
+    table_rows,
+)
+
+SAMPLE = simulate(cases=0, history=4, messages=4, seed=17)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """The data directory the CLI and the service share."""
+    return tmp_path / "data"
+
+
+def triage(data_dir: Path, *args: str, stdin: str | None = None) -> Any:
+    """Runs `triage ARGS` with TRIAGE_DATA_DIR pointing at the test's data directory."""
+    runner = CliRunner()
+    env = {"TRIAGE_DATA_DIR": str(data_dir), "TRIAGE_DATABASE_URL": None}
+    return runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
+
+
+def test_keys_create_prints_the_key_last_and_the_key_authenticates(data_dir: Path) -> None:
+    """The last output line is the new key, and the running app accepts it as a Bearer token."""
+    result = triage(data_dir, "keys", "create", "--name", "wms-orchestrator")
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1].strip()
+    assert result.stdout.strip().splitlines()[-1].strip() == key
+    assert key.startswith("trg_")
+    assert len(key) > 30
+
+    with running_service(data_dir) as service:
+        assert service.http.get("/v1/cases", headers=bearer(key)).status_code == 200
+        assert service.http.get("/v1/cases", headers=bearer(key + "x")).status_code == 401
+
+
+def test_keys_create_refuses_a_duplicate_name(data_dir: Path) -> None:
+    """A second key with the same name is an error, not a silent overwrite."""
+    assert triage(data_dir, "keys", "create", "--name", "dup").exit_code == 0
+    again = triage(data_dir, "keys", "create", "--name", "dup")
+    assert again.exit_code != 0
+    assert "already exists" in again.output
+
+
+def test_users_add_creates_a_person_with_both_roles(data_dir: Path) -> None:
+    """`users add NAME --role r1 --role r2 --password-stdin` stores a reviewer who can log in."""
+    result = triage(
+        data_dir,
+        "users",
+        "add",
+        "greta",
+        "--role",
+        "buyer",
+        "--role",
+        "inventory_controller",
+        "--password-stdin",
+        stdin="s3cret-passw0rd\n",
+    )
+    assert result.exit_code == 0, result.output
+
+    async def lookup(conn: Any) -> Any:
+        return await identity.verify_password(conn, "greta", "s3cret-passw0rd")
+
+    person = run_store(make_settings(data_dir).resolved_database_url, lookup)
+    assert person.is_person
+    assert person.roles == frozenset({"buyer", "inventory_controller"})
+    with running_service(data_dir) as service:
+        ok = service.http.get("/v1/approvals", headers=basic("greta", "s3cret-passw0rd"))
+        assert ok.status_code == 200
+        wrong = service.http.get("/v1/approvals", headers=basic("greta", "not-the-password"))
+        assert wrong.status_code == 401
+
+
+def test_users_add_without_password_stdin_fails(data_dir: Path) -> None:
+    """The password is only ever read from standard input."""
+    result = triage(data_dir, "users", "add", "hank", "--role", "buyer")
+    assert result.exit_code != 0
+
+
+def test_import_history_reports_the_bad_line_and_imports_the_rest(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Line 2 is invalid and line 4 has an unknown cause; lines 1 and 3 are stored."""
+    good_1, good_3 = SAMPLE.history[0], SAMPLE.history[1]
+    bad_2 = {**SAMPLE.history[2], "workflow": "teleportation"}
+    bad_4 = json.loads(json.dumps(SAMPLE.history[3]))
+    bad_4["resolution"]["cause"] = "gremlins"
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (good_1, bad_2, good_3, bad_4)) + "\n")
+
+    result = triage(data_dir, "import", "history", str(path))
+    assert result.exit_code == 0, result.output
+    squeezed = "".join(result.output.split())  # rich wraps long lines at the terminal width
+    assert "history.jsonl:line2:workflow" in squeezed
+    assert "history.jsonl:line4:resolution.cause" in squeezed
+    assert "imported2historyrecords;2rejected" in squeezed
+    settings = make_settings(data_dir)
+    assert table_rows(settings, "history", good_1["case_id"])
+    assert table_rows(settings, "history", good_3["case_id"])
+    assert not table_rows(settings, "history", bad_2["case_id"])
+    assert not table_rows(settings, "history", bad_4["case_id"])
+
+
+def test_import_messages_reports_the_bad_line_and_imports_the_rest(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """A message with an unknown channel on line 3 is reported; the others are stored."""
+    good = SAMPLE.messages[:2]
+    bad = {**SAMPLE.messages[2], "channel": "fax"}
+    path = tmp_path / "messages.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (*good, bad)) + "\n")
+
+    result = triage(data_dir, "import", "messages", str(path))
+    assert result.exit_code == 0, result.output
+    squeezed = "".join(result.output.split())
+    assert "messages.jsonl:line3:channel" in squeezed
+    assert "imported2messagesrecords;1rejected" in squeezed
+    settings = make_settings(data_dir)
+    for record in good:
+        message_id = LooseMessage.model_validate(record).message_id()
+        assert table_rows(settings, "loose_messages", message_id, column="message_id")
+
+
+def test_import_of_only_bad_lines_exits_non_zero(data_dir: Path, tmp_path: Path) -> None:
+    """A file in which no record is valid is a failure for scripts."""
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"not": "a message"}\n')
+    result = triage(data_dir, "import", "messages", str(path))
+    assert result.exit_code == 1
