@@ -22,6 +22,7 @@ from core.ingest import parse_records
 from core.models import LooseMessage, ResolvedCase
 from core.settings import Settings
 from core.store import identity
+from evals.cli import eval_app, simulate
 
 app = typer.Typer(
     help="exception-triage: AI-assisted triage of stalled distribution workflows.",
@@ -33,6 +34,8 @@ users_app = typer.Typer(help="Manage reviewers.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+app.add_typer(eval_app, name="eval", help="Evaluate the agent's judgment offline.")
+app.command("simulate")(simulate)
 
 console = Console(stderr=True)
 T = TypeVar("T")

@@ -1,0 +1,316 @@
+"""The outputs of a run: per-case records, metrics.json, cases.jsonl and the Markdown/HTML report."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+from matplotlib.figure import Figure
+from pydantic import BaseModel
+
+from core.models import EvalLine, TriageResult
+from evals import metrics as m
+
+NO_PREDICTION = "(none)"
+FIGURES = {
+    "reliability.png": "Reliability diagram (15 equal-width bins)",
+    "confusion.png": "Confusion matrix (rows: expected, columns: predicted)",
+    "risk_coverage.png": "Risk-coverage curve",
+}
+
+matplotlib.use("Agg")  # files only: no display, and no GUI toolkit in a server or CI
+
+
+class CaseRecord(BaseModel):
+    """One evaluated case: the label against what the service predicted, proposed and did."""
+
+    line: int
+    case_id: str
+    expected_cause: str
+    expected_actions: list[str]
+    predicted: str | None
+    decided: str | None
+    correct: bool
+    confidence: float
+    probabilities: dict[str, float]
+    prediction_set: list[str]
+    routed_reason: str | None = None
+    proposed_actions: list[str]
+    decisions: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
+    executed: list[str]
+    status: str
+    latency_ms: float
+    classifier: str | None = None
+    model: str | None = None
+    prompt_hash: str | None = None
+    fallback_reason: str | None = None
+    violations: list[str] = []
+
+
+def case_record(
+    line: int, item: EvalLine, result: TriageResult | None, reviews: list[dict[str, Any]], ms: float
+) -> CaseRecord:
+    """Shapes the stored triage result of one case as an eval record."""
+    c = result.classification if result else None
+    predicted = c.top_cause if c else None
+    return CaseRecord(
+        line=line,
+        case_id=item.case.case_id,
+        expected_cause=item.expected.cause,
+        expected_actions=sorted(item.expected.actions),
+        predicted=predicted,
+        decided=c.cause if c else None,
+        correct=predicted == item.expected.cause,
+        confidence=c.confidence if c else 0.0,
+        probabilities=c.probabilities if c else {},
+        prediction_set=c.prediction_set if c else [],
+        routed_reason=c.routed_reason if c else None,
+        proposed_actions=sorted({p.action for p in result.proposals}) if result else [],
+        decisions=[
+            {"action": d.action, "outcome": d.outcome, "rules_fired": d.rules_fired}
+            for d in (result.decisions if result else [])
+        ],
+        reviews=reviews,
+        executed=result.executed if result else [],
+        status=result.status.value if result else "failed",
+        latency_ms=round(ms, 3),
+        classifier=c.classifier if c else None,
+        model=c.model if c else None,
+        prompt_hash=c.prompt_hash if c else None,
+        fallback_reason=c.fallback_reason if c else None,
+    )
+
+
+def compute_metrics(
+    records: Sequence[CaseRecord], causes: Sequence[str], alpha: float, provenance: dict[str, Any]
+) -> dict[str, Any]:
+    """Returns metrics.json: classification, calibration, selective, conformal, actions, speed."""
+    truths = [r.expected_cause for r in records]
+    predicted = [r.predicted or NO_PREDICTION for r in records]
+    present = set(truths) | set(predicted)
+    labels = [c for c in causes if c in present] + sorted(present - set(causes))
+    conf = [r.confidence for r in records]
+    correct = [r.correct for r in records]
+    probs = [[r.probabilities.get(c, 0.0) for c in causes] for r in records]
+    truth_index = [list(causes).index(t) for t in truths]
+    coverage, set_size = m.conformal_summary([r.prediction_set for r in records], truths)
+    precision, recall, exact = m.action_scores(
+        [set(r.expected_actions) for r in records], [set(r.proposed_actions) for r in records]
+    )
+    latencies = [r.latency_ms for r in records]
+    return {
+        "n_cases": len(records),
+        "accuracy": m.accuracy(truths, predicted),
+        "macro_f1": m.macro_f1(truths, predicted, labels),
+        "per_cause": m.per_cause(truths, predicted, labels),
+        "confusion": m.confusion(truths, predicted, labels),
+        "ece": m.ece(conf, correct),
+        "brier": m.brier(probs, truth_index),
+        "aurc": m.aurc(conf, correct),
+        "selective_accuracy_at_60": m.selective_accuracy(conf, correct, 0.6),
+        "selective_accuracy_at_80": m.selective_accuracy(conf, correct, 0.8),
+        "coverage_at_95": m.coverage_at(conf, correct, 0.95),
+        "conformal_alpha": alpha,
+        "conformal_coverage": coverage,
+        "conformal_mean_set_size": set_size,
+        "action_precision": precision,
+        "action_recall": recall,
+        "action_exact_match": exact,
+        "policy_violations": sum(len(r.violations) for r in records),
+        "latency_ms_p50": m.percentile(latencies, 50),
+        "latency_ms_p95": m.percentile(latencies, 95),
+        **provenance,
+    }
+
+
+def write_report(out_dir: Path, records: Sequence[CaseRecord], metrics: dict[str, Any]) -> Path:
+    """Writes metrics.json, cases.jsonl, the figures, report.md and report.html; returns the HTML."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    with (out_dir / "cases.jsonl").open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(record.model_dump_json() + "\n")
+    images = draw_figures(out_dir, records, metrics)
+    (out_dir / "report.md").write_text(markdown(metrics, records), encoding="utf-8")
+    page = out_dir / "report.html"
+    page.write_text(html_page(metrics, records, images), encoding="utf-8")
+    return page
+
+
+def reliability_figure(records: Sequence[CaseRecord]) -> Figure:
+    """Draws accuracy against confidence per bin, with the diagonal of perfect calibration."""
+    fig = Figure(figsize=(5, 5))
+    ax = fig.subplots()
+    bins = m.reliability_bins([r.confidence for r in records], [r.correct for r in records])
+    width = 1 / m.ECE_BINS
+    ax.bar(
+        [b.lower for b in bins],
+        [b.accuracy for b in bins],
+        width=width,
+        align="edge",
+        edgecolor="black",
+        alpha=0.7,
+        label="accuracy",
+    )
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+    ax.plot(
+        [b.confidence for b in bins],
+        [b.accuracy for b in bins],
+        "o",
+        color="black",
+        label="bin: mean confidence, accuracy",
+    )
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="top-class confidence", ylabel="accuracy")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def confusion_figure(confusion: dict[str, Any]) -> Figure:
+    """Draws the confusion matrix as an annotated heatmap."""
+    labels, matrix = confusion["labels"], confusion["matrix"]
+    size = max(5.0, 0.55 * len(labels) + 2)
+    fig = Figure(figsize=(size, size))
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.7)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set(xlabel="predicted", ylabel="expected")
+    peak = max((max(row) for row in matrix), default=0)
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            if count:
+                colour = "white" if count > peak / 2 else "black"
+                ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color=colour)
+    fig.tight_layout()
+    return fig
+
+
+def risk_coverage_figure(records: Sequence[CaseRecord], aurc: float) -> Figure:
+    """Draws the error rate of the most confident cases against the share of cases answered."""
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    coverage, risk = m.risk_coverage([r.confidence for r in records], [r.correct for r in records])
+    ax.plot(coverage, risk, label=f"AURC = {aurc:.4f}")
+    ax.axhline(0.05, linestyle="--", color="grey", label="5% risk")
+    ax.set(xlim=(0, 1), ylim=(0, max([0.1, *risk])), xlabel="coverage", ylabel="risk (error rate)")
+    ax.legend()
+    return fig
+
+
+def draw_figures(
+    out_dir: Path, records: Sequence[CaseRecord], metrics: dict[str, Any]
+) -> dict[str, bytes]:
+    """Writes the three figures as PNG files next to the report and returns their bytes."""
+    figures = {
+        "reliability.png": reliability_figure(records),
+        "confusion.png": confusion_figure(metrics["confusion"]),
+        "risk_coverage.png": risk_coverage_figure(records, metrics["aurc"]),
+    }
+    images = {}
+    for name, fig in figures.items():
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+        images[name] = buffer.getvalue()
+        (out_dir / name).write_bytes(images[name])
+    return images
+
+
+def read_run(run_dir: Path) -> tuple[dict[str, Any], list[CaseRecord]]:
+    """Reads a run directory's metrics.json and cases.jsonl."""
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    lines = (run_dir / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    return metrics, [CaseRecord.model_validate_json(line) for line in lines if line.strip()]
+
+
+def headline(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """Returns the scalar metrics as (name, formatted value) pairs, in file order."""
+    rows = []
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            rows.append((key, f"{value:.4f}"))
+        elif isinstance(value, int | str) or value is None:
+            rows.append((key, str(value)))
+    return rows
+
+
+def markdown(metrics: dict[str, Any], records: Sequence[CaseRecord]) -> str:
+    """Returns the Markdown report, linking the figures written next to it."""
+    out = ["# Evaluation report", "", "| metric | value |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in headline(metrics)]
+    out += [
+        "",
+        "## Per cause",
+        "",
+        "| cause | precision | recall | f1 | support |",
+        "|---|---|---|---|---|",
+    ]
+    for cause, s in metrics["per_cause"].items():
+        out.append(
+            f"| {cause} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |"
+        )
+    out += [""] + [f"![{title}]({name})" for name, title in FIGURES.items()]
+    out += ["", NOTE, ""]
+    wrong = [r for r in records if not r.correct]
+    out += [f"## Misclassified cases ({len(wrong)})", ""]
+    out += [
+        f"- line {r.line} `{r.case_id}`: expected {r.expected_cause}, predicted {r.predicted} "
+        f"at {r.confidence:.2f}"
+        for r in wrong[:50]
+    ]
+    violations = [f"- `{r.case_id}`: {v}" for r in records for v in r.violations]
+    out += ["", f"## Policy violations ({len(violations)})", "", *violations]
+    return "\n".join(out) + "\n"
+
+
+NOTE = (
+    "Classification, calibration and selective metrics score the classifier's top cause and its "
+    "confidence; the service answers `unknown` (and asks a person) below the policy threshold. "
+    "Action metrics compare the proposed action set with the label's, micro-averaged over cases."
+)
+
+
+def html_page(
+    metrics: dict[str, Any], records: Sequence[CaseRecord], images: dict[str, bytes]
+) -> str:
+    """Returns a self-contained HTML report with the figures embedded as base64 PNG."""
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in headline(metrics)
+    )
+    causes = "".join(
+        f"<tr><td>{html.escape(c)}</td><td>{s['precision']:.3f}</td><td>{s['recall']:.3f}</td>"
+        f"<td>{s['f1']:.3f}</td><td>{s['support']}</td></tr>"
+        for c, s in metrics["per_cause"].items()
+    )
+    figures = "".join(
+        f'<figure><img alt="{html.escape(FIGURES[name])}" '
+        f'src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+        f"<figcaption>{html.escape(FIGURES[name])}</figcaption></figure>"
+        for name, png in images.items()
+    )
+    violations = "".join(
+        f"<li>{html.escape(r.case_id)}: {html.escape(v)}</li>"
+        for r in records
+        for v in r.violations
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Evaluation report</title>
+<style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}
+img{{max-width:100%}}</style></head><body>
+<h1>Evaluation report</h1>
+<table><tr><th>metric</th><th>value</th></tr>{rows}</table>
+<h2>Per cause</h2>
+<table><tr><th>cause</th><th>precision</th><th>recall</th><th>f1</th><th>support</th></tr>{causes}</table>
+<h2>Figures</h2>{figures}
+<p>{html.escape(NOTE)}</p>
+<h2>Policy violations</h2><ul>{violations or "<li>none</li>"}</ul>
+</body></html>
+"""
