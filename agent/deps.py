@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -77,3 +78,5 @@ class AgentDeps:
     history_k: int = 5
     message_k: int = 5
     min_message_similarity: float = 0.35
+    learn_from_outcomes: bool = True
+    history_grew: Callable[[], None] = field(default=lambda: None)

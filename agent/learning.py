@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +37,7 @@ class Learner:
         self.alpha = alpha
         self.model_info: dict[str, object] = {"state": "untrained"}
         self._lock = asyncio.Lock()
+        self._pending: asyncio.Task[None] | None = None
 
     async def load_or_train(self) -> None:
         """Loads the saved model, or trains one when history exists but no model was saved."""
@@ -45,8 +47,17 @@ class Learner:
             except (OSError, ValueError, ConfigurationError) as exc:
                 log.warning("cannot load %s (%s); retraining", self.model_path, exc)
             else:
-                self._use(LocalClassifier(model), "loaded")
-                return
+                async with self.deps.db.transaction() as conn:
+                    stored = await context_store.history_count(conn)
+                trained_on = model.info.get("n_cases", 0) + model.info.get("skipped_cases", 0)
+                if trained_on == stored:
+                    self._use(LocalClassifier(model), "loaded")
+                    return
+                log.info(
+                    "history changed since the saved model (%s -> %s); retraining",
+                    trained_on,
+                    stored,
+                )
         await self.retrain()
 
     def _use(self, classifier: LocalClassifier | UntrainedClassifier, state: str) -> None:
@@ -78,6 +89,32 @@ class Learner:
                     cases=len(history),
                 )
             return True
+
+    def schedule_retrain(self, delay_s: float) -> None:
+        """Retrains once after delay_s, however many resolved cases arrive meanwhile."""
+        if self._pending is not None and not self._pending.done():
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(delay_s)
+            try:
+                await self.retrain()
+            except Exception:  # a failed background retrain keeps the current model in service
+                log.exception("background retrain failed")
+
+        self._pending = asyncio.get_running_loop().create_task(later())
+
+    async def settle(self) -> None:
+        """Waits for a scheduled retrain to finish."""
+        if self._pending is not None:
+            await self._pending
+
+    async def cancel_pending(self) -> None:
+        """Drops a scheduled retrain; the next start retrains because the history grew."""
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pending
 
     async def add_history(
         self,

@@ -141,12 +141,14 @@ async def open_runtime(
         actions=given.actions or RecordingActions(db),
         delivery=dispatcher,
         notifier=given.notifier or (slack.notifier if slack else SilentNotifier()),
+        learn_from_outcomes=settings.learn_from_outcomes,
         history_k=settings.history_neighbours,
         message_k=settings.message_neighbours,
     )
     learner = Learner(
         deps, settings.model_dir / "local.pkl", alpha=settings.conformal_alpha, slot=local_slot
     )
+    deps.history_grew = lambda: learner.schedule_retrain(settings.retrain_debounce_s)
     await learner.ensure_index()
     await learner.load_or_train()
     try:
@@ -165,6 +167,7 @@ async def open_runtime(
                 slack=slack,
             )
             await service.drain()
+            await learner.cancel_pending()
     finally:
         if llm is not None:
             await llm.aclose()

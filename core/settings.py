@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     conformal_alpha: float = Field(default=0.1, gt=0, lt=1)
     history_neighbours: int = Field(default=5, ge=1, le=50)
     message_neighbours: int = Field(default=5, ge=0, le=50)
+    learn_from_outcomes: bool = True
+    retrain_debounce_s: float = Field(default=30.0, ge=0)
 
     erp_adapter: Literal["sandbox", "http"] = "sandbox"
     erp_url: str | None = None

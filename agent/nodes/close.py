@@ -57,7 +57,8 @@ def make_close(deps: AgentDeps) -> TriageNode:
             await deps.notifier.case_changed(conn, case.case_id, status.value)
             stored = await case_store.get_case(conn, case.case_id)
             cause = stored.corrected_cause or state["classification"]["cause"]
-            if status is CaseStatus.resolved and cause != deps.taxonomy.unknown_cause:
+            learnable = deps.learn_from_outcomes and status is CaseStatus.resolved
+            if learnable and cause != deps.taxonomy.unknown_cause:
                 learned = ResolvedCase(
                     **case.model_dump(),
                     resolution=Resolution(
@@ -70,6 +71,7 @@ def make_close(deps: AgentDeps) -> TriageNode:
                 await context_store.upsert_history(conn, [learned], source="feedback")
         if learned is not None:
             await asyncio.to_thread(deps.index.add_history, [learned])
+            deps.history_grew()
         return {"status": status.value}
 
     return close
