@@ -1,0 +1,59 @@
+"""Compare reports per-metric deltas and the cases whose prediction flipped between two runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eval_factories import make_record, write_run
+from rich.console import Console
+
+from evals.compare import compare, print_comparison
+
+
+def _two_runs(tmp_path: Path) -> tuple[Path, Path]:
+    a = write_run(
+        tmp_path / "a",
+        {"n_cases": 3, "accuracy": 2 / 3, "ece": 0.10, "model": "m1", "per_cause": {}},
+        [
+            make_record(case_id="C-1"),
+            make_record(case_id="C-2", predicted="supplier_delay", correct=False),
+            make_record(case_id="C-3"),
+        ],
+    )
+    b = write_run(
+        tmp_path / "b",
+        {"n_cases": 3, "accuracy": 2 / 3, "ece": 0.04, "model": "m2", "per_cause": {}},
+        [
+            make_record(case_id="C-1"),
+            make_record(case_id="C-2"),
+            make_record(case_id="C-4", predicted="supplier_delay", correct=False),
+        ],
+    )
+    return a, b
+
+
+def test_deltas_are_b_minus_a_for_every_shared_number(tmp_path: Path) -> None:
+    comparison = compare(*_two_runs(tmp_path))
+    deltas = {d.metric: d.delta for d in comparison.deltas}
+    assert deltas == {"n_cases": 0.0, "accuracy": 0.0, "ece": pytest.approx(-0.06)}
+    assert comparison.provenance["model"] == ("m1", "m2")
+
+
+def test_flipped_cases_are_those_predicted_differently(tmp_path: Path) -> None:
+    comparison = compare(*_two_runs(tmp_path))
+    assert [(f.case_id, f.a, f.b, f.change) for f in comparison.flipped] == [
+        ("C-2", "supplier_delay", "carrier_delay", "fixed")
+    ]
+    assert comparison.only_a == ["C-3"]
+    assert comparison.only_b == ["C-4"]
+
+
+def test_the_printout_names_metrics_and_flipped_cases(tmp_path: Path) -> None:
+    console = Console(record=True, width=120)
+    print_comparison(compare(*_two_runs(tmp_path)), console)
+    text = console.export_text()
+    assert "-0.0600" in text
+    assert "C-2" in text
+    assert "fixed" in text
+    assert "model differs" in text
