@@ -4,6 +4,7 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.9
+EVAL_GATE  := accuracy<0.65,macro_f1<0.55,ece>0.15,policy_violations>0
 
 .PHONY: install run test lint typecheck layers unit eval-gate bench lock browser clean
 
@@ -39,7 +40,12 @@ browser:
 unit: install browser
 	$(VENV)/bin/pytest
 
-test: lint typecheck layers unit
+## A small eval of the shipped regression set, gated; thresholds sit below the measured figures.
+eval-gate: install
+	$(VENV)/bin/triage eval run --dataset evals/datasets/sim-seed-2026/eval.jsonl --limit 120 \
+		--concurrency 2 --out artifacts/eval-gate --fail-if "$(EVAL_GATE)"
+
+test: lint typecheck layers unit eval-gate
 
 bench: install
 	$(PY) -m evals.bench

@@ -70,6 +70,9 @@ def run(
     calibration: ExistingFile = None,
     fail_if: Annotated[str | None, typer.Option(help='e.g. "macro_f1<0.8,ece>0.05"')] = None,
     seed: Annotated[int | None, typer.Option(help="Shuffle the submission order.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Evaluate only the first N valid lines.")
+    ] = None,
 ) -> None:
     """Sends every case through the production graph on a temporary store and writes a report."""
     try:
@@ -85,6 +88,7 @@ def run(
         skip_invalid=skip_invalid,
         calibration=calibration,
         seed=seed,
+        limit=limit,
     )
     try:
         result = asyncio.run(run_eval(options))

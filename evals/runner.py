@@ -56,6 +56,7 @@ class RunOptions:
     calibration: Path | None = None
     seed: int | None = None
     show_progress: bool = True
+    limit: int | None = None
 
 
 @dataclass
@@ -197,6 +198,8 @@ async def run_eval(options: RunOptions) -> EvalRun:
     started = time.perf_counter()
     taxonomy, _ = load_rules(eval_settings(Path("."), options.classifier))
     dataset = load_eval(options.dataset, taxonomy, skip_invalid=options.skip_invalid)
+    if options.limit is not None:
+        dataset.lines = dataset.lines[: options.limit]
     if options.calibration is not None:
         load_eval(options.calibration, taxonomy)  # fail on a bad calibration file before any work
     erp, actions = FakeErp(), FakeActions()
