@@ -17,7 +17,7 @@ from core.store import cases as case_store
 from core.store import outbox as outbox_store
 from core.store.db import Database
 from core.store.outbox import OutboxRow, OutboxStatus
-from policies import PolicyConfig, amount_at_stake, authorize_posting
+from policies import PolicyConfig, authorize_posting
 from tools.erp.base import ErpPoster
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,10 @@ class OutboxDispatcher:
     async def _post_to_erp(self, row: OutboxRow) -> dict[str, object]:
         async with self.db.transaction() as conn:
             record = await approval_store.get_approval(conn, row.approval_id or "")
-            stored = await case_store.get_case(conn, row.case_id)
+            _status, case_amount, _corrected = await case_store.case_facts(conn, row.case_id)
+        # authorize_posting takes the larger of this and any amount in the parameters.
         posting = authorize_posting(
-            record,
-            idempotency_key=row.idempotency_key,
-            amount=amount_at_stake(stored.case, record.params),
-            config=self.policy,
+            record, idempotency_key=row.idempotency_key, amount=case_amount, config=self.policy
         )
         receipt = await self.erp.post(posting)
         return {
@@ -142,8 +140,8 @@ class OutboxDispatcher:
 
     async def _settle_case(self, conn: AsyncConnection, case_id: str) -> None:
         """Marks a case resolved when its last pending posting was delivered after it closed."""
-        stored = await case_store.get_case(conn, case_id)
-        if stored.status is not CaseStatus.executing:
+        status, _amount, _corrected = await case_store.case_facts(conn, case_id)
+        if status is not CaseStatus.executing:
             return
         pending = await outbox_store.rows(conn, case_id=case_id, status=OutboxStatus.pending.value)
         if not any(r.kind == "erp" for r in pending):

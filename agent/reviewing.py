@@ -16,7 +16,7 @@ from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
 from core.store import outbox as outbox_store
-from policies import PolicyContext, amount_at_stake, authorize_posting, check_vote, evaluate
+from policies import PolicyContext, authorize_posting, check_vote, evaluate
 from policies.gate import policy_inputs
 from policies.votes import approvals_missing
 
@@ -107,13 +107,11 @@ class ReviewDesk:
     async def _queue_posting(self, conn: AsyncConnection, approval_id: str) -> None:
         """Checks the complete record through the gate and commits its outbox row with the approval."""
         record = await approval_store.get_approval(conn, approval_id)
-        stored = await case_store.get_case(conn, record.case_id)
+        _status, case_amount, _corrected = await case_store.case_facts(conn, record.case_id)
         key = ProposedAction(action=record.action, posts_to_erp=True).key(record.case_id)
+        # authorize_posting takes the larger of this and any amount in the parameters.
         posting = authorize_posting(
-            record,
-            idempotency_key=key,
-            amount=amount_at_stake(stored.case, record.params),
-            config=self.deps.policy,
+            record, idempotency_key=key, amount=case_amount, config=self.deps.policy
         )
         await outbox_store.enqueue(
             conn,

@@ -55,8 +55,8 @@ def make_close(deps: AgentDeps) -> TriageNode:
                 executed=executed,
             )
             await deps.notifier.case_changed(conn, case.case_id, status.value)
-            stored = await case_store.get_case(conn, case.case_id)
-            cause = stored.corrected_cause or state["classification"]["cause"]
+            _status, _amount, corrected = await case_store.case_facts(conn, case.case_id)
+            cause = corrected or state["classification"]["cause"]
             learnable = deps.learn_from_outcomes and status is CaseStatus.resolved
             if learnable and cause != deps.taxonomy.unknown_cause:
                 learned = ResolvedCase(

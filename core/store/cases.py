@@ -83,6 +83,20 @@ async def get_case(conn: AsyncConnection, case_id: str) -> StoredCase:
     return _to_stored(row)
 
 
+async def case_facts(conn: AsyncConnection, case_id: str) -> tuple[CaseStatus, float, str | None]:
+    """Returns a case's status, amount and corrected cause without parsing its body."""
+    row = (
+        await conn.execute(
+            select(cases.c.status, cases.c.amount_value, cases.c.corrected_cause).where(
+                cases.c.case_id == case_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"case {case_id} not found")
+    return CaseStatus(row[0]), float(row[1] or 0.0), row[2]
+
+
 async def save_result(conn: AsyncConnection, result: TriageResult) -> None:
     """Stores the latest triage result and status of a case."""
     classification = result.classification

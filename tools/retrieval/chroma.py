@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence, Set
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from tools.retrieval.base import (
 )
 
 _COSINE: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
+_VECTOR_CACHE = 64
 
 
 class ChromaContextIndex:
@@ -38,6 +41,10 @@ class ChromaContextIndex:
         self._batch = max(1, self._client.get_max_batch_size())
         self._history = self._collection(HISTORY_COLLECTION)
         self._messages = self._collection(MESSAGES_COLLECTION)
+        # Retrieval asks both collections about the same case text; embed it once.
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def add_history(self, items: list[ResolvedCase]) -> None:
         """Upserts resolved cases by case id, storing the resolution as metadata."""
@@ -74,10 +81,12 @@ class ChromaContextIndex:
 
     def history_count(self) -> int:
         """Returns how many resolved cases are stored."""
-        return self._history.count()
+        return self._count(self._history)
 
     def reset(self) -> None:
         """Drops and recreates both collections."""
+        with self._lock:
+            self._counts.clear()
         for name in (HISTORY_COLLECTION, MESSAGES_COLLECTION):
             self._client.delete_collection(name)
         self._history = self._collection(HISTORY_COLLECTION)
@@ -101,6 +110,8 @@ class ChromaContextIndex:
         texts: list[str],
         metadatas: Sequence[dict[str, Any]],
     ) -> None:
+        with self._lock:
+            self._counts.pop(collection.name, None)
         for start in range(0, len(ids), self._batch):
             end = start + self._batch
             collection.upsert(
@@ -110,14 +121,35 @@ class ChromaContextIndex:
                 metadatas=list(metadatas[start:end]),
             )
 
+    def _count(self, collection: Collection) -> int:
+        with self._lock:
+            cached = self._counts.get(collection.name)
+        if cached is None:
+            cached = collection.count()
+            with self._lock:
+                self._counts[collection.name] = cached
+        return cached
+
+    def _vector(self, text: str) -> list[float]:
+        with self._lock:
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+                return self._vectors[text]
+        vector = self._embedder.embed([text])[0]
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > _VECTOR_CACHE:
+                self._vectors.popitem(last=False)
+        return vector
+
     def _query(
         self, collection: Collection, text: str, k: int, where: dict[str, Any] | None
     ) -> list[tuple[str, dict[str, Any], float]]:
-        available = collection.count()
+        available = self._count(collection)
         if k <= 0 or available == 0:
             return []
         result = collection.query(
-            query_embeddings=self._embedder.embed([text]),  # type: ignore[arg-type]
+            query_embeddings=[self._vector(text)],  # type: ignore[arg-type]
             n_results=min(k, available),
             where=where,
             include=["metadatas", "distances"],
