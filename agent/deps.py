@@ -77,6 +77,6 @@ class AgentDeps:
     notifier: ApprovalNotifier = field(default_factory=SilentNotifier)
     history_k: int = 5
     message_k: int = 5
-    min_message_similarity: float = 0.35
+    min_message_similarity: float = 0.6
     learn_from_outcomes: bool = True
     history_grew: Callable[[], None] = field(default=lambda: None)

@@ -144,6 +144,7 @@ async def open_runtime(
         learn_from_outcomes=settings.learn_from_outcomes,
         history_k=settings.history_neighbours,
         message_k=settings.message_neighbours,
+        min_message_similarity=settings.message_min_similarity,
     )
     learner = Learner(
         deps, settings.model_dir / "local.pkl", alpha=settings.conformal_alpha, slot=local_slot

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     conformal_alpha: float = Field(default=0.1, gt=0, lt=1)
     history_neighbours: int = Field(default=5, ge=1, le=50)
     message_neighbours: int = Field(default=5, ge=0, le=50)
+    # With the lexical hashing embedder, unrelated messages reach ~0.57 similarity at the 90th
+    # percentile; only stronger matches are worth showing the classifier. Lower it for OpenAI
+    # embeddings, whose similarity carries meaning.
+    message_min_similarity: float = Field(default=0.6, ge=0, le=1)
     learn_from_outcomes: bool = True
     retrain_debounce_s: float = Field(default=30.0, ge=0)
 
