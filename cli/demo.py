@@ -8,10 +8,12 @@ from typing import Any
 from rich.console import Console
 
 from agent.wiring import Runtime
-from core.models import Case, LooseMessage, ResolvedCase
+from core.errors import AuthenticationFailed
+from core.models import Case
 from core.principals import Principal, PrincipalKind
 from core.store import context as context_store
 from core.store import identity
+from evals.dataset import DEMO_HISTORY, DEMO_MESSAGES, load_history, load_messages
 from evals.simulator import simulate
 
 DEMO_KEY = "trg_demo_orchestrator_key"
@@ -55,17 +57,17 @@ async def seed_demo(runtime: Runtime, console: Console, *, live_cases: int = 8) 
             await identity.add_user(conn, name, DEMO_PASSWORD, roles)
         try:
             await identity.principal_for_key(conn, DEMO_KEY)
-        except Exception:
+        except AuthenticationFailed:
             await identity.create_key(conn, "demo-orchestrator", DEMO_KEY)
-    data = simulate(cases=live_cases * 3, history=1200, messages=600, seed=DEMO_SEED)
     if not seeded:
-        with console.status("Importing 1,200 resolved cases and training the local classifier…"):
-            await runtime.learner.add_messages(
-                [LooseMessage.model_validate(m) for m in data.messages]
-            )
-            await runtime.learner.add_history(
-                [ResolvedCase.model_validate(h) for h in data.history]
-            )
+        history = load_history(DEMO_HISTORY, runtime.deps.taxonomy)
+        with console.status(
+            f"Importing {len(history):,} resolved cases and training the local classifier…"
+        ):
+            await runtime.learner.add_messages(load_messages(DEMO_MESSAGES))
+            await runtime.learner.add_history(history)
+    # Live cases come from another seed than the shipped history, so none is a near copy.
+    data = simulate(cases=live_cases * 3, history=0, messages=0, seed=DEMO_SEED + 1)
     orchestrator = Principal(name="demo-orchestrator", kind=PrincipalKind.api_key)
     now = datetime.now(UTC)
     posted = 0
@@ -73,7 +75,7 @@ async def seed_demo(runtime: Runtime, console: Console, *, live_cases: int = 8) 
         if posted >= live_cases:
             break
         raw = _shift_to_now(line["case"], now)
-        raw["case_id"] = raw["case_id"].replace(f"SIM-{DEMO_SEED}-E", "DEMO-")
+        raw["case_id"] = raw["case_id"].replace(f"SIM-{DEMO_SEED + 1}-E", "DEMO-")
         _stored, created = await runtime.service.submit(Case.model_validate(raw), orchestrator)
         posted += int(created)
     console.print(f"Posted {posted} live stalled cases.")
