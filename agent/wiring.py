@@ -83,11 +83,10 @@ def build_embedder(settings: Settings) -> Embedder:
     """Returns the configured embedder: the offline hashing one unless OpenAI embeddings are asked for."""
     if settings.embedder == "hashing":
         return HashingEmbedder()
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return OpenAiEmbedder(
         model=settings.embedding_model,
         base_url=settings.openai_base_url,
-        api_key=key,
+        api_key=settings.openai_key,
         timeout_s=settings.llm_timeout_s,
         max_attempts=settings.llm_max_attempts,
     )

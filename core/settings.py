@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
 
     @property
+    def openai_key(self) -> str | None:
+        """Returns the OpenAI-compatible API key in plain text, or None."""
+        return self.openai_api_key.get_secret_value() if self.openai_api_key else None
+
+    @property
     def resolved_database_url(self) -> str:
         """Returns the SQLAlchemy URL, defaulting to SQLite in the data directory."""
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'triage.db'}"

@@ -37,11 +37,10 @@ class SlotFallback:
 
 def build_chat_model(settings: Settings) -> OpenAiChatModel:
     """Returns the OpenAI-compatible chat adapter configured by the settings."""
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return OpenAiChatModel(
         model=settings.llm_model,
         base_url=settings.openai_base_url,
-        api_key=key,
+        api_key=settings.openai_key,
         timeout_s=settings.llm_timeout_s,
         max_attempts=settings.llm_max_attempts,
         max_concurrency=settings.llm_max_concurrency,

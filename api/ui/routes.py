@@ -74,9 +74,17 @@ async def logout(request: Request, _form: Form) -> RedirectResponse:
 
 
 def _filters(
-    site: str | None, workflow: str | None, cause: str | None, role: str | None, queue: str | None
+    site: str | None = None,
+    workflow: str | None = None,
+    cause: str | None = None,
+    role: str | None = None,
+    queue: str | None = None,
 ) -> QueueFilter:
+    """Reads the queue filters from the query string; an empty value means no filter."""
     return QueueFilter(site or None, workflow or None, cause or None, role or None, queue or None)
+
+
+Filters = Annotated[QueueFilter, Depends(_filters)]
 
 
 async def _queue_context(request: Request, me: Principal, wanted: QueueFilter) -> dict[str, Any]:
@@ -92,32 +100,14 @@ async def _queue_context(request: Request, me: Principal, wanted: QueueFilter) -
 
 
 @router.get("/queue", response_class=HTMLResponse)
-async def queue_page(
-    request: Request,
-    me: Reviewer,
-    site: str | None = None,
-    workflow: str | None = None,
-    cause: str | None = None,
-    role: str | None = None,
-    queue: str | None = None,
-) -> HTMLResponse:
+async def queue_page(request: Request, me: Reviewer, wanted: Filters) -> HTMLResponse:
     """Shows pending approvals and routed cases, most urgent first."""
-    wanted = _filters(site, workflow, cause, role, queue)
     return render(request, "queue.html", me=me, **await _queue_context(request, me, wanted))
 
 
 @router.get("/queue/rows", response_class=HTMLResponse)
-async def queue_rows(
-    request: Request,
-    me: Reviewer,
-    site: str | None = None,
-    workflow: str | None = None,
-    cause: str | None = None,
-    role: str | None = None,
-    queue: str | None = None,
-) -> HTMLResponse:
+async def queue_rows(request: Request, me: Reviewer, wanted: Filters) -> HTMLResponse:
     """Returns the queue's rows and counts alone, for htmx polling."""
-    wanted = _filters(site, workflow, cause, role, queue)
     context = await _queue_context(request, me, wanted)
     context["return_to"] = "/ui/queue" + (f"?{request.url.query}" if request.url.query else "")
     return render(request, "_queue_rows.html", me=me, partial=True, polled=True, **context)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.errors import IntegrationError, PermanentIntegrationError, RetryableIntegrationError
 from tools.actions.base import ActionReceipt, ActionRequest, refuse_erp_actions
+from tools.failure_script import FailureScript
 
 
 class FakeActions:
@@ -13,24 +13,19 @@ class FakeActions:
         self.requests: dict[str, ActionRequest] = {}
         self.calls: list[str] = []
         self._references: dict[str, str] = {}
-        self._failures: list[IntegrationError] = []
-        self.fail_next(fail_times, permanent=permanent)
+        self._failures = FailureScript("action target")
+        self._failures.add(fail_times, permanent=permanent)
 
     def fail_next(self, times: int = 1, *, permanent: bool = False) -> None:
         """Makes the next `times` calls raise a retryable (or permanent) integration error."""
-        for _ in range(times):
-            if permanent:
-                self._failures.append(PermanentIntegrationError("fake target refused the action"))
-            else:
-                self._failures.append(RetryableIntegrationError("fake target unavailable"))
+        self._failures.add(times, permanent=permanent)
 
     async def run(self, request: ActionRequest) -> ActionReceipt:
         """Records the request once per key, or raises the next scripted failure."""
         refuse_erp_actions(request)
         key = request.idempotency_key
         self.calls.append(key)
-        if self._failures:
-            raise self._failures.pop(0)
+        self._failures.raise_next()
         duplicate = key in self.requests
         if not duplicate:
             self.requests[key] = request

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.errors import IntegrationError, PermanentIntegrationError, RetryableIntegrationError
 from core.postings import ApprovedPosting
 from tools.erp.base import PostingReceipt, require_approved_posting
+from tools.failure_script import FailureScript
 
 
 class FakeErp:
@@ -16,24 +16,19 @@ class FakeErp:
         self.postings: dict[str, ApprovedPosting] = {}
         self.calls: list[str] = []
         self._references: dict[str, str] = {}
-        self._failures: list[IntegrationError] = []
-        self.fail_next(fail_times, permanent=permanent)
+        self._failures = FailureScript("ERP")
+        self._failures.add(fail_times, permanent=permanent)
 
     def fail_next(self, times: int = 1, *, permanent: bool = False) -> None:
         """Makes the next `times` calls raise a retryable (or permanent) integration error."""
-        for _ in range(times):
-            if permanent:
-                self._failures.append(PermanentIntegrationError("fake ERP refused the posting"))
-            else:
-                self._failures.append(RetryableIntegrationError("fake ERP unavailable"))
+        self._failures.add(times, permanent=permanent)
 
     async def post(self, posting: ApprovedPosting) -> PostingReceipt:
         """Records the posting once per key, or raises the next scripted failure."""
         require_approved_posting(posting)
         key = posting.idempotency_key
         self.calls.append(key)
-        if self._failures:
-            raise self._failures.pop(0)
+        self._failures.raise_next()
         duplicate = key in self.postings
         if not duplicate:
             self.postings[key] = posting
