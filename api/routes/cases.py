@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
@@ -52,7 +53,8 @@ async def submit_case(
     stored, created = await runtime_of(request).service.submit(case, caller, wait=wait)
     if not wait and created:
         response.status_code = 202
-        response.headers["Location"] = f"/v1/cases/{case.case_id}"
+        # Case ids are free text; a header must be Latin-1, so the id is percent-encoded.
+        response.headers["Location"] = f"/v1/cases/{quote(case.case_id, safe='')}"
     elif not created:
         response.status_code = 200
     return view(stored)
