@@ -37,3 +37,22 @@ def empirical_coverage(sets: Sequence[Sequence[str]], truths: Sequence[str]) -> 
     if not truths:
         return 0.0
     return sum(t in s for s, t in zip(sets, truths, strict=True)) / len(truths)
+
+
+def class_conditional_qhat(
+    true_probs: Sequence[float], labels: Sequence[str], alpha: float, *, min_cases: int = 30
+) -> float:
+    """Returns the largest per-cause qhat, so every cause's set reaches 1 - alpha coverage.
+
+    Plain split-conformal promises 1 - alpha on average only; the rare, hard causes (`unknown`
+    above all) fall short while the easy ones over-cover. Taking the largest class-conditional
+    (Mondrian) quantile keeps the 1 - p score, and so prediction_set, unchanged. Causes with fewer
+    than min_cases calibration cases fall back to the pooled quantile, whose rank would be
+    meaningless on so few.
+    """
+    by_cause: dict[str, list[float]] = {}
+    for p, label in zip(true_probs, labels, strict=True):
+        by_cause.setdefault(label, []).append(p)
+    pooled = conformal_qhat(true_probs, alpha)
+    per_cause = [conformal_qhat(ps, alpha) for ps in by_cause.values() if len(ps) >= min_cases]
+    return max([pooled, *per_cause])

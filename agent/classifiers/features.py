@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,18 +13,9 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from agent.classifiers.cues import count_cues
-from core.models import Case, Event, MatchedMessage, Scalar
+from agent.classifiers.facts import attribute_facts, digits_collapsed
+from core.models import Case, Event, MatchedMessage
 from core.rendering import case_text, event_text
-
-_DIGITS = re.compile(r"\d+")
-_BLOCKED_CREDIT = ("block", "hold", "limit", "suspend", "stop", "over")
-_FALSE = {"false", "no", "n", "0", "missing", "none"}
-_NUMERIC_PAIRS = (
-    ("erp_on_hand", "wms_on_hand", "onhand"),
-    ("po_price", "invoice_price", "price"),
-    ("qty_received", "qty_invoiced", "qty_match"),
-    ("qty_ordered", "qty_received", "qty_receipt"),
-)
 
 
 @dataclass(frozen=True)
@@ -38,7 +28,7 @@ class Fragment:
 
 def normalise_text(text: str) -> str:
     """Returns lower-cased text with digit runs collapsed, so ids and quantities are not memorised."""
-    return _DIGITS.sub("0", text.lower())
+    return digits_collapsed(text)
 
 
 def case_fragment(case: Case, messages: Sequence[MatchedMessage] = ()) -> Fragment:
@@ -84,7 +74,9 @@ def _loose_text(message: MatchedMessage) -> str:
 
 
 def _event_facts(event: Event) -> dict[str, float]:
-    facts = {f"sys={event.system.value}": 1.0, f"etype={normalise_text(event.type)}": 1.0}
+    # The event type stays in the text only: as a one-hot fact the model memorised the
+    # generator's type names (and its routine noise events) instead of their words.
+    facts = {f"sys={event.system.value}": 1.0}
     if event.code:
         facts[f"code={event.code.strip().upper()}"] = 1.0
     return facts
@@ -92,65 +84,6 @@ def _event_facts(event: Event) -> dict[str, float]:
 
 def _cue_facts(text: str) -> dict[str, float]:
     return {f"cue={cause}": math.log1p(n) for cause, n in count_cues(text).items()}
-
-
-def attribute_facts(attributes: Mapping[str, Scalar | list[Scalar]]) -> dict[str, float]:
-    """Returns facts derived from the case attributes that hold whatever the wording."""
-    facts: dict[str, float] = {}
-    for key, value in attributes.items():
-        name = key.lower()
-        if value is None or value == "" or value == []:
-            continue
-        facts[f"attr={name}"] = 1.0
-        if isinstance(value, bool) or (isinstance(value, str) and len(value) <= 24):
-            facts[f"attr={name}={normalise_text(str(value))}"] = 1.0
-    facts.update(_pair_facts(attributes))
-    facts.update(_status_facts(attributes))
-    return facts
-
-
-def _pair_facts(attributes: Mapping[str, Scalar | list[Scalar]]) -> dict[str, float]:
-    facts: dict[str, float] = {}
-    for left, right, label in _NUMERIC_PAIRS:
-        a, b = _number(attributes.get(left)), _number(attributes.get(right))
-        if a is None or b is None:
-            continue
-        gap = abs(a - b) / max(abs(a), abs(b), 1e-9)
-        facts[f"{label}_differs" if gap > 0.005 else f"{label}_agrees"] = 1.0
-        facts[f"{label}_gap"] = min(gap, 1.0)
-    uoms = {str(v).strip().lower() for k, v in attributes.items() if "uom" in k.lower() and v}
-    if len(uoms) > 1:
-        facts["uom_differs"] = 1.0
-    return facts
-
-
-def _status_facts(attributes: Mapping[str, Scalar | list[Scalar]]) -> dict[str, float]:
-    facts: dict[str, float] = {}
-    credit = str(attributes.get("credit_status") or "").lower()
-    if credit:
-        blocked = any(word in credit for word in _BLOCKED_CREDIT)
-        facts["credit_blocked" if blocked else "credit_ok"] = 1.0
-    backlog = _number(attributes.get("wms_backlog_orders"))
-    if backlog is not None:
-        facts["backlog_level"] = math.log1p(max(backlog, 0.0)) / math.log(1000.0)
-    if str(attributes.get("last_sync_error") or "").strip():
-        facts["sync_error"] = 1.0
-    ack = attributes.get("po_ack_received")
-    if ack is not None:
-        missing = ack is False or str(ack).strip().lower() in _FALSE
-        facts["po_ack_missing" if missing else "po_ack_received"] = 1.0
-    return facts
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).replace(",", ""))
-    except ValueError:
-        return None
 
 
 class FeatureSpace:

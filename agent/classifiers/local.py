@@ -14,16 +14,28 @@ from typing import Any, Literal
 
 import numpy as np
 import sklearn
-from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
+from agent.classifiers.abstention import (
+    Abstention,
+    evidence_profile,
+    fit_abstention,
+    meta_features,
+    with_unknown,
+)
 from agent.classifiers.base import CauseScores, ClassifierInput
-from agent.classifiers.conformal import conformal_qhat
+from agent.classifiers.conformal import class_conditional_qhat
+from agent.classifiers.ensemble import (
+    SigmoidEnsemble,
+    calibrated_ensemble,
+    evidence_weights,
+    out_of_fold,
+)
 from agent.classifiers.features import (
     FeatureSpace,
+    Fragment,
     case_fragment,
     event_fragment,
     matched_message_text,
@@ -36,49 +48,11 @@ from core.taxonomy import Taxonomy
 
 MIN_CASES = 12
 MIN_PER_CAUSE = 3
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Assumed share of genuinely unknown cases when serving; see agent/classifiers/abstention.py.
+UNKNOWN_PRIOR = 0.05
 MAX_CITED = 3
 CalibrationMethod = Literal["sigmoid", "isotonic", "temperature"]
-
-
-@dataclass(frozen=True)
-class SigmoidEnsemble:
-    """The fold pairs of a sigmoid-calibrated ensemble as plain arrays, for fast scoring."""
-
-    coefs: list[np.ndarray]
-    intercepts: list[np.ndarray]
-    slopes: list[np.ndarray]
-    offsets: list[np.ndarray]
-
-    @classmethod
-    def from_estimator(cls, estimator: CalibratedClassifierCV) -> SigmoidEnsemble:
-        """Copies the weights of a fitted sigmoid-calibrated ensemble of linear models."""
-        pairs = estimator.calibrated_classifiers_
-        return cls(
-            coefs=[p.estimator.coef_ for p in pairs],
-            intercepts=[p.estimator.intercept_ for p in pairs],
-            slopes=[np.array([c.a_ for c in p.calibrators]) for p in pairs],
-            offsets=[np.array([c.b_ for c in p.calibrators]) for p in pairs],
-        )
-
-    def predict_proba(self, matrix: Any) -> np.ndarray:
-        """Returns what CalibratedClassifierCV.predict_proba returns, without its validation cost."""
-        # sklearn validates the input once per class and fold (~50 checks), which costs far more
-        # than the arithmetic for a single case.
-        total = None
-        for coef, intercept, a, b in zip(
-            self.coefs, self.intercepts, self.slopes, self.offsets, strict=True
-        ):
-            scores = np.asarray(matrix @ coef.T) + intercept
-            calibrated = expit(-(a * scores + b))
-            if coef.shape[0] == 1:
-                proba = np.hstack([1.0 - calibrated, calibrated])
-            else:
-                sums = calibrated.sum(axis=1, keepdims=True)
-                uniform = np.full_like(calibrated, 1.0 / calibrated.shape[1])
-                proba = np.divide(calibrated, sums, out=uniform, where=sums != 0)
-            total = proba if total is None else total + proba
-        return np.asarray(total) / len(self.coefs)
 
 
 @dataclass
@@ -94,6 +68,8 @@ class LocalModel:
     alpha: float
     info: dict[str, Any] = field(default_factory=dict)
     fast: SigmoidEnsemble | None = None
+    abstention: Abstention | None = None
+    unknown_cause: str = "unknown"
 
     @property
     def model_id(self) -> str:
@@ -104,17 +80,30 @@ class LocalModel:
         self, case: Case, messages: Sequence[MatchedMessage] = ()
     ) -> dict[str, float]:
         """Returns a probability for every taxonomy cause; causes never trained on get 0."""
-        return self.distribution(self.features.transform([case_fragment(case, messages)]))
+        fragment = case_fragment(case, messages)
+        return self.distribution(self.features.transform([fragment]), fragment)
 
-    def distribution(self, row: Any) -> dict[str, float]:
-        """Returns the taxonomy-wide distribution for one feature row."""
+    def distribution(self, row: Any, fragment: Fragment) -> dict[str, float]:
+        """Returns the taxonomy-wide distribution for one feature row and the fragment it came from."""
         scorer = self.fast or self.estimator
-        trained = scorer.predict_proba(row)[0]
+        trained = self.with_abstention(scorer.predict_proba(row), [fragment])[0]
         probs = dict.fromkeys(self.cause_ids, 0.0)
-        for cause, p in zip(self.classes, trained, strict=True):
+        for cause, p in zip(self.output_classes, trained, strict=True):
             probs[cause] = float(p)
         total = sum(probs.values()) or 1.0
         return {cause: p / total for cause, p in probs.items()}
+
+    @property
+    def output_classes(self) -> list[str]:
+        """Returns the causes of with_abstention's columns: the trained ones, then unknown."""
+        return [*self.classes, self.unknown_cause] if self.abstention else self.classes
+
+    def with_abstention(self, probs: np.ndarray, fragments: Sequence[Fragment]) -> np.ndarray:
+        """Returns the base probabilities with the abstention model's share moved to unknown."""
+        if self.abstention is None:
+            return probs
+        profiles = np.array([evidence_profile(f.facts) for f in fragments])
+        return with_unknown(probs, self.abstention.p_unknown(meta_features(probs, profiles)))
 
     def support(self, rows: Any, cause: str) -> np.ndarray:
         """Returns how much each feature row alone pushes the linear model towards the cause."""
@@ -158,26 +147,52 @@ def train_local_model(
     alpha: float = 0.1,
     seed: int = 0,
     method: CalibrationMethod = "sigmoid",
-    regularisation: float = 4.0,
+    regularisation: float = 1.0,
+    unknown_prior: float = UNKNOWN_PRIOR,
 ) -> LocalModel:
-    """Trains the calibrated classifier on resolved history and computes its conformal qhat."""
+    """Trains the calibrated classifier and its abstention model, and computes the conformal qhat."""
     started = time.perf_counter()
     cases, labels = _usable_history(history, taxonomy)
     fragments = [case_fragment(case) for case in cases]
     space = FeatureSpace()
     matrix = space.fit_transform(fragments)
-    y = np.asarray(labels)
-    folds = min(5, min(Counter(labels).values()))
+    # `unknown` is not a pattern in the text but the absence of one: the abstention model learns
+    # it from evidence strength, while the base model learns the real causes only.
+    unknown = np.asarray([label == taxonomy.unknown_cause for label in labels])
+    base_labels = [label for label, u in zip(labels, unknown, strict=True) if not u]
+    base_rows = matrix[np.flatnonzero(~unknown)]
+    y = np.asarray(base_labels)
+    folds = min(5, min(Counter(base_labels).values()))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    estimator = _calibrated(method, splitter, regularisation, seed)
+    estimator = calibrated_ensemble(method, splitter, regularisation, seed)
     # Multi-threaded BLAS slows L-BFGS on these small problems several-fold, and fitting folds
     # in worker processes measured slower than fitting them in turn on a shared two-core box.
     with threadpool_limits(limits=1):
-        estimator.fit(matrix, y)
-    classes = [str(c) for c in estimator.classes_]
-    out_of_fold = _out_of_fold(estimator, splitter, matrix, y)
-    true_probs = out_of_fold[np.arange(len(y)), [classes.index(label) for label in labels]]
-    info = {
+        estimator.fit(base_rows, y)
+        held_out = np.zeros((len(labels), len(estimator.classes_)))
+        held_out[~unknown] = out_of_fold(estimator, splitter, base_rows, y)
+        if unknown.any():
+            held_out[unknown] = estimator.predict_proba(matrix[np.flatnonzero(unknown)])
+    model = LocalModel(
+        features=space,
+        estimator=estimator,
+        classes=[str(c) for c in estimator.classes_],
+        cause_ids=list(taxonomy.cause_ids),
+        weights=evidence_weights(estimator, len(estimator.classes_)),
+        fast=SigmoidEnsemble.from_estimator(estimator) if method == "sigmoid" else None,
+        qhat=1.0,
+        alpha=alpha,
+        unknown_cause=taxonomy.unknown_cause,
+    )
+    profiles = np.array([evidence_profile(f.facts) for f in fragments])
+    model.abstention = fit_abstention(
+        meta_features(held_out, profiles), unknown, prior=unknown_prior
+    )
+    final = model.with_abstention(held_out, fragments)
+    truth = [model.output_classes.index(label) for label in labels]
+    true_probs = final[np.arange(len(labels)), truth].tolist()
+    model.qhat = class_conditional_qhat(true_probs, labels, alpha)
+    model.info = {
         "fingerprint": canonical_digest(
             sorted(zip((c.case_id for c in cases), labels, strict=True))
         )[:12],
@@ -185,22 +200,10 @@ def train_local_model(
         "skipped_cases": len(history) - len(cases),
         "method": method,
         "folds": folds,
-        "oof_accuracy": float(
-            np.mean(out_of_fold.argmax(axis=1) == [classes.index(label) for label in labels])
-        ),
+        "oof_accuracy": float(np.mean(final.argmax(axis=1) == truth)),
         "train_seconds": round(time.perf_counter() - started, 3),
     }
-    return LocalModel(
-        features=space,
-        estimator=estimator,
-        classes=classes,
-        cause_ids=list(taxonomy.cause_ids),
-        weights=_evidence_weights(estimator, len(classes)),
-        fast=SigmoidEnsemble.from_estimator(estimator) if method == "sigmoid" else None,
-        qhat=conformal_qhat(true_probs.tolist(), alpha),
-        alpha=alpha,
-        info=info,
-    )
+    return model
 
 
 def _usable_history(
@@ -218,37 +221,6 @@ def _usable_history(
             f"usable causes {sorted(keep) or 'none'}",
         )
     return cases, [c.resolution.cause for c in cases]
-
-
-def _calibrated(
-    method: CalibrationMethod, cv: StratifiedKFold, regularisation: float, seed: int
-) -> CalibratedClassifierCV:
-    base = LogisticRegression(C=regularisation, max_iter=1000, random_state=seed)
-    return CalibratedClassifierCV(base, method=method, cv=cv, ensemble=True)
-
-
-def _out_of_fold(
-    estimator: CalibratedClassifierCV, splitter: StratifiedKFold, matrix: Any, y: np.ndarray
-) -> np.ndarray:
-    """Returns each case's probabilities from the fold pair whose classifier never saw it."""
-    # The ensemble holds one (classifier, calibrator) pair per split, in split order; scoring each
-    # held-out fold with its own pair gives out-of-fold probabilities without refitting. The
-    # pair's calibrator (a few parameters) was fit on that fold, a slight optimism; the pair's
-    # single classifier is weaker than the served ensemble, a slight pessimism.
-    pairs = estimator.calibrated_classifiers_
-    probs = np.zeros((len(y), len(estimator.classes_)))
-    for (_, held_out), pair in zip(splitter.split(matrix, y), pairs, strict=True):
-        probs[held_out] = pair.predict_proba(matrix[held_out])
-    return probs
-
-
-def _evidence_weights(estimator: CalibratedClassifierCV, n_classes: int) -> np.ndarray:
-    """Returns the fold-averaged linear weights per class, centred across classes."""
-    coefs = np.mean([c.estimator.coef_ for c in estimator.calibrated_classifiers_], axis=0)
-    if n_classes == 2:
-        # A binary logistic regression keeps one row: the second class against the first.
-        coefs = np.vstack([-coefs[0] / 2, coefs[0] / 2])
-    return np.asarray(coefs - coefs.mean(axis=0, keepdims=True))
 
 
 class LocalClassifier:
@@ -272,7 +244,7 @@ class LocalClassifier:
         # One transform for the case and every cited part: vectoriser calls dominate the cost.
         rows = self.model.features.transform([f for part in parts for f in part])
         bounds = np.cumsum([0, *(len(part) for part in parts)])
-        probs = self.model.distribution(rows[0:1])
+        probs = self.model.distribution(rows[0:1], parts[0][0])
         vote = similar_vote(item.similar, self.model.cause_ids)
         if vote is not None and self.knn_weight > 0:
             w = self.knn_weight

@@ -196,6 +196,15 @@ _PRICING: list[Row] = [
         "Price increase not agreed.",
     ),
 ]
+# Genuinely unknown: routine events and unsure notes, no cue and no decisive fact.
+_UNKNOWN: list[Row] = [
+    ("order_release", "order not released", "Status refreshed", None, "Any update on this one?"),
+    ("delivery", "no proof of delivery", "Record viewed", None, "not sure what is holding this"),
+    ("pick_pack", "pick not confirmed", "Report generated", None, "everything shows green?"),
+    ("receiving", "receipt open", "Task reassigned", None, "who owns this one?"),
+    ("invoice_match", "invoice waiting", "Note added", None, "Root cause unclear, please look."),
+    ("inventory_sync", "snapshot late", "Dashboard refreshed", None, "could be anything"),
+]
 CAUSES: dict[str, list[Row]] = {
     "carrier_cutoff_missed": _CUTOFF,
     "credit_hold": _CREDIT,
@@ -207,6 +216,12 @@ _SYSTEMS = {
     "credit_hold": ("FINANCE", "hold_applied", "internal"),
     "integration_failure": ("MIDDLEWARE", "sync_error", "internal"),
     "pricing_mismatch": ("FINANCE", "match_failed", "supplier"),
+    "unknown": ("ERP", "status_update", "internal"),
+}
+# Structured facts the orchestrator knows, keyed as in the contract examples.
+_FACTS: dict[str, dict[str, Any]] = {
+    "credit_hold": {"credit_status": "blocked"},
+    "pricing_mismatch": {"po_price": 43.0, "invoice_price": 46.5},
 }
 
 
@@ -253,6 +268,7 @@ def resolved(cause: str, index: int, row: Row) -> ResolvedCase:
         stalled_step=step,
         events=[noise, event(system, type_, detail, code)],
         messages=[message(body, party)],
+        attributes=_FACTS.get(cause, {}),
     )
     return ResolvedCase.model_validate(
         {
@@ -265,6 +281,11 @@ def resolved(cause: str, index: int, row: Row) -> ResolvedCase:
 def history(causes: tuple[str, ...] = tuple(CAUSES)) -> list[ResolvedCase]:
     """Returns 6-7 resolved cases per cause with varied wording."""
     return [resolved(c, i, row) for c in causes for i, row in enumerate(CAUSES[c])]
+
+
+def history_with_unknowns() -> list[ResolvedCase]:
+    """Returns the history plus a few genuinely unknown cases, so abstention can be learned."""
+    return [*history(), *(resolved("unknown", i, row) for i, row in enumerate(_UNKNOWN))]
 
 
 def cutoff_case() -> Case:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.classifiers.conformal import conformal_qhat, empirical_coverage, prediction_set
+from agent.classifiers.conformal import (
+    class_conditional_qhat,
+    conformal_qhat,
+    empirical_coverage,
+    prediction_set,
+)
 
 
 def test_qhat_is_the_ceil_n_plus_one_quantile_of_one_minus_true_probability() -> None:
@@ -61,3 +66,47 @@ def test_sets_reach_the_promised_coverage_on_exchangeable_data() -> None:
     test, test_truths = draw(2000)
     coverage = empirical_coverage([prediction_set(p, qhat) for p in test], test_truths)
     assert 0.88 <= coverage <= 0.93
+
+
+def test_class_conditional_qhat_is_the_largest_per_cause_quantile() -> None:
+    easy = [0.95] * 200
+    hard = [0.9] * 30 + [0.2] * 10
+    labels = ["easy"] * 200 + ["hard"] * 40
+    pooled = conformal_qhat(easy + hard, 0.1)
+    qhat = class_conditional_qhat(easy + hard, labels, 0.1)
+    assert qhat == pytest.approx(conformal_qhat(hard, 0.1)) == pytest.approx(0.8)
+    assert qhat > pooled
+
+
+def test_class_conditional_qhat_ignores_causes_with_too_few_cases() -> None:
+    probs, labels = [0.9] * 40 + [0.1] * 5, ["a"] * 40 + ["rare"] * 5
+    assert class_conditional_qhat(probs, labels, 0.1) == conformal_qhat(probs, 0.1)
+
+
+def test_class_conditional_sets_cover_a_hard_cause_that_pooled_sets_miss() -> None:
+    rng = np.random.default_rng(3)
+
+    def draw(n: int) -> tuple[list[dict[str, float]], list[str]]:
+        # "hard" cases are ambiguous between two causes; "easy" ones are clear.
+        rows, truths = [], []
+        for _ in range(n):
+            if rng.random() < 0.2:
+                p = rng.uniform(0.35, 0.65)
+                rows.append({"hard": p, "other": 1 - p, "easy": 0.0})
+                truths.append("hard" if rng.random() < p else "other")
+            else:
+                rows.append({"easy": 0.97, "hard": 0.02, "other": 0.01})
+                truths.append("easy" if rng.random() < 0.97 else "hard")
+        return rows, truths
+
+    cal, cal_truths = draw(3000)
+    true_probs = [p[t] for p, t in zip(cal, cal_truths, strict=True)]
+    test, test_truths = draw(3000)
+    hard = [i for i, p in enumerate(test) if p["easy"] == 0.0]
+
+    def hard_coverage(qhat: float) -> float:
+        sets = [prediction_set(test[i], qhat) for i in hard]
+        return empirical_coverage(sets, [test_truths[i] for i in hard])
+
+    assert hard_coverage(conformal_qhat(true_probs, 0.1)) < 0.85
+    assert hard_coverage(class_conditional_qhat(true_probs, cal_truths, 0.1)) >= 0.88

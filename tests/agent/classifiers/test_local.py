@@ -12,6 +12,7 @@ from local_factories import (
     cutoff_case,
     event,
     history,
+    history_with_unknowns,
     make_case,
     matched,
     message,
@@ -195,3 +196,65 @@ def test_retrieved_loose_message_text_enters_the_case_features() -> None:
     assert "cue=carrier_cutoff_missed" not in alone.facts
     assert with_loose.facts["cue=carrier_cutoff_missed"] > 0
     assert with_loose.facts["loose_by_refs"] == 1.0
+
+
+@cache
+def trained_with_unknowns() -> LocalModel:
+    """Returns a model whose history holds genuinely unknown cases, so it learns to abstain."""
+    return train_local_model(history_with_unknowns(), taxonomy(), alpha=0.1, seed=0)
+
+
+def test_price_facts_decide_a_case_written_in_words_the_history_never_used() -> None:
+    case = make_case(
+        workflow="invoice_match",
+        stalled_step="vendor bill parked",
+        events=[event("ERP", "doc_parked", "Vendor bill disagrees with the buy order", None)],
+        attributes={"contract_unit_price": 10.0, "invoice_unit_price": 12.4},
+    )
+    probs = trained().probabilities(case)
+    assert max(probs, key=lambda c: probs[c]) == "pricing_mismatch"
+
+
+def test_attribute_facts_read_keys_spelled_another_way() -> None:
+    facts = attribute_facts(
+        {
+            "OnHand_ERP": 40,
+            "onhand_wms": 12,
+            "credit_limit": 5000,
+            "credit_exposure": 7200,
+            "backlog_orders": 900,
+            "backlog_normal": 300,
+        }
+    )
+    assert facts["onhand_differs"] == 1.0
+    assert facts["credit_blocked"] == 1.0
+    assert facts["backlog_high"] == 1.0
+
+
+async def test_vague_case_puts_real_probability_on_unknown_and_clear_case_does_not() -> None:
+    model = trained_with_unknowns()
+    vague = make_case(
+        workflow="order_release",
+        stalled_step="order waiting",
+        events=[event("ERP", "status_update", "Status refreshed", None)],
+        messages=[message("can someone look at this, no idea why it is stuck", "internal")],
+    )
+    vague_p = model.probabilities(vague)
+    clear_p = model.probabilities(cutoff_case())
+    assert model.abstention is not None
+    assert vague_p["unknown"] > 0.3
+    assert vague_p["unknown"] > 3 * clear_p["unknown"]
+    assert max(clear_p, key=lambda c: clear_p[c]) == "carrier_cutoff_missed"
+    assert math.isclose(sum(vague_p.values()), 1.0, abs_tol=1e-9)
+
+
+async def test_abstaining_model_scores_through_the_classifier_with_a_wider_set_when_unsure() -> (
+    None
+):
+    model = trained_with_unknowns()
+    vague = make_case(events=[], messages=[message("could be anything tbh", "internal")])
+    scores = await LocalClassifier(model).score(ClassifierInput(case=vague))
+    clear = await LocalClassifier(model).score(ClassifierInput(case=cutoff_case()))
+    vague_set = prediction_set(scores.probabilities, model.qhat)
+    assert len(vague_set) >= len(prediction_set(clear.probabilities, model.qhat))
+    assert "unknown" in vague_set

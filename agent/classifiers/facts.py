@@ -1,0 +1,157 @@
+"""Structured facts from case attributes: relations that hold whatever the wording or key spelling.
+
+Other people name the same attribute differently (`erp_on_hand`, `onhand_erp`, `ERP OnHand`), so
+keys are matched by the words they contain rather than by exact name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+
+from core.models import Scalar
+
+Attributes = Mapping[str, Scalar | list[Scalar]]
+
+_DIGITS = re.compile(r"\d+")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_BLOCKED_CREDIT = ("block", "hold", "limit", "suspend", "stop", "over", "exceed", "past due")
+_FALSE = {"false", "no", "n", "0", "missing", "none", "pending", "not received", "overdue"}
+_CLEAR = ("clear", "released", "ok", "none", "n/a", "passed", "approved", "good")
+# (fact label, words the first key must hold, words the second key must hold).
+_PAIRS = (
+    ("onhand", ("erp", "hand"), ("wms", "hand")),
+    ("onhand", ("book", "qty"), ("phys", "qty")),
+    ("onhand", ("system", "qty"), ("count", "qty")),
+    ("price", ("po", "price"), ("inv", "price")),
+    ("price", ("order", "price"), ("inv", "price")),
+    ("price", ("contract", "price"), ("inv", "price")),
+    ("qty_match", ("qty", "rec"), ("qty", "inv")),
+    ("qty_match", ("quantity", "rec"), ("quantity", "inv")),
+    ("qty_receipt", ("qty", "order"), ("qty", "rec")),
+    ("labour", ("headcount", "plan"), ("headcount", "actual")),
+    ("labour", ("labor", "plan"), ("labor", "actual")),
+    ("labour", ("labour", "plan"), ("labour", "actual")),
+)
+_BACKLOG_NORMS = ("normal", "baseline", "plan", "typical", "avg", "average", "capacity")
+
+
+@lru_cache(maxsize=4096)
+def _words(key: str) -> frozenset[str]:
+    """Returns the words of an attribute key, with `onhand` and `on_hand` alike."""
+    text = key.lower().replace("onhand", "on_hand")
+    words = set(_SPLIT.split(text)) - {""}
+    # Prefixes let `inv` match `invoice` and `rec` match `received`.
+    return frozenset(words | {w[:n] for w in words for n in (3, 4, 5)})
+
+
+def _find(attributes: Attributes, needed: tuple[str, ...]) -> float | None:
+    for key, value in attributes.items():
+        if set(needed) <= _words(key):
+            number = _number(value)
+            if number is not None:
+                return number
+    return None
+
+
+def attribute_facts(attributes: Attributes) -> dict[str, float]:
+    """Returns facts derived from the case attributes that hold whatever the wording."""
+    facts: dict[str, float] = {}
+    for key, value in attributes.items():
+        if value is None or value == "" or value == []:
+            continue
+        facts[f"attr={key.lower()}"] = 1.0
+        if isinstance(value, bool):
+            facts[f"attr={key.lower()}={str(value).lower()}"] = 1.0
+    facts.update(_pair_facts(attributes))
+    facts.update(_status_facts(attributes))
+    facts.update(_load_facts(attributes))
+    return facts
+
+
+def _pair_facts(attributes: Attributes) -> dict[str, float]:
+    facts: dict[str, float] = {}
+    for label, left, right in _PAIRS:
+        a, b = _find(attributes, left), _find(attributes, right)
+        if a is None or b is None or f"{label}_gap" in facts:
+            continue
+        gap = abs(a - b) / max(abs(a), abs(b), 1e-9)
+        facts[f"{label}_differs" if gap > 0.005 else f"{label}_agrees"] = 1.0
+        facts[f"{label}_gap"] = min(gap, 1.0)
+    uoms = {
+        str(v).strip().lower()
+        for k, v in attributes.items()
+        if {"uom", "unit"} & _words(k) and v and _number(v) is None
+    }
+    if len(uoms) > 1:
+        facts["uom_differs"] = 1.0
+    return facts
+
+
+def _status_facts(attributes: Attributes) -> dict[str, float]:
+    facts: dict[str, float] = {}
+    lowered = {k.lower(): v for k, v in attributes.items()}
+    credit = " ".join(str(v).lower() for k, v in lowered.items() if "credit" in k and "status" in k)
+    if credit.strip():
+        blocked = any(word in credit for word in _BLOCKED_CREDIT)
+        facts["credit_blocked" if blocked else "credit_ok"] = 1.0
+    limit, exposure = _find(attributes, ("credit", "limit")), _find(attributes, ("exposure",))
+    if limit is not None and exposure is not None and exposure > limit:
+        facts["credit_blocked"] = 1.0
+    sync = [v for k, v in lowered.items() if "sync" in k or "integration_error" in k]
+    if any(str(v or "").strip() and str(v).strip().lower() not in _FALSE for v in sync):
+        facts["sync_error"] = 1.0
+    for key, value in lowered.items():
+        if "ack" in _words(key) or "acknowledg" in key:
+            text = str(value).strip().lower()
+            missing = value is False or text in _FALSE
+            facts["po_ack_missing" if missing else "po_ack_received"] = 1.0
+        if {"customs", "export", "hazmat", "dg", "licence", "license"} & _words(key):
+            text = str(value).strip().lower()
+            if value is True or (text and not any(w in text for w in _CLEAR) and text != "false"):
+                facts["compliance_flag"] = 1.0
+    return facts
+
+
+def _load_facts(attributes: Attributes) -> dict[str, float]:
+    facts: dict[str, float] = {}
+    backlog = next(
+        (
+            _number(v)
+            for k, v in attributes.items()
+            if "backlog" in _words(k) and not set(_BACKLOG_NORMS) & _words(k)
+        ),
+        None,
+    )
+    norm = None
+    for word in _BACKLOG_NORMS:
+        norm = norm if norm is not None else _find(attributes, ("backlog", word))
+    if backlog is not None:
+        facts["backlog_level"] = math.log1p(max(backlog, 0.0)) / math.log(1000.0)
+        if norm is not None and norm > 0 and backlog != norm:
+            facts["backlog_ratio"] = min(max(backlog / norm, 0.0), 5.0) / 5.0
+            if backlog > 1.5 * norm:
+                facts["backlog_high"] = 1.0
+    if facts.get("labour_differs") and (_find(attributes, ("actual",)) or 0) < (
+        _find(attributes, ("plan",)) or 0
+    ):
+        facts["labour_short"] = 1.0
+    return facts
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).replace(",", ""))
+    except ValueError:
+        return None
+
+
+def digits_collapsed(text: str) -> str:
+    """Returns lower-cased text with digit runs collapsed, so ids and quantities are not memorised."""
+    return _DIGITS.sub("0", text.lower())
