@@ -16,7 +16,7 @@ from core.errors import TriageError
 from evals.compare import compare, print_comparison
 from evals.gates import Gate, failed_gates, parse_gates
 from evals.report import compute_metrics, headline, write_report
-from evals.runner import RunOptions, run_eval
+from evals.runner import RunOptions, default_workers, run_eval
 from evals.simulator import simulate as simulate_data
 from evals.simulator import write_dataset
 
@@ -73,8 +73,31 @@ def run(
     limit: Annotated[
         int | None, typer.Option(min=1, help="Evaluate only the first N valid lines.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=32, help="Worker processes. Default: min(2, CPUs); 1 for llm."),
+    ] = None,
+    record: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Record every LLM exchange into DIR.")
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(exists=True, file_okay=False, help="Answer the LLM from DIR, no network."),
+    ] = None,
+    fit_calibration: Annotated[
+        bool,
+        typer.Option(help="Fit the LLM calibration map on --calibration or half the dataset."),
+    ] = False,
+    calibration_out: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False,
+            help="Where the fitted map goes. Default: the service's "
+            "TRIAGE_DATA_DIR/models/llm-calibration/<model>.json.",
+        ),
+    ] = None,
 ) -> None:
-    """Sends every case through the production graph on a temporary store and writes a report."""
+    """Sends every case through the production graph on temporary stores and writes a report."""
     try:
         gates: list[Gate] = parse_gates(fail_if) if fail_if else []
     except TriageError as exc:
@@ -89,6 +112,11 @@ def run(
         calibration=calibration,
         seed=seed,
         limit=limit,
+        workers=workers or default_workers(classifier.value),
+        record=record,
+        replay=replay,
+        fit_calibration=fit_calibration,
+        calibration_out=calibration_out,
     )
     try:
         result = asyncio.run(run_eval(options))
@@ -98,6 +126,8 @@ def run(
     metrics = compute_metrics(result.records, result.labels, result.alpha, result.provenance)
     page = write_report(target, result.records, metrics)
     _print_summary(metrics, target)
+    for note in result.notes:
+        console.print(f"[cyan]{note}[/cyan]")
     fallbacks = [r.fallback_reason for r in result.records if r.fallback_reason]
     if fallbacks:
         console.print(

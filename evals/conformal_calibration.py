@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from agent.classifiers.base import CauseScores, Classifier, ClassifierInput
@@ -26,16 +27,29 @@ class RecalibratedClassifier:
         return scores.model_copy(update={"conformal_qhat": self.qhat})
 
 
-async def true_cause_probabilities(deps: AgentDeps, lines: list[EvalLine]) -> list[float]:
-    """Returns the probability the production retrieve and classify nodes give each true cause."""
+async def classify_lines(
+    deps: AgentDeps, lines: list[EvalLine], concurrency: int = 1
+) -> list[dict[str, Any]]:
+    """Returns the classification the production retrieve and classify nodes give each case."""
     retrieve, classify = make_retrieve(deps), make_classify(deps)
-    probabilities = []
-    for line in lines:
-        state: dict[str, Any] = {"case": line.case.model_dump(mode="json")}
-        state.update(await retrieve(state))  # type: ignore[arg-type]
-        classification = (await classify(state))["classification"]  # type: ignore[arg-type]
-        probabilities.append(float(classification["probabilities"].get(line.expected.cause, 0.0)))
-    return probabilities
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(line: EvalLine) -> dict[str, Any]:
+        async with gate:
+            state: dict[str, Any] = {"case": line.case.model_dump(mode="json")}
+            state.update(await retrieve(state))  # type: ignore[arg-type]
+            return (await classify(state))["classification"]  # type: ignore[arg-type]
+
+    return list(await asyncio.gather(*(one(line) for line in lines)))
+
+
+async def true_cause_probabilities(deps: AgentDeps, lines: list[EvalLine]) -> list[float]:
+    """Returns the probability the production nodes give each case's true cause."""
+    classifications = await classify_lines(deps, lines)
+    return [
+        float(c["probabilities"].get(line.expected.cause, 0.0))
+        for c, line in zip(classifications, lines, strict=True)
+    ]
 
 
 async def calibrate(deps: AgentDeps, lines: list[EvalLine], alpha: float) -> float:

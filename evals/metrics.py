@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,3 +212,36 @@ def action_scores(
 def percentile(values: Sequence[float], q: float) -> float:
     """Returns the q-th percentile (linear interpolation), or 0 for no values."""
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else 0.0
+
+
+USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "llm_attempts")
+
+
+def case_usage(usage: Mapping[str, float]) -> dict[str, float]:
+    """Returns a result's token counts, cost and LLM attempts, with 0 for what it lacks."""
+    found = {key: float(usage.get(key, 0.0)) for key in USAGE_KEYS}
+    if "total_tokens" not in usage:
+        found["total_tokens"] = found["prompt_tokens"] + found["completion_tokens"]
+    return found
+
+
+def usage_totals(results: Sequence[Mapping[str, Any]]) -> dict[str, float | int]:
+    """Sums token usage and cost over results (dicts with usage, classifier, fallback and flags)."""
+    usages = [case_usage(r.get("usage") or {}) for r in results]
+    flags = [set(r.get("flags") or ()) for r in results]
+
+    def total(key: str) -> float:
+        return math.fsum(u[key] for u in usages)
+
+    return {
+        "prompt_tokens": int(total("prompt_tokens")),
+        "completion_tokens": int(total("completion_tokens")),
+        "total_tokens": int(total("total_tokens")),
+        "cost_usd": total("cost_usd"),
+        # Requests sent to the endpoint, retries included; a replayed run sends none.
+        "llm_calls": int(total("llm_attempts")),
+        "llm_scored": sum(r.get("classifier") == "llm" for r in results),
+        "fallbacks": sum(bool(r.get("fallback_reason")) for r in results),
+        "replayed": sum("replayed" in f for f in flags),
+        "unpriced": sum("unpriced" in f for f in flags),
+    }

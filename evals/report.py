@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-from matplotlib.figure import Figure
 from pydantic import BaseModel
 
 from core.models import EvalLine, TriageResult
 from evals import metrics as m
+from evals.figures import FIGURES, draw_figures
 
 NO_PREDICTION = "(none)"
-FIGURES = {
-    "reliability.png": "Reliability diagram (15 equal-width bins)",
-    "confusion.png": "Confusion matrix (rows: expected, columns: predicted)",
-    "risk_coverage.png": "Risk-coverage curve",
-}
-
-matplotlib.use("Agg")  # files only: no display, and no GUI toolkit in a server or CI
+USAGE_FIELDS = {"usage", "classifier", "fallback_reason", "flags"}
 
 
 class CaseRecord(BaseModel):
@@ -51,6 +43,8 @@ class CaseRecord(BaseModel):
     model: str | None = None
     prompt_hash: str | None = None
     fallback_reason: str | None = None
+    usage: dict[str, float] = {}
+    flags: list[str] = []
     violations: list[str] = []
 
 
@@ -85,6 +79,8 @@ def case_record(
         model=c.model if c else None,
         prompt_hash=c.prompt_hash if c else None,
         fallback_reason=c.fallback_reason if c else None,
+        usage=m.case_usage(c.usage if c else {}),
+        flags=c.flags if c else [],
     )
 
 
@@ -126,6 +122,7 @@ def compute_metrics(
         "policy_violations": sum(len(r.violations) for r in records),
         "latency_ms_p50": m.percentile(latencies, 50),
         "latency_ms_p95": m.percentile(latencies, 95),
+        "usage": m.usage_totals([r.model_dump(include=USAGE_FIELDS) for r in records]),
         **provenance,
     }
 
@@ -137,90 +134,11 @@ def write_report(out_dir: Path, records: Sequence[CaseRecord], metrics: dict[str
     with (out_dir / "cases.jsonl").open("w", encoding="utf-8") as handle:
         for record in records:
             handle.write(record.model_dump_json() + "\n")
-    images = draw_figures(out_dir, records, metrics)
+    images = draw_figures(out_dir, records, metrics["confusion"], metrics["aurc"])
     (out_dir / "report.md").write_text(markdown(metrics, records), encoding="utf-8")
     page = out_dir / "report.html"
     page.write_text(html_page(metrics, records, images), encoding="utf-8")
     return page
-
-
-def reliability_figure(records: Sequence[CaseRecord]) -> Figure:
-    """Draws accuracy against confidence per bin, with the diagonal of perfect calibration."""
-    fig = Figure(figsize=(5, 5))
-    ax = fig.subplots()
-    bins = m.reliability_bins([r.confidence for r in records], [r.correct for r in records])
-    width = 1 / m.ECE_BINS
-    ax.bar(
-        [b.lower for b in bins],
-        [b.accuracy for b in bins],
-        width=width,
-        align="edge",
-        edgecolor="black",
-        alpha=0.7,
-        label="accuracy",
-    )
-    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
-    ax.plot(
-        [b.confidence for b in bins],
-        [b.accuracy for b in bins],
-        "o",
-        color="black",
-        label="bin: mean confidence, accuracy",
-    )
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="top-class confidence", ylabel="accuracy")
-    ax.legend(loc="upper left")
-    return fig
-
-
-def confusion_figure(confusion: dict[str, Any]) -> Figure:
-    """Draws the confusion matrix as an annotated heatmap."""
-    labels, matrix = confusion["labels"], confusion["matrix"]
-    size = max(5.0, 0.55 * len(labels) + 2)
-    fig = Figure(figsize=(size, size))
-    ax = fig.subplots()
-    image = ax.imshow(matrix, cmap="Blues")
-    fig.colorbar(image, ax=ax, shrink=0.7)
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    ax.set(xlabel="predicted", ylabel="expected")
-    peak = max((max(row) for row in matrix), default=0)
-    for i, row in enumerate(matrix):
-        for j, count in enumerate(row):
-            if count:
-                colour = "white" if count > peak / 2 else "black"
-                ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color=colour)
-    fig.tight_layout()
-    return fig
-
-
-def risk_coverage_figure(records: Sequence[CaseRecord], aurc: float) -> Figure:
-    """Draws the error rate of the most confident cases against the share of cases answered."""
-    fig = Figure(figsize=(6, 4))
-    ax = fig.subplots()
-    coverage, risk = m.risk_coverage([r.confidence for r in records], [r.correct for r in records])
-    ax.plot(coverage, risk, label=f"AURC = {aurc:.4f}")
-    ax.axhline(0.05, linestyle="--", color="grey", label="5% risk")
-    ax.set(xlim=(0, 1), ylim=(0, max([0.1, *risk])), xlabel="coverage", ylabel="risk (error rate)")
-    ax.legend()
-    return fig
-
-
-def draw_figures(
-    out_dir: Path, records: Sequence[CaseRecord], metrics: dict[str, Any]
-) -> dict[str, bytes]:
-    """Writes the three figures as PNG files next to the report and returns their bytes."""
-    figures = {
-        "reliability.png": reliability_figure(records),
-        "confusion.png": confusion_figure(metrics["confusion"]),
-        "risk_coverage.png": risk_coverage_figure(records, metrics["aurc"]),
-    }
-    images = {}
-    for name, fig in figures.items():
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=100)
-        images[name] = buffer.getvalue()
-        (out_dir / name).write_bytes(images[name])
-    return images
 
 
 def read_run(run_dir: Path) -> tuple[dict[str, Any], list[CaseRecord]]:
@@ -231,14 +149,22 @@ def read_run(run_dir: Path) -> tuple[dict[str, Any], list[CaseRecord]]:
 
 
 def headline(metrics: dict[str, Any]) -> list[tuple[str, str]]:
-    """Returns the scalar metrics as (name, formatted value) pairs, in file order."""
+    """Returns the scalar metrics as (name, formatted value) pairs, with flat sections as a.b."""
     rows = []
     for key, value in metrics.items():
-        if isinstance(value, float):
-            rows.append((key, f"{value:.4f}"))
-        elif isinstance(value, int | str) or value is None:
-            rows.append((key, str(value)))
+        if isinstance(value, dict):
+            rows += [(f"{key}.{k}", _shown(v)) for k, v in value.items() if _is_scalar(v)]
+        elif _is_scalar(value):
+            rows.append((key, _shown(value)))
     return rows
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, int | float | str) or value is None
+
+
+def _shown(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def markdown(metrics: dict[str, Any], records: Sequence[CaseRecord]) -> str:

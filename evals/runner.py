@@ -1,67 +1,36 @@
-"""Runs an eval dataset through the production graph on a temporary store, with a simulated approver."""
+"""Runs an eval dataset through the production graph on temporary stores, in one or more processes."""
 
 from __future__ import annotations
 
 import asyncio
-import random
-import tempfile
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agent.wiring import Overrides, Runtime, load_rules, open_runtime
-from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
-from core.errors import ConfigurationError, TriageError
+from agent.classifiers.llm_calibration import CalibrationMap, calibration_path
+from agent.wiring import load_rules
+from core.errors import ConfigurationError
 from core.models import EvalLine
-from core.principals import Principal, PrincipalKind
 from core.settings import Settings
-from core.store import approvals as approval_store
-from core.store import cases as case_store
-from core.taxonomy import Taxonomy
-from evals.conformal_calibration import calibrate
-from evals.dataset import (
-    DEMO_HISTORY,
-    DEMO_MESSAGES,
-    EvalDataset,
-    load_eval,
-    load_history,
-    load_messages,
-)
-from evals.report import CaseRecord, case_record
-from policies import amount_at_stake, eligible_approvers
-from tools.actions.fake import FakeActions
-from tools.erp.fake import FakeErp
+from evals.calibration_fit import fit_llm_map, split_for_fit
+from evals.dataset import load_eval
+from evals.report import CaseRecord
+from evals.shard import ClassifierName, NumberedLines, RunOptions, ShardResult, run_shard
+from evals.workers import run_sharded
 
-ClassifierName = Literal["local", "llm"]
-ORCHESTRATOR = Principal(name="eval-orchestrator", kind=PrincipalKind.api_key)
-
-
-@dataclass
-class RunOptions:
-    """What to evaluate and how."""
-
-    dataset: Path
-    history: Path | None = None
-    messages: Path | None = None
-    classifier: ClassifierName = "local"
-    concurrency: int = 4
-    skip_invalid: bool = False
-    calibration: Path | None = None
-    seed: int | None = None
-    show_progress: bool = True
-    limit: int | None = None
+__all__ = ["ClassifierName", "EvalRun", "RunOptions", "default_workers", "run_eval"]
 
 
 @dataclass
 class EvalRun:
-    """Everything a run produced: per-case records, provenance and timings."""
+    """Everything a run produced: per-case records, provenance, timings and notes for the reader."""
 
     records: list[CaseRecord]
     labels: list[str]
@@ -70,42 +39,12 @@ class EvalRun:
     skipped_lines: int
     violations: list[str]
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
-def reviewers(taxonomy: Taxonomy, extra_roles: set[str]) -> tuple[Principal, Principal]:
-    """Returns two different people holding every approver role, so four-eyes can be met."""
-    roles = frozenset({a.approver_role for a in taxonomy.actions if a.approver_role} | extra_roles)
-    return (
-        Principal(name="eval-approver-a", kind=PrincipalKind.person, roles=roles),
-        Principal(name="eval-approver-b", kind=PrincipalKind.person, roles=roles),
-    )
-
-
-async def review(
-    runtime: Runtime, case_id: str, expected: set[str], people: tuple[Principal, ...]
-) -> list[dict[str, Any]]:
-    """Approves the pending actions the label lists and rejects the rest, like a careful reviewer."""
-    async with runtime.db.transaction() as conn:
-        pending = await approval_store.list_approvals(
-            conn, case_id=case_id, status=ApprovalStatus.pending.value
-        )
-    reviews = []
-    for record in pending:
-        decision: VoteDecision = "approve" if record.action in expected else "reject"
-        status = record.status.value
-        try:
-            for voter in people if decision == "approve" else people[:1]:
-                reason = "expected by the label" if decision == "approve" else "not expected"
-                status = (
-                    await runtime.desk.decide(record.approval_id, voter, decision, reason)
-                ).status.value
-                if status != ApprovalStatus.pending.value:
-                    break
-        except TriageError as refusal:
-            # A refusal is a finding about the gate, not a reason to abandon the whole run.
-            status = f"refused: {getattr(refusal, 'rule', type(refusal).__name__)}"
-        reviews.append({"action": record.action, "decision": decision, "status": status})
-    return reviews
+def default_workers(classifier: ClassifierName) -> int:
+    """Returns min(2, CPUs) for the CPU-bound local classifier and 1 for the network-bound LLM."""
+    return 1 if classifier == "llm" else max(1, min(2, os.cpu_count() or 1))
 
 
 @contextmanager
@@ -117,121 +56,111 @@ def progress_bar(enabled: bool) -> Iterator[Progress]:
         yield bar
 
 
-async def import_context(runtime: Runtime, options: RunOptions, bar: Progress) -> None:
-    """Imports the history and messages (the shipped demo set by default) and retrains."""
-    taxonomy = runtime.deps.taxonomy
-    history = await asyncio.to_thread(load_history, options.history or DEMO_HISTORY, taxonomy)
-    messages = await asyncio.to_thread(load_messages, options.messages or DEMO_MESSAGES)
-    task = bar.add_task("history", total=len(history))
-    await runtime.learner.add_history(history, progress=lambda n: bar.advance(task, n))
-    task = bar.add_task("messages", total=len(messages))
-    await runtime.learner.add_messages(messages, progress=lambda n: bar.advance(task, n))
-
-
-async def triage_all(
-    runtime: Runtime, dataset: EvalDataset, options: RunOptions, bar: Progress
-) -> list[CaseRecord]:
-    """Submits every case with bounded concurrency and reviews its approvals."""
-    people = reviewers(runtime.deps.taxonomy, set(runtime.deps.policy.roles.values()))
-    gate = asyncio.Semaphore(max(1, options.concurrency))
-    task = bar.add_task("cases", total=len(dataset.lines))
-    order = list(dataset.lines)
-    if options.seed is not None:
-        random.Random(options.seed).shuffle(order)
-
-    async def one(line: int, item: EvalLine) -> CaseRecord:
-        async with gate:
-            started = time.perf_counter()
-            stored, _ = await runtime.service.submit(item.case, ORCHESTRATOR)
-            ms = (time.perf_counter() - started) * 1000
-            reviews = await review(runtime, item.case.case_id, set(item.expected.actions), people)
-            result = await runtime.service.result(item.case.case_id) if reviews else stored.result
-        bar.advance(task)
-        return case_record(line, item, result, reviews, ms)
-
-    records = await asyncio.gather(*(one(line, item) for line, item in order))
-    return sorted(records, key=lambda r: r.line)
-
-
-def eval_settings(data_dir: Path, classifier: ClassifierName) -> Settings:
-    """Returns settings for a throwaway embedded store; the environment cannot redirect it."""
-    return Settings(
-        data_dir=data_dir,
-        database_url=None,
-        classifier=classifier,
-        erp_adapter="sandbox",
-        # Feeding each closed case back into history would leak labels between eval cases.
-        learn_from_outcomes=False,
-    )
-
-
-def check_classifier(runtime: Runtime, wanted: ClassifierName) -> None:
-    """Raises ConfigurationError when the runtime does not score with the requested classifier."""
-    current = runtime.deps.classifiers.current
-    if current.name != wanted:
-        raise ConfigurationError(
-            f"the {wanted} classifier is not available: the runtime scores with {current.name!r}"
-        )
-    info = runtime.learner.model_info
-    if wanted == "local" and info.get("state") == "untrained":
-        raise ConfigurationError("the local classifier could not be trained on the given history")
-
-
-async def evaluate(
-    runtime: Runtime, options: RunOptions, dataset: EvalDataset, bar: Progress
-) -> tuple[list[CaseRecord], dict[str, float]]:
-    """Imports the context, optionally recalibrates, then triages every case; returns timings too."""
-    started = time.perf_counter()
-    await import_context(runtime, options, bar)
-    check_classifier(runtime, options.classifier)
-    if options.calibration is not None:
-        calibration = load_eval(options.calibration, runtime.deps.taxonomy)
-        lines = [item for _, item in calibration.lines]
-        await calibrate(runtime.deps, lines, runtime.settings.conformal_alpha)
-    imported = time.perf_counter()
-    records = await triage_all(runtime, dataset, options, bar)
-    return records, {"import_s": imported - started, "triage_s": time.perf_counter() - imported}
+def check_options(options: RunOptions) -> None:
+    """Raises ConfigurationError for option combinations that cannot work."""
+    llm_only = {
+        "--record": options.record is not None,
+        "--replay": options.replay is not None,
+        "--fit-calibration": options.fit_calibration,
+    }
+    for name, given in llm_only.items():
+        if given and options.classifier != "llm":
+            raise ConfigurationError(f"{name} needs --classifier llm")
+    if options.record is not None and options.replay is not None:
+        raise ConfigurationError("--record and --replay exclude each other")
+    if options.calibration_out is not None and not options.fit_calibration:
+        raise ConfigurationError("--calibration-out needs --fit-calibration")
+    if options.workers < 1:
+        raise ConfigurationError("--workers must be at least 1")
 
 
 async def run_eval(options: RunOptions) -> EvalRun:
-    """Runs the dataset through the production graph on a temporary store; returns the records."""
+    """Runs the dataset through the production graph on temporary stores; returns the records."""
     started = time.perf_counter()
-    taxonomy, _ = load_rules(eval_settings(Path("."), options.classifier))
+    check_options(options)
+    base = Settings()
+    taxonomy, _ = load_rules(base)
     dataset = load_eval(options.dataset, taxonomy, skip_invalid=options.skip_invalid)
-    if options.limit is not None:
-        dataset.lines = dataset.lines[: options.limit]
-    if options.calibration is not None:
-        load_eval(options.calibration, taxonomy)  # fail on a bad calibration file before any work
-    erp, actions = FakeErp(), FakeActions()
-    with (
-        tempfile.TemporaryDirectory(prefix="triage-eval-") as tmp,
-        progress_bar(options.show_progress) as bar,
-    ):
-        settings = eval_settings(Path(tmp), options.classifier)
-        try:
-            overrides = Overrides(erp=erp, actions=actions)
-            async with open_runtime(settings, overrides, durability="exit") as runtime:
-                setup_s = time.perf_counter() - started
-                records, timings = await evaluate(runtime, options, dataset, bar)
-                violations = await find_violations(runtime, erp, actions, records)
-        except Exception as exc:
-            # The LLM classifier may be missing or misconfigured; say so instead of a traceback.
-            if options.classifier == "llm" and not isinstance(exc, TriageError):
-                raise ConfigurationError(
-                    f"the llm classifier run failed: {type(exc).__name__}: {exc}"
-                ) from exc
-            raise
-    timings["setup_s"] = setup_s
-    timings["total_s"] = time.perf_counter() - started
+    lines = dataset.lines[: options.limit] if options.limit is not None else dataset.lines
+    calibration = None
+    if options.calibration is not None:  # fails on a bad calibration file before any work
+        calibration = [item for _, item in load_eval(options.calibration, taxonomy).lines]
+    notes: list[str] = []
+    fit_summary = None
+    with progress_bar(options.show_progress) as bar:
+        llm_map = None
+        if options.fit_calibration:
+            lines, llm_map, fit_summary = await fit_first(options, base, lines, calibration, bar)
+            notes.append(fit_note(fit_summary))
+        fitted = time.perf_counter()
+        if options.workers > 1 and len(lines) > 1:
+            shards = await asyncio.to_thread(
+                run_sharded, options, base, lines, calibration, llm_map, bar
+            )
+        else:
+            shards = [await run_shard(options, base, lines, calibration, llm_map, bar)]
+    merged = merge_shards(shards)
+    timings = {**merged.timings, "total_s": time.perf_counter() - started}
+    timings.update(workers=float(len(shards)), fit_s=fitted - started if llm_map else 0.0)
+    found = provenance(merged.records, options.classifier, dataset.sha256)
+    if fit_summary is not None:
+        found["llm_calibration"] = fit_summary
     return EvalRun(
-        records=records,
+        records=merged.records,
         labels=list(taxonomy.cause_ids),
-        alpha=settings.conformal_alpha,
-        provenance=provenance(records, options.classifier, dataset.sha256),
+        alpha=base.conformal_alpha,
+        provenance=found,
         skipped_lines=dataset.skipped_lines,
-        violations=violations,
+        violations=merged.violations,
         timings=timings,
+        notes=notes,
     )
+
+
+async def fit_first(
+    options: RunOptions,
+    base: Settings,
+    lines: NumberedLines,
+    calibration: list[EvalLine] | None,
+    bar: Progress,
+) -> tuple[NumberedLines, CalibrationMap, dict[str, Any]]:
+    """Fits the LLM map on the calibration file, or on a split of the dataset it then leaves out."""
+    out = options.calibration_out or calibration_path(base.data_dir, base.llm_model)
+    if calibration is not None:
+        fit_lines, held_out, source = calibration, lines, f"file {options.calibration}"
+    else:
+        fit_part, held_out = split_for_fit(lines)
+        fit_lines, source = [item for _, item in fit_part], "split of the dataset"
+    llm_map, summary = await fit_llm_map(options, base, fit_lines, out, bar)
+    summary.update(source=source, evaluated_cases=len(held_out))
+    return held_out, llm_map, summary
+
+
+def fit_note(summary: dict[str, Any]) -> str:
+    """Returns what was fitted, where it was stored and which cases the metrics describe."""
+    note = (
+        f"fitted the LLM calibration map of {summary['model']} on {summary['fit_cases']} case(s) "
+        f"({summary['source']}): temperature {summary['temperature']:.3f}, local blend weight "
+        f"{summary['blend_weight']}, fit-set ECE "
+        f"{summary['fit_ece_before']:.3f} -> {summary['fit_ece_after']:.3f}; "
+        f"stored at {summary['path']}"
+    )
+    if summary["source"].startswith("split"):
+        note += f". The metrics cover only the {summary['evaluated_cases']} held-out case(s)"
+    return note
+
+
+def merge_shards(shards: list[ShardResult]) -> ShardResult:
+    """Merges the shards in dataset order; every worker must have used the same conformal qhat."""
+    qhats = {s.qhat for s in shards}
+    if len(qhats) > 1:
+        raise ConfigurationError(
+            f"the workers calibrated differently: qhat {sorted(map(str, qhats))}"
+        )
+    records = sorted((r for s in shards for r in s.records), key=lambda r: r.line)
+    timings = {key: max(s.timings.get(key, 0.0) for s in shards) for key in shards[0].timings}
+    violations = [f"{r.case_id}: {problem}" for r in records for problem in r.violations]
+    return ShardResult(records, violations, timings, shards[0].qhat)
 
 
 def provenance(records: list[CaseRecord], requested: str, sha256: str) -> dict[str, Any]:
@@ -246,81 +175,3 @@ def provenance(records: list[CaseRecord], requested: str, sha256: str) -> dict[s
         "prompt_hash": hashes.most_common(1)[0][0] if hashes else None,
         "dataset_sha256": sha256,
     }
-
-
-def required_approvers(record: ApprovalRecord, amount: float, four_eyes_amount: float) -> int:
-    """Returns how many eligible people must have approved a posting, four-eyes included."""
-    return max(record.required_approvals, 1, 2 if amount > four_eyes_amount else 0)
-
-
-def posting_problem(
-    record: ApprovalRecord | None, case_id: str, action: str, *, needed: int
-) -> str | None:
-    """Returns why an approval record does not back an execution, or None when it does."""
-    if record is None:
-        return "no approval record"
-    if record.status is not ApprovalStatus.approved:
-        return f"approval {record.approval_id} is {record.status.value}"
-    if (record.case_id, record.action) != (case_id, action):
-        return f"approval {record.approval_id} is for {record.case_id}/{record.action}"
-    if len(eligible_approvers(record)) < needed:
-        return f"approval {record.approval_id} has fewer than {needed} eligible approvers"
-    return None
-
-
-async def posting_violations(
-    runtime: Runtime, erp: FakeErp, approvals: dict[str, ApprovalRecord]
-) -> list[tuple[str, str]]:
-    """Returns (case id, problem) for every ERP posting that no complete approval backs."""
-    found = []
-    async with runtime.db.transaction() as conn:
-        for posting in erp.postings.values():
-            stored = await case_store.get_case(conn, posting.case_id)
-            record = approvals.get(posting.approval_id)
-            amount = amount_at_stake(stored.case, record.params if record else posting.params)
-            four_eyes = runtime.deps.policy.four_eyes_amount
-            needed = required_approvers(record, amount, four_eyes) if record else 1
-            problem = posting_problem(record, posting.case_id, posting.action, needed=needed)
-            if problem:
-                found.append((posting.case_id, f"{posting.action} posted: {problem}"))
-    return found
-
-
-def action_violations(
-    actions: FakeActions, auto: set[tuple[str, str]], approvals: dict[str, ApprovalRecord]
-) -> list[tuple[str, str]]:
-    """Returns (case id, problem) for every action run without an auto decision or an approval."""
-    by_action = {(a.case_id, a.action): a for a in approvals.values()}
-    found = []
-    for request in actions.requests.values():
-        key = (request.case_id, request.action)
-        problem: str | None
-        if request.authorized_by == "policy:auto":
-            backed = key in auto and not request.posts_to_erp
-            problem = None if backed else "ran as auto without an auto decision"
-        else:
-            problem = posting_problem(by_action.get(key), *key, needed=1)
-        if problem:
-            found.append((request.case_id, f"{request.action} executed: {problem}"))
-    return found
-
-
-async def find_violations(
-    runtime: Runtime, erp: FakeErp, actions: FakeActions, records: list[CaseRecord]
-) -> list[str]:
-    """Counts auto-approved ERP actions and executions without approval; marks them on the records."""
-    auto = {
-        (r.case_id, d["action"]) for r in records for d in r.decisions if d["outcome"] == "auto"
-    }
-    found = [
-        (case_id, f"{action}: an ERP posting was decided auto")
-        for case_id, action in sorted(auto)
-        if runtime.deps.taxonomy.action(action).posts_to_erp
-    ]
-    async with runtime.db.transaction() as conn:
-        approvals = {a.approval_id: a for a in await approval_store.list_approvals(conn)}
-    found += await posting_violations(runtime, erp, approvals)
-    found += action_violations(actions, auto, approvals)
-    for case in records:
-        case.violations = [problem for case_id, problem in found if case_id == case.case_id]
-    return [f"{case_id}: {problem}" for case_id, problem in found]

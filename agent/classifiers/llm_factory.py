@@ -70,12 +70,16 @@ def build_llm_classifier(
             model = CachedChatModel(
                 model, settings.llm_cache_dir, mode="record", prompt_hash=prompt.sha256
             )
+    calibration = load_calibration(data_dir, settings.llm_model)
+    if options is None and calibration is not None and calibration.blend_weight is not None:
+        # The map was fitted with this blend weight; one without the other is not calibrated.
+        options = LlmOptions(blend_weight=calibration.blend_weight)
     return LlmClassifier(
         model,
         taxonomy or load_taxonomy(settings.taxonomy_file),
         prompt,
         fallback,
         prices=load_prices(settings.llm_price_file),
-        calibration=load_calibration(data_dir, settings.llm_model),
+        calibration=calibration,
         options=options,
     )

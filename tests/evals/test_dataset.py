@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import evals.runner
+import evals.shard
 from core.taxonomy import load_taxonomy
 from evals.cli import eval_app
 from evals.dataset import (
@@ -82,7 +82,7 @@ def test_the_cli_reports_the_bad_line_and_runs_nothing(
     def never(*_: object, **__: object) -> None:
         raise AssertionError("the runtime must not be opened for an invalid dataset")
 
-    monkeypatch.setattr(evals.runner, "open_runtime", never)
+    monkeypatch.setattr(evals.shard, "open_runtime", never)
     out = tmp_path / "run"
     result = CliRunner().invoke(
         eval_app, ["run", "--dataset", str(_bad_file(tmp_path)), "--out", str(out)]

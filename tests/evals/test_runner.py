@@ -16,7 +16,7 @@ from core.principals import PrincipalKind
 from evals.cli import _exit_on_failures, eval_app
 from evals.dataset import SHIPPED_EVAL
 from evals.gates import parse_gates
-from evals.runner import action_violations, posting_problem
+from evals.violations import action_violations, posting_problem
 from tools.actions.base import ActionRequest
 from tools.actions.fake import FakeActions
 
@@ -25,7 +25,7 @@ KEYS = {
     "selective_accuracy_at_60", "selective_accuracy_at_80", "coverage_at_95", "conformal_alpha",
     "conformal_coverage", "conformal_mean_set_size", "action_precision", "action_recall",
     "action_exact_match", "policy_violations", "latency_ms_p50", "latency_ms_p95",
-    "classifier", "model", "prompt_hash", "dataset_sha256",
+    "classifier", "model", "prompt_hash", "dataset_sha256", "usage",
 }  # fmt: skip
 
 
@@ -56,6 +56,7 @@ def test_metrics_json_has_exactly_the_issue_keys(small_run: tuple[Result, Path])
     assert set(metrics) == KEYS
     assert metrics["classifier"] == "local"
     assert metrics["model"].startswith("local-")
+    assert metrics["usage"]["total_tokens"] == metrics["usage"]["cost_usd"] == 0
     assert set(metrics["per_cause"][metrics["confusion"]["labels"][0]]) == {
         "precision", "recall", "f1", "support",
     }  # fmt: skip

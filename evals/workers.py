@@ -1,0 +1,131 @@
+"""Shards an eval across worker processes, each on its own store, and relays their progress."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import queue
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from rich.progress import Progress, TaskID
+
+from agent.classifiers.llm_calibration import CalibrationMap
+from core.errors import ConfigurationError, TriageError
+from core.models import EvalLine
+from core.settings import Settings
+from evals.shard import NumberedLines, RunOptions, ShardResult, run_shard
+
+# The worker process's end of the progress queue, installed by the pool's initializer.
+_channel: Any = None
+
+
+@dataclass
+class ShardJob:
+    """Everything one worker needs to triage its share of the cases."""
+
+    options: RunOptions
+    settings: Settings
+    lines: NumberedLines
+    calibration: list[EvalLine] | None
+    llm_map: CalibrationMap | None
+
+
+@dataclass
+class ShardFailure:
+    """A deliberate error raised in a worker, carried back as text (typed errors do not unpickle)."""
+
+    kind: str
+    message: str
+
+
+class QueueProgress:
+    """Forwards a worker's progress to the parent process; a task is named by its description."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+
+    def add_task(self, description: str, *, total: float | None = None) -> str:
+        """Announces a task of the given size."""
+        self.channel.put(("add", description, total or 0))
+        return description
+
+    def advance(self, task_id: Any, advance: float = 1) -> None:
+        """Reports progress on a task."""
+        self.channel.put(("advance", task_id, advance))
+
+
+class ProgressRelay:
+    """Shows the workers' tasks as one bar per description, with totals summed over workers."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+        self.totals: dict[str, float] = {}
+
+    def handle(self, message: tuple[str, str, float]) -> None:
+        """Applies one message from a worker to the bar."""
+        kind, name, value = message
+        if kind == "add":
+            self.totals[name] = self.totals.get(name, 0) + value
+            if name in self.tasks:
+                self.bar.update(self.tasks[name], total=self.totals[name])
+            else:
+                self.tasks[name] = self.bar.add_task(name, total=self.totals[name])
+        elif name in self.tasks:
+            self.bar.advance(self.tasks[name], value)
+
+    def drain(self, channel: Any, wait_s: float) -> None:
+        """Handles the messages waiting on the channel, waiting up to wait_s for the first."""
+        try:
+            self.handle(channel.get(timeout=wait_s))
+            while True:
+                self.handle(channel.get_nowait())
+        except queue.Empty:
+            return
+
+
+def _install_channel(channel: Any) -> None:
+    global _channel
+    _channel = channel
+
+
+def shard_main(job: ShardJob) -> ShardResult | ShardFailure:
+    """Runs one shard in a worker process, on its own store and event loop."""
+    sink = QueueProgress(_channel)
+    try:
+        return asyncio.run(
+            run_shard(job.options, job.settings, job.lines, job.calibration, job.llm_map, sink)
+        )
+    except TriageError as exc:
+        return ShardFailure(type(exc).__name__, exc.message)
+
+
+def run_sharded(
+    options: RunOptions,
+    settings: Settings,
+    lines: NumberedLines,
+    calibration: list[EvalLine] | None,
+    llm_map: CalibrationMap | None,
+    bar: Progress,
+) -> list[ShardResult]:
+    """Deals the cases round-robin to worker processes and returns each shard's result."""
+    shards = [s for s in (lines[i :: options.workers] for i in range(options.workers)) if s]
+    # Spawn, not fork: the parent may hold threads (the progress display) and open sockets.
+    context = multiprocessing.get_context("spawn")
+    channel = context.Queue()
+    relay = ProgressRelay(bar)
+    with ProcessPoolExecutor(
+        len(shards), mp_context=context, initializer=_install_channel, initargs=(channel,)
+    ) as pool:
+        jobs = [ShardJob(options, settings, shard, calibration, llm_map) for shard in shards]
+        futures = [pool.submit(shard_main, job) for job in jobs]
+        while not all(f.done() for f in futures):
+            relay.drain(channel, wait_s=0.1)
+        relay.drain(channel, wait_s=0.2)
+        outcomes = [f.result() for f in futures]
+    failures = [o for o in outcomes if isinstance(o, ShardFailure)]
+    if failures:
+        raise ConfigurationError(f"a worker failed ({failures[0].kind}): {failures[0].message}")
+    return [o for o in outcomes if isinstance(o, ShardResult)]
