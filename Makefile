@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.9
-EVAL_GATE  := accuracy<0.65,macro_f1<0.55,ece>0.15,policy_violations>0
+EVAL_GATE  := accuracy<0.78,macro_f1<0.72,ece>0.14,policy_violations>0
 
 .PHONY: install run test lint typecheck layers unit eval-gate bench lock browser clean
 
