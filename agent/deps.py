@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agent.classifiers.base import Classifier
 from core.approvals import ApprovalRecord
-from core.models import Case
+from core.models import Case, Classification, MatchedMessage, ProposedAction
 from core.store.db import Database
 from core.taxonomy import Taxonomy
 from policies.config import PolicyConfig
@@ -55,6 +55,16 @@ class ClassifierSlot:
         self.current = classifier
 
 
+class Proposer(Protocol):
+    """Proposes catalogue actions for a diagnosed case; None means "use the playbook"."""
+
+    async def propose(
+        self, case: Case, classification: Classification, messages: Sequence[MatchedMessage]
+    ) -> list[ProposedAction] | None:
+        """Returns the proposals, or None when it has no usable answer."""
+        ...
+
+
 class Delivery(Protocol):
     """Delivers a case's committed outbox rows now (the dispatcher)."""
 
@@ -80,3 +90,4 @@ class AgentDeps:
     min_message_similarity: float = 0.6
     learn_from_outcomes: bool = True
     history_grew: Callable[[], None] = field(default=lambda: None)
+    proposer: Proposer | None = None

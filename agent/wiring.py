@@ -13,12 +13,13 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Durability
 
 from agent.checkpointing import open_checkpointer
-from agent.classifiers.llm_factory import SlotFallback, build_llm_classifier
+from agent.classifiers.llm_factory import SlotFallback, build_chat_model, build_llm_classifier
 from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import AgentDeps, ApprovalNotifier, ClassifierSlot, SilentNotifier
 from agent.dispatch import OutboxDispatcher
 from agent.graph import build_graph
 from agent.learning import Learner
+from agent.proposing.llm import PROMPT_NAME, LlmProposer
 from agent.reviewing import ReviewDesk
 from agent.service import TriageService
 from agent.slack_notifier import SlackWiring, build_slack, register_slack_delivery
@@ -27,6 +28,7 @@ from core.settings import Settings
 from core.store.db import Database
 from core.taxonomy import Taxonomy, load_taxonomy
 from policies import PolicyConfig, load_policy
+from prompts import load_prompt
 from tools.actions.base import ActionRunner
 from tools.actions.recording import RecordingActions
 from tools.embedding.base import Embedder
@@ -131,6 +133,12 @@ async def open_runtime(
             chat=given.chat,
             replay_dir=given.llm_replay_dir,
         )
+    # Proposals use the live model only: recorded and replayed runs (evals) keep the playbook,
+    # so a replay reproduces its recording exactly.
+    proposer = None
+    if llm is not None and given.llm_replay_dir is None and settings.llm_cache_dir is None:
+        chat = given.chat or build_chat_model(settings)
+        proposer = LlmProposer(chat, taxonomy, load_prompt(PROMPT_NAME))
     deps = AgentDeps(
         db=db,
         taxonomy=taxonomy,
@@ -144,6 +152,7 @@ async def open_runtime(
         history_k=settings.history_neighbours,
         message_k=settings.message_neighbours,
         min_message_similarity=settings.message_min_similarity,
+        proposer=proposer,
     )
     learner = Learner(
         deps, settings.model_dir / "local.pkl", alpha=settings.conformal_alpha, slot=local_slot
@@ -171,4 +180,6 @@ async def open_runtime(
     finally:
         if llm is not None:
             await llm.aclose()
+        if proposer is not None and given.chat is None:
+            await proposer.chat.aclose()
         await db.dispose()

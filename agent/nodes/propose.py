@@ -19,16 +19,38 @@ def make_propose(deps: AgentDeps) -> TriageNode:
         classification = Classification.model_validate(state["classification"])
         messages = [MatchedMessage.model_validate(m) for m in state.get("messages", [])]
         cause = deps.taxonomy.cause(classification.cause)
-        proposals = []
-        for action in select_actions(cause, case):
-            spec = deps.taxonomy.action(action)
-            proposals.append(
+        chosen: list[ProposedAction] | None = None
+        if deps.proposer is not None and cause.id != deps.taxonomy.unknown_cause:
+            chosen = await deps.proposer.propose(case, classification, messages)
+        if chosen:
+            source = "llm"
+        else:
+            source = "playbook"
+            chosen = [
                 ProposedAction(
                     action=action,
                     params=parameters_for(action, case, messages),
-                    posts_to_erp=spec.posts_to_erp,
-                    approver_role=deps.policy.approver_role(deps.taxonomy, action),
+                    posts_to_erp=False,
                     rationale=f"playbook for {cause.id}",
+                )
+                for action in select_actions(cause, case)
+            ]
+        proposals = []
+        for proposal in chosen:
+            spec = deps.taxonomy.action(proposal.action)
+            rationale = proposal.rationale
+            if source == "llm":
+                rationale = (
+                    f"llm for {cause.id}: {rationale}" if rationale else f"llm for {cause.id}"
+                )
+            proposals.append(
+                proposal.model_copy(
+                    update={
+                        # Whatever proposed the action, the catalogue and the policy decide these.
+                        "posts_to_erp": spec.posts_to_erp,
+                        "approver_role": deps.policy.approver_role(deps.taxonomy, proposal.action),
+                        "rationale": rationale,
+                    }
                 ).model_dump(mode="json")
             )
         return {"proposals": proposals}
