@@ -8,10 +8,12 @@ EVAL_GATE  := accuracy<0.78,macro_f1<0.72,ece>0.14,policy_violations>0
 
 .PHONY: install run test lint typecheck layers unit eval-gate bench lock browser clean
 
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set, every process would
+# otherwise recompile every dependency on start (about 10 s per process on a 2-core machine).
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip sync -q --python $(PY) requirements.lock
+	$(UV) pip sync -q --compile-bytecode --python $(PY) requirements.lock
 	$(UV) pip install -q --python $(PY) --no-deps -e .
 	touch $@
 

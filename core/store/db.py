@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from core.store.inline_sqlite import inline_creator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -50,17 +54,30 @@ def _enable_sqlite_pragmas(engine: Engine) -> None:
         cursor.close()
 
 
+# Set while the current task is inside a SQLite transaction, to refuse a nested one.
+_in_sqlite_transaction: ContextVar[bool] = ContextVar("in_sqlite_transaction", default=False)
+
+
+class NestedTransactionError(RuntimeError):
+    """A SQLite transaction was opened inside another: it would wait for itself forever."""
+
+
 class Database:
     """Owns the async engine and hands out transactions."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # SQLite statements run on the event loop's thread (see inline_sqlite), so one
+        # transaction at a time: a second writer would otherwise block the loop on the first.
+        self._sqlite_turn = asyncio.Lock()
         if self.is_sqlite:
-            Path(make_url(url).database or "").parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
-        if self.is_sqlite:
+            path = Path(make_url(url).database or "")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine: AsyncEngine = create_async_engine(url, async_creator=inline_creator(path))
             _enable_sqlite_pragmas(self.engine.sync_engine)
+        else:
+            self.engine = create_async_engine(url, pool_pre_ping=True)
 
     def migrate(self) -> None:
         """Brings the schema to the newest Alembic revision."""
@@ -72,8 +89,19 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """Yields a connection inside one transaction, committed on success."""
-        async with self.engine.begin() as conn:
-            yield conn
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        if _in_sqlite_transaction.get():
+            raise NestedTransactionError("a SQLite transaction was opened inside another")
+        async with self._sqlite_turn:
+            token = _in_sqlite_transaction.set(True)
+            try:
+                async with self.engine.begin() as conn:
+                    yield conn
+            finally:
+                _in_sqlite_transaction.reset(token)
 
     async def dispose(self) -> None:
         """Closes every pooled connection."""
