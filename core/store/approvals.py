@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.approvals import ApprovalRecord, ApprovalStatus, Vote
@@ -13,6 +13,20 @@ from core.models import PolicyDecision
 from core.principals import Principal
 from core.store.db import as_utc, utcnow
 from core.store.tables import approval_votes, approvals, policy_decisions
+
+# The hot statements are built once; values travel as parameters, so SQLAlchemy neither
+# rebuilds nor re-keys them per call.
+_BY_ID = select(approvals).where(approvals.c.approval_id == bindparam("approval_id"))
+_VOTES = (
+    select(approval_votes)
+    .where(approval_votes.c.approval_id.in_(bindparam("ids", expanding=True)))
+    .order_by(approval_votes.c.vote_id)
+)
+_ORDERED = select(approvals).order_by(approvals.c.created_at, approvals.c.approval_id)
+_OF_CASE = _ORDERED.where(approvals.c.case_id == bindparam("case_id"))
+_OF_CASE_WITH_STATUS = _OF_CASE.where(approvals.c.status == bindparam("status"))
+_INSERT_APPROVAL = insert(approvals)
+_INSERT_VOTE = insert(approval_votes)
 
 
 async def save_decision(
@@ -73,20 +87,21 @@ async def create_approval(
 ) -> None:
     """Opens an approval for an action the gate sent to people."""
     await conn.execute(
-        insert(approvals).values(
-            approval_id=approval_id,
-            case_id=decision.case_id,
-            action=decision.action,
-            params=params,
-            posts_to_erp=posts_to_erp,
-            approver_role=decision.approver_role,
-            required_approvals=max(1, decision.required_approvals),
-            status=ApprovalStatus.pending.value,
-            decision_id=decision.decision_id,
-            proposed_by=proposed_by,
-            edited_by=[],
-            created_at=utcnow(),
-        )
+        _INSERT_APPROVAL,
+        {
+            "approval_id": approval_id,
+            "case_id": decision.case_id,
+            "action": decision.action,
+            "params": params,
+            "posts_to_erp": posts_to_erp,
+            "approver_role": decision.approver_role,
+            "required_approvals": max(1, decision.required_approvals),
+            "status": ApprovalStatus.pending.value,
+            "decision_id": decision.decision_id,
+            "proposed_by": proposed_by,
+            "edited_by": [],
+            "created_at": utcnow(),
+        },
     )
 
 
@@ -98,13 +113,7 @@ def _record(row: Any, votes: list[Vote]) -> ApprovalRecord:
 
 
 async def _votes(conn: AsyncConnection, approval_ids: list[str]) -> dict[str, list[Vote]]:
-    rows = (
-        await conn.execute(
-            select(approval_votes)
-            .where(approval_votes.c.approval_id.in_(approval_ids))
-            .order_by(approval_votes.c.vote_id)
-        )
-    ).mappings()
+    rows = (await conn.execute(_VOTES, {"ids": approval_ids})).mappings()
     grouped: dict[str, list[Vote]] = {i: [] for i in approval_ids}
     for row in rows:
         grouped[row["approval_id"]].append(Vote.model_validate({**row, "at": as_utc(row["at"])}))
@@ -113,11 +122,7 @@ async def _votes(conn: AsyncConnection, approval_ids: list[str]) -> dict[str, li
 
 async def get_approval(conn: AsyncConnection, approval_id: str) -> ApprovalRecord:
     """Returns one approval with its votes or raises NotFound."""
-    row = (
-        (await conn.execute(select(approvals).where(approvals.c.approval_id == approval_id)))
-        .mappings()
-        .first()
-    )
+    row = (await conn.execute(_BY_ID, {"approval_id": approval_id})).mappings().first()
     if row is None:
         raise NotFound(f"approval {approval_id} not found")
     return _record(row, (await _votes(conn, [approval_id]))[approval_id])
@@ -127,12 +132,13 @@ async def list_approvals(
     conn: AsyncConnection, *, case_id: str | None = None, status: str | None = None
 ) -> list[ApprovalRecord]:
     """Returns approvals, oldest first, optionally for one case or status."""
-    query = select(approvals).order_by(approvals.c.created_at, approvals.c.approval_id)
     if case_id is not None:
-        query = query.where(approvals.c.case_id == case_id)
-    if status is not None:
-        query = query.where(approvals.c.status == status)
-    rows = (await conn.execute(query)).mappings().all()
+        query = _OF_CASE if status is None else _OF_CASE_WITH_STATUS
+        params = {"case_id": case_id, "status": status}
+    else:
+        query = _ORDERED if status is None else _ORDERED.where(approvals.c.status == status)
+        params = {}
+    rows = (await conn.execute(query, params)).mappings().all()
     votes = await _votes(conn, [r["approval_id"] for r in rows]) if rows else {}
     return [_record(r, votes[r["approval_id"]]) for r in rows]
 
@@ -147,16 +153,17 @@ async def add_vote(
 ) -> None:
     """Records one vote (approve, reject or edit) with the voter's roles at that moment."""
     await conn.execute(
-        insert(approval_votes).values(
-            approval_id=approval_id,
-            actor=voter.name,
-            actor_kind=voter.kind.value,
-            actor_roles=sorted(voter.roles),
-            decision=decision,
-            reason=reason,
-            params=params,
-            at=utcnow(),
-        )
+        _INSERT_VOTE,
+        {
+            "approval_id": approval_id,
+            "actor": voter.name,
+            "actor_kind": voter.kind.value,
+            "actor_roles": sorted(voter.roles),
+            "decision": decision,
+            "reason": reason,
+            "params": params,
+            "at": utcnow(),
+        },
     )
 
 

@@ -24,20 +24,23 @@ class AuditEntry(BaseModel):
     detail: dict[str, Any]
 
 
+# Built once: the values travel as parameters, which skips rebuilding the statement per row.
+_INSERT = insert(audit)
+
+
 async def record(
     conn: AsyncConnection, *, case_id: str | None, actor: str, kind: str, **detail: Any
 ) -> None:
     """Appends one audit row inside the caller's transaction."""
-    await conn.execute(
-        insert(audit).values(case_id=case_id, at=utcnow(), actor=actor, kind=kind, detail=detail)
-    )
+    row = {"case_id": case_id, "at": utcnow(), "actor": actor, "kind": kind, "detail": detail}
+    await conn.execute(_INSERT, row)
 
 
 async def record_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """Appends several audit rows (dicts of case_id, actor, kind, detail) in one statement."""
     if rows:
         now = utcnow()
-        await conn.execute(insert(audit), [{"at": now, **row} for row in rows])
+        await conn.execute(_INSERT, [{"at": now, **row} for row in rows])
 
 
 async def entries(

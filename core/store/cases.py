@@ -7,13 +7,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Case, CaseStatus, TriageResult
 from core.store.db import as_utc, utcnow
 from core.store.tables import cases
+
+# The hot statements are built once; values travel as parameters.
+_ID: BindParameter[str] = bindparam("id")
+_DIGEST = select(cases.c.digest).where(cases.c.case_id == _ID)
+_INSERT = insert(cases)
+_BY_ID = select(cases).where(cases.c.case_id == _ID)
+_FACTS = select(cases.c.status, cases.c.amount_value, cases.c.corrected_cause).where(
+    cases.c.case_id == _ID
+)
+_RESULT = select(cases.c.result).where(cases.c.case_id == _ID)
+_UPDATE = update(cases).where(cases.c.case_id == _ID)
 
 
 @dataclass(frozen=True)
@@ -48,36 +60,35 @@ def _to_stored(row: Any) -> StoredCase:
 async def insert_case(conn: AsyncConnection, case: Case, submitted_by: str) -> bool:
     """Stores a new case; returns False when the same body was already stored, raises on a clash."""
     digest = case.digest()
-    existing = (
-        await conn.execute(select(cases.c.digest).where(cases.c.case_id == case.case_id))
-    ).scalar_one_or_none()
+    existing = (await conn.execute(_DIGEST, {"id": case.case_id})).scalar_one_or_none()
     if existing is not None:
         if existing != digest:
             raise Conflict(f"case {case.case_id} was already submitted with a different body")
         return False
     now = utcnow()
     await conn.execute(
-        insert(cases).values(
-            case_id=case.case_id,
-            digest=digest,
-            body=case.model_dump(mode="json"),
-            workflow=case.workflow.value,
-            site=case.site,
-            status=CaseStatus.triaging.value,
-            amount_value=case.amount.value if case.amount else None,
-            currency=case.amount.currency if case.amount else None,
-            sla_due_at=case.sla_due_at,
-            submitted_by=submitted_by,
-            created_at=now,
-            updated_at=now,
-        )
+        _INSERT,
+        {
+            "case_id": case.case_id,
+            "digest": digest,
+            "body": case.model_dump(mode="json"),
+            "workflow": case.workflow.value,
+            "site": case.site,
+            "status": CaseStatus.triaging.value,
+            "amount_value": case.amount.value if case.amount else None,
+            "currency": case.amount.currency if case.amount else None,
+            "sla_due_at": case.sla_due_at,
+            "submitted_by": submitted_by,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     return True
 
 
 async def get_case(conn: AsyncConnection, case_id: str) -> StoredCase:
     """Returns one stored case or raises NotFound."""
-    row = (await conn.execute(select(cases).where(cases.c.case_id == case_id))).mappings().first()
+    row = (await conn.execute(_BY_ID, {"id": case_id})).mappings().first()
     if row is None:
         raise NotFound(f"case {case_id} not found")
     return _to_stored(row)
@@ -85,13 +96,7 @@ async def get_case(conn: AsyncConnection, case_id: str) -> StoredCase:
 
 async def case_facts(conn: AsyncConnection, case_id: str) -> tuple[CaseStatus, float, str | None]:
     """Returns a case's status, amount and corrected cause without parsing its body."""
-    row = (
-        await conn.execute(
-            select(cases.c.status, cases.c.amount_value, cases.c.corrected_cause).where(
-                cases.c.case_id == case_id
-            )
-        )
-    ).first()
+    row = (await conn.execute(_FACTS, {"id": case_id})).first()
     if row is None:
         raise NotFound(f"case {case_id} not found")
     return CaseStatus(row[0]), float(row[1] or 0.0), row[2]
@@ -101,25 +106,25 @@ async def save_result(conn: AsyncConnection, result: TriageResult) -> None:
     """Stores the latest triage result and status of a case."""
     classification = result.classification
     await conn.execute(
-        update(cases)
-        .where(cases.c.case_id == result.case_id)
-        .values(
-            status=result.status.value,
-            cause=classification.cause if classification else None,
-            confidence=classification.confidence if classification else None,
-            result=result.model_dump(mode="json"),
-            updated_at=utcnow(),
-        )
+        _UPDATE,
+        {
+            "id": result.case_id,
+            "status": result.status.value,
+            "cause": classification.cause if classification else None,
+            "confidence": classification.confidence if classification else None,
+            "result": result.model_dump(mode="json"),
+            "updated_at": utcnow(),
+        },
     )
 
 
 async def set_status(conn: AsyncConnection, case_id: str, status: CaseStatus) -> None:
     """Changes a case's status, keeping the stored result in step."""
-    row = (await conn.execute(select(cases.c.result).where(cases.c.case_id == case_id))).first()
-    values: dict[str, Any] = {"status": status.value, "updated_at": utcnow()}
+    row = (await conn.execute(_RESULT, {"id": case_id})).first()
+    values: dict[str, Any] = {"id": case_id, "status": status.value, "updated_at": utcnow()}
     if row and row[0]:
         values["result"] = {**row[0], "status": status.value}
-    await conn.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
+    await conn.execute(_UPDATE, values)
 
 
 async def set_correction(

@@ -7,13 +7,20 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.store.db import as_utc, utcnow
 from core.store.tables import outbox
 
 OutboxKind = Literal["erp", "action", "slack"]
+
+# The hot statements are built once; values travel as parameters.
+_KEY_EXISTS = select(outbox.c.outbox_id).where(outbox.c.idempotency_key == bindparam("key"))
+_INSERT = insert(outbox)
+_OF_CASE = (
+    select(outbox).where(outbox.c.case_id == bindparam("case_id")).order_by(outbox.c.outbox_id)
+)
 
 
 class OutboxStatus(StrEnum):
@@ -60,27 +67,23 @@ async def enqueue(
     approval_id: str | None = None,
 ) -> bool:
     """Adds a row unless one with the same idempotency key exists; returns whether it added one."""
-    exists = (
-        await conn.execute(
-            select(outbox.c.outbox_id).where(outbox.c.idempotency_key == idempotency_key)
-        )
-    ).first()
-    if exists:
+    if (await conn.execute(_KEY_EXISTS, {"key": idempotency_key})).first():
         return False
     now = utcnow()
     await conn.execute(
-        insert(outbox).values(
-            kind=kind,
-            case_id=case_id,
-            action=action,
-            idempotency_key=idempotency_key,
-            approval_id=approval_id,
-            payload=payload,
-            status=OutboxStatus.pending.value,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+        _INSERT,
+        {
+            "kind": kind,
+            "case_id": case_id,
+            "action": action,
+            "idempotency_key": idempotency_key,
+            "approval_id": approval_id,
+            "payload": payload,
+            "status": OutboxStatus.pending.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
     return True
 
@@ -106,6 +109,8 @@ async def rows(
     conn: AsyncConnection, *, case_id: str | None = None, status: str | None = None
 ) -> list[OutboxRow]:
     """Returns outbox rows, optionally for one case or status."""
+    if case_id is not None and status is None:
+        return [_row(r) for r in (await conn.execute(_OF_CASE, {"case_id": case_id})).mappings()]
     query = select(outbox).order_by(outbox.c.outbox_id)
     if case_id is not None:
         query = query.where(outbox.c.case_id == case_id)
