@@ -17,7 +17,6 @@ from langgraph.checkpoint.base import (
     CheckpointTuple,
     DeltaChannelHistory,
 )
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from sqlalchemy.engine import make_url
 
@@ -90,6 +89,8 @@ async def open_checkpointer(
 ) -> AsyncIterator[BaseCheckpointSaver[Any]]:
     """Yields a ready checkpointer; PostgreSQL when the store is PostgreSQL, else a SQLite file."""
     if database_url.startswith("postgresql"):
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver  # psycopg only when used
+
         async with AsyncPostgresSaver.from_conn_string(libpq_url(database_url)) as postgres:
             await postgres.setup()
             yield postgres

@@ -19,7 +19,7 @@ from core.store import outbox as outbox_store
 from core.store import slack as slack_store
 from core.store.db import Database
 from core.store.outbox import OutboxRow, OutboxStatus
-from tools.slack import SlackApi, WebhookSlack, WebSlack
+from tools.slack.base import SlackApi
 
 APPROVAL, UPDATE, REPLY = "slack.approval", "slack.update", "slack.reply"
 
@@ -220,6 +220,10 @@ class SlackWiring:
 
 def build_slack_api(settings: Settings) -> SlackApi | None:
     """Returns the Web API adapter (bot token), the webhook adapter, or None."""
+    # Imported here: slack_sdk and aiohttp cost start-up time that most runs never use.
+    from tools.slack.web import WebSlack
+    from tools.slack.webhook import WebhookSlack
+
     if settings.slack_bot_token is not None:
         return WebSlack(
             settings.slack_bot_token.get_secret_value(),

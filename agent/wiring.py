@@ -33,7 +33,6 @@ from tools.actions.base import ActionRunner
 from tools.actions.recording import RecordingActions
 from tools.embedding.base import Embedder
 from tools.embedding.hashing import HashingEmbedder
-from tools.embedding.openai_embed import OpenAiEmbedder
 from tools.erp.base import ErpPoster
 from tools.erp.http import HttpErp
 from tools.erp.sandbox import SandboxErp
@@ -85,6 +84,8 @@ def build_embedder(settings: Settings) -> Embedder:
     """Returns the configured embedder: the offline hashing one unless OpenAI embeddings are asked for."""
     if settings.embedder == "hashing":
         return HashingEmbedder()
+    from tools.embedding.openai_embed import OpenAiEmbedder  # the OpenAI SDK only when asked for
+
     return OpenAiEmbedder(
         model=settings.embedding_model,
         base_url=settings.openai_base_url,

@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agent.learning import known_cause_errors
 from agent.wiring import Runtime, open_runtime
-from api.app import create_app
-from cli.demo import DEMO_KEY, DEMO_PASSWORD, DEMO_REVIEWERS, seed_demo
 from core.errors import TriageError
 from core.ingest import parse_records
 from core.models import LooseMessage, ResolvedCase
@@ -55,16 +52,26 @@ def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
         raise typer.Exit(code=2) from exc
 
 
+def _serve(settings: Settings) -> None:
+    # The web stack is imported only by the commands that serve: the rest start faster.
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
 @app.command()
 def serve() -> None:
     """Serves the API (OpenAPI at /docs) without demo data."""
-    settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    _serve(Settings())
 
 
 @app.command()
 def demo(live_cases: Annotated[int, typer.Option(min=0, max=50)] = 8) -> None:
     """Seeds realistic demo data, posts live cases, prints how to use them, then serves."""
+    from cli.demo import DEMO_KEY, DEMO_PASSWORD, DEMO_REVIEWERS, seed_demo
+
     settings = Settings()
     _run(lambda runtime: seed_demo(runtime, console, live_cases=live_cases))
     base = f"http://{settings.host}:{settings.port}"
@@ -78,7 +85,7 @@ def demo(live_cases: Annotated[int, typer.Option(min=0, max=50)] = 8) -> None:
     console.print(
         f"Approvals:     curl -u alice:{DEMO_PASSWORD} '{base}/v1/approvals?status=pending'"
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    _serve(settings)
 
 
 def _import(path: Path, kind: str) -> None:

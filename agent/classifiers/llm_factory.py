@@ -13,7 +13,6 @@ from core.taxonomy import Taxonomy, load_taxonomy
 from prompts import load_prompt
 from tools.llm.base import ChatModel
 from tools.llm.cache import CachedChatModel
-from tools.llm.openai_chat import OpenAiChatModel
 from tools.llm.pricing import load_prices
 
 CLASSIFY_PROMPT = "classify"
@@ -35,8 +34,11 @@ class SlotFallback:
         return await self.slot.current.score(item)
 
 
-def build_chat_model(settings: Settings) -> OpenAiChatModel:
+def build_chat_model(settings: Settings) -> ChatModel:
     """Returns the OpenAI-compatible chat adapter configured by the settings."""
+    # Imported here: the OpenAI SDK costs about a second of start-up that local runs never use.
+    from tools.llm.openai_chat import OpenAiChatModel
+
     return OpenAiChatModel(
         model=settings.llm_model,
         base_url=settings.openai_base_url,

@@ -1,5 +1,7 @@
 """Chat models: the Protocol, the OpenAI-compatible adapter, the record/replay cache and a fake."""
 
+from typing import TYPE_CHECKING, Any
+
 from tools.llm.base import (
     ChatModel,
     CircuitOpen,
@@ -13,8 +15,10 @@ from tools.llm.base import (
 from tools.llm.breaker import CircuitBreaker
 from tools.llm.cache import CachedChatModel, ReplayMiss
 from tools.llm.fake import FakeChatModel
-from tools.llm.openai_chat import OpenAiChatModel
 from tools.llm.pricing import PriceTable, load_prices
+
+if TYPE_CHECKING:
+    from tools.llm.openai_chat import OpenAiChatModel
 
 __all__ = [
     "CachedChatModel",
@@ -33,3 +37,12 @@ __all__ = [
     "load_prices",
     "strict_json_schema",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The OpenAI SDK takes about a second to import; only a configured LLM needs it.
+    if name == "OpenAiChatModel":
+        from tools.llm.openai_chat import OpenAiChatModel
+
+        return OpenAiChatModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
