@@ -124,6 +124,7 @@ def run(
         raise _fail(exc.message, EXIT_INVALID) from exc
     target = out or default_out_dir()
     metrics = compute_metrics(result.records, result.labels, result.alpha, result.provenance)
+    metrics["timings"] = {key: round(value, 3) for key, value in result.timings.items()}
     page = write_report(target, result.records, metrics)
     _print_summary(metrics, target)
     for note in result.notes:

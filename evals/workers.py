@@ -16,6 +16,7 @@ from core.errors import ConfigurationError, TriageError
 from core.models import EvalLine
 from core.settings import Settings
 from evals.shard import NumberedLines, RunOptions, ShardResult, run_shard
+from tools.retrieval.chroma import opened_in_this_process as chroma_opened
 
 # The worker process's end of the progress queue, installed by the pool's initializer.
 _channel: Any = None
@@ -102,6 +103,21 @@ def shard_main(job: ShardJob) -> ShardResult | ShardFailure:
         return ShardFailure(type(exc).__name__, exc.message)
 
 
+def start_method() -> str:
+    """Returns fork where the platform has it and the parent never opened an index, else spawn.
+
+    A forked worker starts with every module the parent imported; a spawned one imports them
+    again, which costs several seconds per worker. A child forked after Chroma started its
+    native threads here hangs in its first Chroma call, so a parent that opened an index (an
+    LLM calibration fit, an earlier run in the same process) spawns. Otherwise fork is safe:
+    it happens on a thread with no event loop, and workers touch nothing the progress display
+    holds.
+    """
+    if chroma_opened() or "fork" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    return "fork"
+
+
 def run_sharded(
     options: RunOptions,
     settings: Settings,
@@ -112,8 +128,7 @@ def run_sharded(
 ) -> list[ShardResult]:
     """Deals the cases round-robin to worker processes and returns each shard's result."""
     shards = [s for s in (lines[i :: options.workers] for i in range(options.workers)) if s]
-    # Spawn, not fork: the parent may hold threads (the progress display) and open sockets.
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(start_method())
     channel = context.Queue()
     relay = ProgressRelay(bar)
     with ProcessPoolExecutor(
