@@ -7,7 +7,7 @@ from typing import Any
 
 from agent.deps import AgentDeps
 from agent.state import TriageNode, TriageState
-from core.models import Case, LooseMessage, MatchedMessage
+from core.models import Case, LooseMessage, MatchedMessage, SimilarCase
 from core.store import context as context_store
 
 
@@ -28,10 +28,13 @@ def make_retrieve(deps: AgentDeps) -> TriageNode:
 
     async def retrieve(state: TriageState) -> dict[str, Any]:
         case = Case.model_validate(state["case"])
-        similar = await asyncio.to_thread(
-            deps.index.similar_history, case, deps.history_k, {case.case_id}
-        )
-        nearby = await asyncio.to_thread(deps.index.similar_messages, case, deps.message_k)
+
+        def search() -> tuple[list[SimilarCase], list[tuple[str, float]]]:
+            # Both searches in one trip to a worker thread: each trip costs a loop wake-up.
+            history = deps.index.similar_history(case, deps.history_k, {case.case_id})
+            return history, deps.index.similar_messages(case, deps.message_k)
+
+        similar, nearby = await asyncio.to_thread(search)
         async with deps.db.transaction() as conn:
             by_refs = await context_store.messages_by_refs(conn, case.refs)
             seen = {mid for mid, _ in by_refs}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -15,15 +16,15 @@ from core.store.db import as_utc, utcnow
 from core.store.tables import approval_votes, approvals, policy_decisions
 
 # The hot statements are built once; values travel as parameters, so SQLAlchemy neither
-# rebuilds nor re-keys them per call.
-_BY_ID = select(approvals).where(approvals.c.approval_id == bindparam("approval_id"))
-_VOTES = (
-    select(approval_votes)
-    .where(approval_votes.c.approval_id.in_(bindparam("ids", expanding=True)))
-    .order_by(approval_votes.c.vote_id)
+# rebuilds nor re-keys them per call. An approval is read with its votes in one statement.
+_VOTE_COLUMNS = [c for c in approval_votes.c if c.name not in ("vote_id", "approval_id")]
+_WITH_VOTES = (
+    select(approvals, *(c.label(f"vote_{c.name}") for c in _VOTE_COLUMNS))
+    .outerjoin(approval_votes, approval_votes.c.approval_id == approvals.c.approval_id)
+    .order_by(approvals.c.created_at, approvals.c.approval_id, approval_votes.c.vote_id)
 )
-_ORDERED = select(approvals).order_by(approvals.c.created_at, approvals.c.approval_id)
-_OF_CASE = _ORDERED.where(approvals.c.case_id == bindparam("case_id"))
+_BY_ID = _WITH_VOTES.where(approvals.c.approval_id == bindparam("approval_id"))
+_OF_CASE = _WITH_VOTES.where(approvals.c.case_id == bindparam("case_id"))
 _OF_CASE_WITH_STATUS = _OF_CASE.where(approvals.c.status == bindparam("status"))
 _INSERT_APPROVAL = insert(approvals)
 _INSERT_VOTE = insert(approval_votes)
@@ -105,42 +106,42 @@ async def create_approval(
     )
 
 
-def _record(row: Any, votes: list[Vote]) -> ApprovalRecord:
-    data = dict(row)
-    data["created_at"] = as_utc(data["created_at"])
-    data["decided_at"] = as_utc(data["decided_at"])
-    return ApprovalRecord.model_validate({**data, "votes": votes})
-
-
-async def _votes(conn: AsyncConnection, approval_ids: list[str]) -> dict[str, list[Vote]]:
-    rows = (await conn.execute(_VOTES, {"ids": approval_ids})).mappings()
-    grouped: dict[str, list[Vote]] = {i: [] for i in approval_ids}
+def _records(rows: Sequence[Any]) -> list[ApprovalRecord]:
+    """Folds joined approval-and-vote rows (one per vote, or one per approval without votes)."""
+    approvals_by_id: dict[str, dict[str, Any]] = {}
     for row in rows:
-        grouped[row["approval_id"]].append(Vote.model_validate({**row, "at": as_utc(row["at"])}))
-    return grouped
+        data = approvals_by_id.get(row["approval_id"])
+        if data is None:
+            data = {c.name: row[c.name] for c in approvals.c}
+            data["created_at"] = as_utc(data["created_at"])
+            data["decided_at"] = as_utc(data["decided_at"])
+            data["votes"] = []
+            approvals_by_id[row["approval_id"]] = data
+        if row["vote_actor"] is not None:
+            vote = {c.name: row[f"vote_{c.name}"] for c in _VOTE_COLUMNS}
+            data["votes"].append(Vote.model_validate({**vote, "at": as_utc(vote["at"])}))
+    return [ApprovalRecord.model_validate(data) for data in approvals_by_id.values()]
 
 
 async def get_approval(conn: AsyncConnection, approval_id: str) -> ApprovalRecord:
     """Returns one approval with its votes or raises NotFound."""
-    row = (await conn.execute(_BY_ID, {"approval_id": approval_id})).mappings().first()
-    if row is None:
+    rows = (await conn.execute(_BY_ID, {"approval_id": approval_id})).mappings().all()
+    if not rows:
         raise NotFound(f"approval {approval_id} not found")
-    return _record(row, (await _votes(conn, [approval_id]))[approval_id])
+    return _records(rows)[0]
 
 
 async def list_approvals(
     conn: AsyncConnection, *, case_id: str | None = None, status: str | None = None
 ) -> list[ApprovalRecord]:
-    """Returns approvals, oldest first, optionally for one case or status."""
+    """Returns approvals with their votes, oldest first, optionally for one case or status."""
     if case_id is not None:
         query = _OF_CASE if status is None else _OF_CASE_WITH_STATUS
         params = {"case_id": case_id, "status": status}
     else:
-        query = _ORDERED if status is None else _ORDERED.where(approvals.c.status == status)
+        query = _WITH_VOTES if status is None else _WITH_VOTES.where(approvals.c.status == status)
         params = {}
-    rows = (await conn.execute(query, params)).mappings().all()
-    votes = await _votes(conn, [r["approval_id"] for r in rows]) if rows else {}
-    return [_record(r, votes[r["approval_id"]]) for r in rows]
+    return _records((await conn.execute(query, params)).mappings().all())
 
 
 async def add_vote(

@@ -25,7 +25,7 @@ KEYS = {
     "selective_accuracy_at_60", "selective_accuracy_at_80", "coverage_at_95", "conformal_alpha",
     "conformal_coverage", "conformal_mean_set_size", "action_precision", "action_recall",
     "action_exact_match", "policy_violations", "latency_ms_p50", "latency_ms_p95",
-    "classifier", "model", "prompt_hash", "dataset_sha256", "usage",
+    "classifier", "model", "prompt_hash", "dataset_sha256", "usage", "timings",
 }  # fmt: skip
 
 
