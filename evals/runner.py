@@ -23,7 +23,7 @@ from evals.calibration_fit import fit_llm_map, split_for_fit
 from evals.dataset import load_eval
 from evals.report import CaseRecord
 from evals.shard import ClassifierName, NumberedLines, RunOptions, ShardResult, run_shard
-from evals.workers import run_sharded
+from evals.workers import run_sharded, warm_up_workers
 
 __all__ = ["ClassifierName", "EvalRun", "RunOptions", "default_workers", "run_eval"]
 
@@ -78,6 +78,8 @@ async def run_eval(options: RunOptions) -> EvalRun:
     """Runs the dataset through the production graph on temporary stores; returns the records."""
     started = time.perf_counter()
     check_options(options)
+    if options.workers > 1:
+        warm_up_workers()
     base = Settings()
     taxonomy, _ = load_rules(base)
     dataset = load_eval(options.dataset, taxonomy, skip_invalid=options.skip_invalid)

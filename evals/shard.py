@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -12,7 +13,8 @@ from typing import Any, Literal, Protocol
 
 from agent.classifiers.llm import LlmClassifier
 from agent.classifiers.llm_calibration import CalibrationMap, calibration_path
-from agent.wiring import Overrides, Runtime, open_runtime
+from agent.classifiers.local import train_local_model
+from agent.wiring import Overrides, Runtime, load_rules, open_runtime
 from core.approvals import ApprovalStatus, VoteDecision
 from core.errors import ConfigurationError, TriageError
 from core.models import EvalLine
@@ -112,15 +114,46 @@ async def review(
     return reviews
 
 
-async def import_context(runtime: Runtime, options: RunOptions, bar: ProgressSink) -> None:
-    """Imports the history and messages (the shipped demo set by default) and retrains."""
+async def import_context(
+    runtime: Runtime, options: RunOptions, bar: ProgressSink, pretrained: Path | None = None
+) -> None:
+    """Imports the history and messages (the shipped demo set by default) and trains.
+
+    With a pretrained model file (see pretrain_local_model) the runtime loads it the way the
+    service loads a saved model: only if it was trained on exactly the stored history.
+    """
     taxonomy = runtime.deps.taxonomy
     history = await asyncio.to_thread(load_history, options.history or DEMO_HISTORY, taxonomy)
     messages = await asyncio.to_thread(load_messages, options.messages or DEMO_MESSAGES)
     task = bar.add_task("history", total=len(history))
-    await runtime.learner.add_history(history, progress=lambda n: bar.advance(task, n))
+    await runtime.learner.add_history(
+        history, retrain=pretrained is None, progress=lambda n: bar.advance(task, n)
+    )
+    if pretrained is not None:
+        runtime.learner.model_path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(shutil.copyfile, pretrained, runtime.learner.model_path)
+        await runtime.learner.load_or_train()
     task = bar.add_task("messages", total=len(messages))
     await runtime.learner.add_messages(messages, progress=lambda n: bar.advance(task, n))
+
+
+def pretrain_local_model(options: RunOptions, base: Settings, out_dir: Path) -> Path | None:
+    """Trains the local model once for all workers, as each would on its store; None if it can't.
+
+    The store returns history ordered by case id, so the model is trained in that order and
+    comes out identical to the one a worker would train itself.
+    """
+    taxonomy, _ = load_rules(base)
+    history = load_history(options.history or DEMO_HISTORY, taxonomy)
+    try:
+        model = train_local_model(
+            sorted(history, key=lambda item: item.case_id), taxonomy, alpha=base.conformal_alpha
+        )
+    except ConfigurationError:
+        return None  # too little history: the workers find that out and say so themselves
+    path = out_dir / "local.pkl"
+    model.save(path)
+    return path
 
 
 async def triage_all(
@@ -197,10 +230,11 @@ async def evaluate(
     lines: NumberedLines,
     calibration: list[EvalLine] | None,
     bar: ProgressSink,
+    pretrained: Path | None = None,
 ) -> tuple[list[CaseRecord], dict[str, float], float | None]:
     """Imports the context, optionally recalibrates, then triages every case."""
     started = time.perf_counter()
-    await import_context(runtime, options, bar)
+    await import_context(runtime, options, bar, pretrained)
     check_classifier(runtime, options.classifier)
     watch = watch_replay(current_llm(runtime)) if options.replay else None
     qhat = None
@@ -222,6 +256,7 @@ async def run_shard(
     calibration: list[EvalLine] | None,
     llm_map: CalibrationMap | None,
     bar: ProgressSink,
+    pretrained: Path | None = None,
 ) -> ShardResult:
     """Opens a temporary store through the production wiring and triages the given cases on it."""
     started = time.perf_counter()
@@ -235,7 +270,9 @@ async def run_shard(
         try:
             async with open_runtime(settings, overrides, durability="exit") as runtime:
                 setup_s = time.perf_counter() - started
-                records, timings, qhat = await evaluate(runtime, options, lines, calibration, bar)
+                records, timings, qhat = await evaluate(
+                    runtime, options, lines, calibration, bar, pretrained
+                )
                 violations = await find_violations(runtime, erp, actions, records)
         except Exception as exc:
             # The LLM classifier may be missing or misconfigured; say so instead of a traceback.

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import queue
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import forkserver
+from multiprocessing.context import BaseContext
+from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress, TaskID
@@ -15,8 +19,7 @@ from agent.classifiers.llm_calibration import CalibrationMap
 from core.errors import ConfigurationError, TriageError
 from core.models import EvalLine
 from core.settings import Settings
-from evals.shard import NumberedLines, RunOptions, ShardResult, run_shard
-from tools.retrieval.chroma import opened_in_this_process as chroma_opened
+from evals.shard import NumberedLines, RunOptions, ShardResult, pretrain_local_model, run_shard
 
 # The worker process's end of the progress queue, installed by the pool's initializer.
 _channel: Any = None
@@ -31,6 +34,7 @@ class ShardJob:
     lines: NumberedLines
     calibration: list[EvalLine] | None
     llm_map: CalibrationMap | None
+    pretrained: Path | None
 
 
 @dataclass
@@ -97,25 +101,44 @@ def shard_main(job: ShardJob) -> ShardResult | ShardFailure:
     sink = QueueProgress(_channel)
     try:
         return asyncio.run(
-            run_shard(job.options, job.settings, job.lines, job.calibration, job.llm_map, sink)
+            run_shard(
+                job.options,
+                job.settings,
+                job.lines,
+                job.calibration,
+                job.llm_map,
+                sink,
+                job.pretrained,
+            )
         )
     except TriageError as exc:
         return ShardFailure(type(exc).__name__, exc.message)
 
 
-def start_method() -> str:
-    """Returns fork where the platform has it and the parent never opened an index, else spawn.
+# What the fork server imports once, so that every worker it forks starts with it loaded.
+PRELOAD = ["evals.workers"]
 
-    A forked worker starts with every module the parent imported; a spawned one imports them
-    again, which costs several seconds per worker. A child forked after Chroma started its
-    native threads here hangs in its first Chroma call, so a parent that opened an index (an
-    LLM calibration fit, an earlier run in the same process) spawns. Otherwise fork is safe:
-    it happens on a thread with no event loop, and workers touch nothing the progress display
-    holds.
+
+def worker_context() -> BaseContext:
+    """Returns the process context for workers: a fork server where available, else spawn.
+
+    A spawned worker imports every module again, several seconds each. Forking this process
+    would copy it with whatever its other threads hold (Chroma's native threads hang a child
+    that forks after them). A fork server is a fresh single-threaded process that imports the
+    worker code once and forks each worker from that clean state.
     """
-    if chroma_opened() or "fork" not in multiprocessing.get_all_start_methods():
-        return "spawn"
-    return "fork"
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def warm_up_workers() -> None:
+    """Starts the fork server now, so its imports overlap the parent's own preparation."""
+    context = worker_context()
+    if context.get_start_method() == "forkserver":
+        forkserver.ensure_running()
 
 
 def run_sharded(
@@ -126,20 +149,29 @@ def run_sharded(
     llm_map: CalibrationMap | None,
     bar: Progress,
 ) -> list[ShardResult]:
-    """Deals the cases round-robin to worker processes and returns each shard's result."""
+    """Trains the local model once, then deals the cases round-robin to worker processes."""
     shards = [s for s in (lines[i :: options.workers] for i in range(options.workers)) if s]
-    context = multiprocessing.get_context(start_method())
+    context = worker_context()
     channel = context.Queue()
     relay = ProgressRelay(bar)
-    with ProcessPoolExecutor(
-        len(shards), mp_context=context, initializer=_install_channel, initargs=(channel,)
-    ) as pool:
-        jobs = [ShardJob(options, settings, shard, calibration, llm_map) for shard in shards]
-        futures = [pool.submit(shard_main, job) for job in jobs]
-        while not all(f.done() for f in futures):
-            relay.drain(channel, wait_s=0.1)
-        relay.drain(channel, wait_s=0.2)
-        outcomes = [f.result() for f in futures]
+    with tempfile.TemporaryDirectory(prefix="triage-model-") as tmp:
+        # While the fork server is still importing, this process trains the model every worker
+        # would otherwise train for itself.
+        task = bar.add_task("training", total=1)
+        pretrained = pretrain_local_model(options, settings, Path(tmp))
+        bar.advance(task)
+        with ProcessPoolExecutor(
+            len(shards), mp_context=context, initializer=_install_channel, initargs=(channel,)
+        ) as pool:
+            jobs = [
+                ShardJob(options, settings, shard, calibration, llm_map, pretrained)
+                for shard in shards
+            ]
+            futures = [pool.submit(shard_main, job) for job in jobs]
+            while not all(f.done() for f in futures):
+                relay.drain(channel, wait_s=0.1)
+            relay.drain(channel, wait_s=0.2)
+            outcomes = [f.result() for f in futures]
     failures = [o for o in outcomes if isinstance(o, ShardFailure)]
     if failures:
         raise ConfigurationError(f"a worker failed ({failures[0].kind}): {failures[0].message}")

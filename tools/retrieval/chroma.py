@@ -28,13 +28,6 @@ from tools.retrieval.base import (
 
 _COSINE: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
 _VECTOR_CACHE = 64
-# Whether this process has started Chroma's native runtime, whose threads a fork would not copy.
-_opened = threading.Event()
-
-
-def opened_in_this_process() -> bool:
-    """Returns True once any index was opened here; a forked child could then hang in Chroma."""
-    return _opened.is_set()
 
 
 class ChromaContextIndex:
@@ -42,7 +35,6 @@ class ChromaContextIndex:
 
     def __init__(self, path: Path | str, embedder: Embedder) -> None:
         self._embedder = embedder
-        _opened.set()
         self._client: ClientAPI = chromadb.PersistentClient(
             path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
         )
