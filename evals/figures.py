@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.figure import Figure
-
 from evals import metrics as m
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from evals.report import CaseRecord
 
 FIGURES = {
@@ -21,12 +20,20 @@ FIGURES = {
     "risk_coverage.png": "Risk-coverage curve",
 }
 
-matplotlib.use("Agg")  # files only: no display, and no GUI toolkit in a server or CI
+
+def new_figure(width: float, height: float) -> Figure:
+    """Returns an empty figure; matplotlib loads here, so eval workers never pay for it."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display, and no GUI toolkit in a server or CI
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
 
 
 def reliability_figure(records: Sequence[CaseRecord]) -> Figure:
     """Draws accuracy against confidence per bin, with the diagonal of perfect calibration."""
-    fig = Figure(figsize=(5, 5))
+    fig = new_figure(5, 5)
     ax = fig.subplots()
     bins = m.reliability_bins([r.confidence for r in records], [r.correct for r in records])
     width = 1 / m.ECE_BINS
@@ -56,7 +63,7 @@ def confusion_figure(confusion: dict[str, Any]) -> Figure:
     """Draws the confusion matrix as an annotated heatmap."""
     labels, matrix = confusion["labels"], confusion["matrix"]
     size = max(5.0, 0.55 * len(labels) + 2)
-    fig = Figure(figsize=(size, size))
+    fig = new_figure(size, size)
     ax = fig.subplots()
     image = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(image, ax=ax, shrink=0.7)
@@ -75,7 +82,7 @@ def confusion_figure(confusion: dict[str, Any]) -> Figure:
 
 def risk_coverage_figure(records: Sequence[CaseRecord], aurc: float) -> Figure:
     """Draws the error rate of the most confident cases against the share of cases answered."""
-    fig = Figure(figsize=(6, 4))
+    fig = new_figure(6, 4)
     ax = fig.subplots()
     coverage, risk = m.risk_coverage([r.confidence for r in records], [r.correct for r in records])
     ax.plot(coverage, risk, label=f"AURC = {aurc:.4f}")
