@@ -6,20 +6,21 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agent.learning import known_cause_errors
-from agent.wiring import Runtime, open_runtime
 from core.errors import TriageError
-from core.ingest import parse_records
-from core.models import LooseMessage, ResolvedCase
 from core.settings import Settings
-from core.store import identity
 from evals.cli import eval_app, simulate
+
+if TYPE_CHECKING:
+    from agent.wiring import Runtime
+
+# Commands import the service's modules when they run: every command, `--help` included,
+# would otherwise wait for the whole stack to import.
 
 app = typer.Typer(
     help="exception-triage: AI-assisted triage of stalled distribution workflows.",
@@ -40,6 +41,8 @@ T = TypeVar("T")
 
 def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
     """Opens the runtime of the configured settings, runs the work and closes it."""
+
+    from agent.wiring import open_runtime
 
     async def main() -> T:
         async with open_runtime(Settings()) as runtime:
@@ -89,6 +92,10 @@ def demo(live_cases: Annotated[int, typer.Option(min=0, max=50)] = 8) -> None:
 
 
 def _import(path: Path, kind: str) -> None:
+    from agent.learning import known_cause_errors
+    from core.ingest import parse_records
+    from core.models import LooseMessage, ResolvedCase
+
     model = ResolvedCase if kind == "history" else LooseMessage
     parsed = parse_records(path.read_text(), model)
 
@@ -139,6 +146,7 @@ def import_messages(file: Annotated[Path, typer.Argument(exists=True, dir_okay=F
 @keys_app.command("create")
 def keys_create(name: Annotated[str, typer.Option("--name", help="Who will use the key.")]) -> None:
     """Creates an orchestrator API key and prints it as the last line."""
+    from core.store import identity
 
     async def work(runtime: Runtime) -> str:
         async with runtime.db.transaction() as conn:
@@ -164,6 +172,7 @@ def users_add(
         )
         raise typer.Exit(code=2)
     password = sys.stdin.readline().rstrip("\n")
+    from core.store import identity
 
     async def work(runtime: Runtime) -> None:
         async with runtime.db.transaction() as conn:

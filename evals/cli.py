@@ -13,12 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from core.errors import TriageError
-from evals.compare import compare, print_comparison
 from evals.gates import Gate, failed_gates, parse_gates
-from evals.report import compute_metrics, headline, write_report
-from evals.runner import RunOptions, default_workers, run_eval
-from evals.simulator import simulate as simulate_data
-from evals.simulator import write_dataset
+from evals.processes import default_workers, warm_up_workers
+
+# The commands import the runner, metrics and simulator when they run: `eval run` starts its
+# worker fork server first, so that the two processes' imports overlap.
 
 eval_app = typer.Typer(
     help="Evaluate the triage agent offline: run a dataset, gate it, compare runs.",
@@ -50,6 +49,8 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def _print_summary(metrics: dict[str, object], out: Path) -> None:
+    from evals.report import headline
+
     table = Table(title=f"Evaluation: {out}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -102,6 +103,12 @@ def run(
         gates: list[Gate] = parse_gates(fail_if) if fail_if else []
     except TriageError as exc:
         raise _fail(exc.message, EXIT_INVALID) from exc
+    workers = workers or default_workers(classifier.value)
+    if workers > 1:
+        warm_up_workers()
+    from evals.report import compute_metrics, write_report
+    from evals.runner import RunOptions, run_eval
+
     options = RunOptions(
         dataset=dataset,
         history=history,
@@ -112,7 +119,7 @@ def run(
         calibration=calibration,
         seed=seed,
         limit=limit,
-        workers=workers or default_workers(classifier.value),
+        workers=workers,
         record=record,
         replay=replay,
         fit_calibration=fit_calibration,
@@ -158,6 +165,8 @@ def compare_runs(
     run_b: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
 ) -> None:
     """Prints per-metric deltas (B - A) and the cases whose prediction flipped."""
+    from evals.compare import compare, print_comparison
+
     try:
         comparison = compare(run_a, run_b)
     except (OSError, ValueError) as exc:
@@ -173,6 +182,9 @@ def simulate(
     out: Annotated[Path, typer.Option(file_okay=False)] = Path("sim-data"),
 ) -> None:
     """Writes seeded, contract-valid eval lines, resolved history and loose messages as JSONL."""
+    from evals.simulator import simulate as simulate_data
+    from evals.simulator import write_dataset
+
     data = simulate_data(cases=cases, history=history, messages=messages, seed=seed)
     for name, path in write_dataset(data, out).items():
         Console().print(f"{name}: {path}")

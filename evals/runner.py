@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,9 +20,10 @@ from core.models import EvalLine
 from core.settings import Settings
 from evals.calibration_fit import fit_llm_map, split_for_fit
 from evals.dataset import load_eval
+from evals.processes import default_workers, warm_up_workers
 from evals.report import CaseRecord
 from evals.shard import ClassifierName, NumberedLines, RunOptions, ShardResult, run_shard
-from evals.workers import run_sharded, warm_up_workers
+from evals.workers import run_sharded
 
 __all__ = ["ClassifierName", "EvalRun", "RunOptions", "default_workers", "run_eval"]
 
@@ -40,11 +40,6 @@ class EvalRun:
     violations: list[str]
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def default_workers(classifier: ClassifierName) -> int:
-    """Returns min(2, CPUs) for the CPU-bound local classifier and 1 for the network-bound LLM."""
-    return 1 if classifier == "llm" else max(1, min(2, os.cpu_count() or 1))
 
 
 @contextmanager

@@ -119,8 +119,9 @@ async def import_context(
 ) -> None:
     """Imports the history and messages (the shipped demo set by default) and trains.
 
-    With a pretrained model file (see pretrain_local_model) the runtime loads it the way the
-    service loads a saved model: only if it was trained on exactly the stored history.
+    With `pretrained`, the model the parent process is training meanwhile (see
+    pretrain_local_model) is awaited and loaded the way the service loads a saved model: only
+    if it was trained on exactly the stored history, else the runtime retrains.
     """
     taxonomy = runtime.deps.taxonomy
     history = await asyncio.to_thread(load_history, options.history or DEMO_HISTORY, taxonomy)
@@ -129,19 +130,28 @@ async def import_context(
     await runtime.learner.add_history(
         history, retrain=pretrained is None, progress=lambda n: bar.advance(task, n)
     )
-    if pretrained is not None:
-        runtime.learner.model_path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(shutil.copyfile, pretrained, runtime.learner.model_path)
-        await runtime.learner.load_or_train()
     task = bar.add_task("messages", total=len(messages))
     await runtime.learner.add_messages(messages, progress=lambda n: bar.advance(task, n))
+    if pretrained is not None:
+        if await wait_for_pretrained(pretrained):
+            runtime.learner.model_path.parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(shutil.copyfile, pretrained, runtime.learner.model_path)
+            await runtime.learner.load_or_train()
+        else:
+            await runtime.learner.retrain()  # says why it cannot, as it would have anyway
 
 
-def pretrain_local_model(options: RunOptions, base: Settings, out_dir: Path) -> Path | None:
-    """Trains the local model once for all workers, as each would on its store; None if it can't.
+def untrainable_marker(path: Path) -> Path:
+    """Returns the file the parent writes instead of the model when the history is too thin."""
+    return path.with_suffix(".untrainable")
+
+
+def pretrain_local_model(options: RunOptions, base: Settings, path: Path) -> bool:
+    """Trains the local model once for all workers, as each would on its store, into `path`.
 
     The store returns history ordered by case id, so the model is trained in that order and
-    comes out identical to the one a worker would train itself.
+    comes out identical to the one a worker would train itself. Returns False (and leaves the
+    marker file) when the history is too thin to train on.
     """
     taxonomy, _ = load_rules(base)
     history = load_history(options.history or DEMO_HISTORY, taxonomy)
@@ -150,10 +160,22 @@ def pretrain_local_model(options: RunOptions, base: Settings, out_dir: Path) -> 
             sorted(history, key=lambda item: item.case_id), taxonomy, alpha=base.conformal_alpha
         )
     except ConfigurationError:
-        return None  # too little history: the workers find that out and say so themselves
-    path = out_dir / "local.pkl"
-    model.save(path)
-    return path
+        untrainable_marker(path).touch()
+        return False
+    model.save(path)  # atomic: a file that exists is complete
+    return True
+
+
+async def wait_for_pretrained(path: Path, timeout_s: float = 600.0) -> bool:
+    """Waits for the parent's model (True) or its marker that there is none (False)."""
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        if untrainable_marker(path).exists():
+            return False
+        if time.monotonic() > deadline:
+            raise ConfigurationError(f"the parent process never delivered the model {path}")
+        await asyncio.sleep(0.02)
+    return True
 
 
 async def triage_all(

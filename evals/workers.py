@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import queue
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import forkserver
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ from agent.classifiers.llm_calibration import CalibrationMap
 from core.errors import ConfigurationError, TriageError
 from core.models import EvalLine
 from core.settings import Settings
+from evals.processes import worker_context
 from evals.shard import NumberedLines, RunOptions, ShardResult, pretrain_local_model, run_shard
 
 # The worker process's end of the progress queue, installed by the pool's initializer.
@@ -115,32 +113,6 @@ def shard_main(job: ShardJob) -> ShardResult | ShardFailure:
         return ShardFailure(type(exc).__name__, exc.message)
 
 
-# What the fork server imports once, so that every worker it forks starts with it loaded.
-PRELOAD = ["evals.workers"]
-
-
-def worker_context() -> BaseContext:
-    """Returns the process context for workers: a fork server where available, else spawn.
-
-    A spawned worker imports every module again, several seconds each. Forking this process
-    would copy it with whatever its other threads hold (Chroma's native threads hang a child
-    that forks after them). A fork server is a fresh single-threaded process that imports the
-    worker code once and forks each worker from that clean state.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    return context
-
-
-def warm_up_workers() -> None:
-    """Starts the fork server now, so its imports overlap the parent's own preparation."""
-    context = worker_context()
-    if context.get_start_method() == "forkserver":
-        forkserver.ensure_running()
-
-
 def run_sharded(
     options: RunOptions,
     settings: Settings,
@@ -149,25 +121,25 @@ def run_sharded(
     llm_map: CalibrationMap | None,
     bar: Progress,
 ) -> list[ShardResult]:
-    """Trains the local model once, then deals the cases round-robin to worker processes."""
+    """Deals the cases round-robin to worker processes and trains their model meanwhile."""
     shards = [s for s in (lines[i :: options.workers] for i in range(options.workers)) if s]
     context = worker_context()
     channel = context.Queue()
     relay = ProgressRelay(bar)
     with tempfile.TemporaryDirectory(prefix="triage-model-") as tmp:
-        # While the fork server is still importing, this process trains the model every worker
-        # would otherwise train for itself.
-        task = bar.add_task("training", total=1)
-        pretrained = pretrain_local_model(options, settings, Path(tmp))
-        bar.advance(task)
+        model = Path(tmp) / "local.pkl"
         with ProcessPoolExecutor(
             len(shards), mp_context=context, initializer=_install_channel, initargs=(channel,)
         ) as pool:
             jobs = [
-                ShardJob(options, settings, shard, calibration, llm_map, pretrained)
-                for shard in shards
+                ShardJob(options, settings, shard, calibration, llm_map, model) for shard in shards
             ]
             futures = [pool.submit(shard_main, job) for job in jobs]
+            # While the workers import the history into their stores, this process trains the
+            # model each of them would otherwise train for itself; they wait for it.
+            task = bar.add_task("training", total=1)
+            pretrain_local_model(options, settings, model)
+            bar.advance(task)
             while not all(f.done() for f in futures):
                 relay.drain(channel, wait_s=0.1)
             relay.drain(channel, wait_s=0.2)

@@ -10,12 +10,13 @@ from llm_eval_cases import read_lines, write_lines, write_sim
 from rich.progress import Progress
 
 from agent.wiring import open_runtime
+from core.errors import ConfigurationError
 from core.settings import Settings
 from core.taxonomy import load_taxonomy
 from evals.dataset import load_history
+from evals.processes import PRELOAD, worker_context
 from evals.runner import RunOptions, run_eval
-from evals.shard import eval_settings, import_context, pretrain_local_model
-from evals.workers import PRELOAD, worker_context
+from evals.shard import eval_settings, import_context, pretrain_local_model, wait_for_pretrained
 from tools.embedding.fake import FakeEmbedder
 from tools.retrieval.chroma import ChromaContextIndex
 
@@ -82,11 +83,25 @@ async def test_a_worker_loads_the_model_trained_once_by_the_parent(tmp_path: Pat
         show_progress=False,
     )
     base = Settings()
-    model = pretrain_local_model(options, base, tmp_path)
-    assert model is not None
+    model = tmp_path / "local.pkl"
+    assert pretrain_local_model(options, base, model)
     settings = eval_settings(base, tmp_path / "store", options)
     async with open_runtime(settings, durability="exit") as runtime:
         await import_context(runtime, options, Progress(disable=True), model)
         # Loaded because it was trained on exactly the stored history; not trained again.
         assert runtime.learner.model_info["state"] == "loaded"
         assert runtime.deps.classifiers.current.name == "local"
+
+
+async def test_too_thin_a_history_leaves_a_marker_the_workers_accept(tmp_path: Path) -> None:
+    files = write_sim(tmp_path / "data", cases=2, seed=54, history=5)
+    options = RunOptions(dataset=files["eval"], history=files["history"], show_progress=False)
+    model = tmp_path / "local.pkl"
+    assert not pretrain_local_model(options, Settings(), model)
+    assert not model.exists()
+    assert await wait_for_pretrained(model, timeout_s=1) is False
+
+
+async def test_a_worker_does_not_wait_forever_for_a_model(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="never delivered"):
+        await wait_for_pretrained(tmp_path / "local.pkl", timeout_s=0.1)
