@@ -48,8 +48,9 @@ def _words(key: str) -> frozenset[str]:
 
 
 def _find(attributes: Attributes, needed: tuple[str, ...]) -> float | None:
+    wanted = set(needed)
     for key, value in attributes.items():
-        if set(needed) <= _words(key):
+        if wanted <= _words(key):
             number = _number(value)
             if number is not None:
                 return number

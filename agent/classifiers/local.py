@@ -31,6 +31,7 @@ from agent.classifiers.ensemble import (
     SigmoidEnsemble,
     calibrated_ensemble,
     evidence_weights,
+    fit_ensemble,
     out_of_fold,
 )
 from agent.classifiers.features import (
@@ -48,7 +49,7 @@ from core.taxonomy import Taxonomy
 
 MIN_CASES = 12
 MIN_PER_CAUSE = 3
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # Assumed share of genuinely unknown cases when serving; see agent/classifiers/abstention.py.
 UNKNOWN_PRIOR = 0.05
 MAX_CITED = 3
@@ -168,7 +169,7 @@ def train_local_model(
     # Multi-threaded BLAS slows L-BFGS on these small problems several-fold, and fitting folds
     # in worker processes measured slower than fitting them in turn on a shared two-core box.
     with threadpool_limits(limits=1):
-        estimator.fit(base_rows, y)
+        fit_ensemble(estimator, base_rows, y)
         held_out = np.zeros((len(labels), len(estimator.classes_)))
         held_out[~unknown] = out_of_fold(estimator, splitter, base_rows, y)
         if unknown.any():
@@ -251,8 +252,10 @@ class LocalClassifier:
             probs = {c: (1 - w) * p + w * vote[c] for c, p in probs.items()}
         top = max(probs, key=lambda c: (probs[c], c))
 
+        support = self.model.support(rows, top)
+
         def cited(part: int) -> list[int]:
-            return _top_positive(self.model.support(rows[bounds[part] : bounds[part + 1]], top))
+            return _top_positive(support[bounds[part] : bounds[part + 1]])
 
         evidence = Evidence(
             event_indices=cited(1),

@@ -1,0 +1,75 @@
+"""The local classifier's fast paths compute what the plain regex and direct fits compute."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import numpy as np
+import pytest
+from local_factories import taxonomy
+from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
+
+from agent.classifiers.cues import CUES, count_cues
+from agent.classifiers.ensemble import calibrated_ensemble, fit_ensemble
+from agent.classifiers.features import (
+    FeatureSpace,
+    case_fragment,
+)
+from core.models import ResolvedCase
+from core.rendering import event_text
+from evals.dataset import DEMO_HISTORY, load_history
+
+
+@cache
+def demo_history() -> list[ResolvedCase]:
+    """Returns the shipped simulated history: 1,200 cases with realistic wording."""
+    return load_history(DEMO_HISTORY, taxonomy())
+
+
+def plain_count_cues(text: str) -> dict[str, int]:
+    """Counts cues the straightforward way: one alternation with a group per cause, one scan."""
+    groups = (f"(?P<{cause}>{'|'.join(patterns)})" for cause, patterns in CUES.items())
+    scanner = re.compile(r"\b(?:" + "|".join(groups) + ")")
+    counts: dict[str, int] = {}
+    for match in scanner.finditer(text.lower()):
+        if match.lastgroup is not None:
+            counts[match.lastgroup] = counts.get(match.lastgroup, 0) + 1
+    return counts
+
+
+def test_cue_counts_match_a_plain_alternation_on_realistic_text() -> None:
+    texts = [case_fragment(c).text for c in demo_history()[:400]]
+    texts += [event_text(e) for c in demo_history()[:100] for e in c.events]
+    texts += ["Customs broker: HS code missing.\nWe are short-staffed; 855 not acknowledged"]
+    for text in texts:
+        assert list(count_cues(text).items()) == list(plain_count_cues(text).items())
+
+
+def test_no_cue_can_match_a_line_break() -> None:
+    # count_cues sums per-line counts, which is only right while no cue can span lines.
+    spanning = re.compile(r"\\[sSWD]|(?<!\\)\.|\[\^")
+    assert [p for ps in CUES.values() for p in ps if spanning.search(p)] == []
+
+
+@pytest.mark.parametrize("causes", [None, ("credit_hold", "carrier_delay")])
+def test_fitting_through_the_gram_factor_gives_the_direct_fit(
+    causes: tuple[str, ...] | None,
+) -> None:
+    cases = [c for c in demo_history() if causes is None or c.resolution.cause in causes][:300]
+    cases = [c for c in cases if c.resolution.cause != "unknown"]
+    rows = FeatureSpace().fit_transform([case_fragment(c) for c in cases])
+    y = np.array([c.resolution.cause for c in cases])
+    splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    via_gram = calibrated_ensemble("sigmoid", splitter, 1.0, 0)
+    with threadpool_limits(limits=1):
+        direct = calibrated_ensemble("sigmoid", splitter, 1.0, 0).fit(rows, y)
+        fit_ensemble(via_gram, rows, y)
+    # The same L-BFGS iterates in other coordinates; only where it stops may differ.
+    np.testing.assert_allclose(via_gram.predict_proba(rows), direct.predict_proba(rows), atol=1e-2)
+    pairs = zip(via_gram.calibrated_classifiers_, direct.calibrated_classifiers_, strict=True)
+    for mine, theirs in pairs:
+        assert mine.estimator.coef_.shape == theirs.estimator.coef_.shape
+        if mine.estimator.n_iter_[0] == theirs.estimator.n_iter_[0]:
+            np.testing.assert_allclose(mine.estimator.coef_, theirs.estimator.coef_, atol=1e-7)
