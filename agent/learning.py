@@ -12,11 +12,9 @@ from agent.classifiers.local import LocalClassifier, load_local_model, train_loc
 from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import AgentDeps, ClassifierSlot
 from core.errors import ConfigurationError
-from core.ingest import LineError
 from core.models import LooseMessage, ResolvedCase
 from core.store import audit
 from core.store import context as context_store
-from core.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -164,17 +162,3 @@ class Learner:
             history = await context_store.all_history(conn)
         for start in range(0, len(history), CHUNK):
             await asyncio.to_thread(self.deps.index.add_history, history[start : start + CHUNK])
-
-
-def known_cause_errors(
-    items: Sequence[tuple[int, ResolvedCase]], taxonomy: Taxonomy
-) -> list[LineError]:
-    """Returns a line error for every resolved case whose cause is not in the taxonomy."""
-    allowed = ", ".join(taxonomy.cause_ids)
-    return [
-        LineError(
-            line, "resolution.cause", f"unknown cause {item.resolution.cause!r}; allowed: {allowed}"
-        )
-        for line, item in items
-        if item.resolution.cause not in taxonomy.cause_ids
-    ]

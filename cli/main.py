@@ -92,9 +92,9 @@ def demo(live_cases: Annotated[int, typer.Option(min=0, max=50)] = 8) -> None:
 
 
 def _import(path: Path, kind: str) -> None:
-    from agent.learning import known_cause_errors
     from core.ingest import parse_records
     from core.models import LooseMessage, ResolvedCase
+    from core.taxonomy import known_cause_errors
 
     model = ResolvedCase if kind == "history" else LooseMessage
     parsed = parse_records(path.read_text(), model)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core.errors import ConfigurationError, InvalidInput
+from core.ingest import LineError
+
+if TYPE_CHECKING:
+    from core.models import ResolvedCase
 
 DEFAULT_TAXONOMY_FILE = Path(__file__).parent / "defaults" / "taxonomy.toml"
 
@@ -108,3 +113,17 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         return Taxonomy.model_validate(tomllib.loads(source.read_text()))
     except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
         raise ConfigurationError(f"cannot load taxonomy {source}: {exc}") from exc
+
+
+def known_cause_errors(
+    items: Sequence[tuple[int, ResolvedCase]], taxonomy: Taxonomy
+) -> list[LineError]:
+    """Returns a line error for every resolved case whose cause is not in the taxonomy."""
+    allowed = ", ".join(taxonomy.cause_ids)
+    return [
+        LineError(
+            line, "resolution.cause", f"unknown cause {item.resolution.cause!r}; allowed: {allowed}"
+        )
+        for line, item in items
+        if item.resolution.cause not in taxonomy.cause_ids
+    ]

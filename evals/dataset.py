@@ -6,11 +6,10 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.learning import known_cause_errors
 from core.errors import InvalidInput
 from core.ingest import LineError, parse_records
 from core.models import EvalLine, LooseMessage, ResolvedCase
-from core.taxonomy import Taxonomy
+from core.taxonomy import Taxonomy, known_cause_errors
 
 SHIPPED_DIR = Path(__file__).parent / "datasets" / "sim-seed-2026"
 SHIPPED_EVAL = SHIPPED_DIR / "eval.jsonl"

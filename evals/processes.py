@@ -14,7 +14,7 @@ from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 
 # What the fork server imports once, so that every worker it forks starts with it loaded.
-PRELOAD = ["evals.workers"]
+PRELOAD = ["evals.shard", "evals.workers"]
 
 
 def default_workers(classifier: str) -> int:

@@ -14,15 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agent.classifiers.llm_calibration import CalibrationMap, calibration_path
-from agent.wiring import load_rules
 from core.errors import ConfigurationError
 from core.models import EvalLine
 from core.settings import Settings
-from evals.calibration_fit import fit_llm_map, split_for_fit
+from core.taxonomy import load_taxonomy
 from evals.dataset import load_eval
+from evals.options import ClassifierName, NumberedLines, RunOptions, ShardResult
 from evals.processes import default_workers, warm_up_workers
 from evals.report import CaseRecord
-from evals.shard import ClassifierName, NumberedLines, RunOptions, ShardResult, run_shard
 from evals.workers import run_sharded
 
 __all__ = ["ClassifierName", "EvalRun", "RunOptions", "default_workers", "run_eval"]
@@ -76,7 +75,7 @@ async def run_eval(options: RunOptions) -> EvalRun:
     if options.workers > 1:
         warm_up_workers()
     base = Settings()
-    taxonomy, _ = load_rules(base)
+    taxonomy = load_taxonomy(base.taxonomy_file)
     dataset = load_eval(options.dataset, taxonomy, skip_invalid=options.skip_invalid)
     lines = dataset.lines[: options.limit] if options.limit is not None else dataset.lines
     calibration = None
@@ -95,6 +94,8 @@ async def run_eval(options: RunOptions) -> EvalRun:
                 run_sharded, options, base, lines, calibration, llm_map, bar
             )
         else:
+            from evals.shard import run_shard
+
             shards = [await run_shard(options, base, lines, calibration, llm_map, bar)]
     merged = merge_shards(shards)
     timings = {**merged.timings, "total_s": time.perf_counter() - started}
@@ -122,6 +123,8 @@ async def fit_first(
     bar: Progress,
 ) -> tuple[NumberedLines, CalibrationMap, dict[str, Any]]:
     """Fits the LLM map on the calibration file, or on a split of the dataset it then leaves out."""
+    from evals.calibration_fit import fit_llm_map, split_for_fit
+
     out = options.calibration_out or calibration_path(base.data_dir, base.llm_model)
     if calibration is not None:
         fit_lines, held_out, source = calibration, lines, f"file {options.calibration}"

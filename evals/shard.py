@@ -7,14 +7,12 @@ import random
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from agent.classifiers.llm import LlmClassifier
 from agent.classifiers.llm_calibration import CalibrationMap, calibration_path
-from agent.classifiers.local import train_local_model
-from agent.wiring import Overrides, Runtime, load_rules, open_runtime
+from agent.wiring import Overrides, Runtime, open_runtime
 from core.approvals import ApprovalStatus, VoteDecision
 from core.errors import ConfigurationError, TriageError
 from core.models import EvalLine
@@ -24,58 +22,15 @@ from core.store import approvals as approval_store
 from core.taxonomy import Taxonomy
 from evals.conformal_calibration import calibrate
 from evals.dataset import DEMO_HISTORY, DEMO_MESSAGES, load_history, load_messages
+from evals.options import ClassifierName, NumberedLines, ProgressSink, RunOptions, ShardResult
+from evals.pretrain import wait_for_pretrained
 from evals.replay_watch import ReplayWatch, watch_replay
 from evals.report import CaseRecord, case_record
 from evals.violations import find_violations
 from tools.actions.fake import FakeActions
 from tools.erp.fake import FakeErp
 
-ClassifierName = Literal["local", "llm"]
 ORCHESTRATOR = Principal(name="eval-orchestrator", kind=PrincipalKind.api_key)
-NumberedLines = list[tuple[int, EvalLine]]
-
-
-@dataclass
-class RunOptions:
-    """What to evaluate and how."""
-
-    dataset: Path
-    history: Path | None = None
-    messages: Path | None = None
-    classifier: ClassifierName = "local"
-    concurrency: int = 4
-    skip_invalid: bool = False
-    calibration: Path | None = None
-    seed: int | None = None
-    show_progress: bool = True
-    limit: int | None = None
-    workers: int = 1
-    record: Path | None = None
-    replay: Path | None = None
-    fit_calibration: bool = False
-    calibration_out: Path | None = None
-
-
-@dataclass
-class ShardResult:
-    """What one store produced: records, violations, timings and the conformal qhat it used."""
-
-    records: list[CaseRecord]
-    violations: list[str]
-    timings: dict[str, float] = field(default_factory=dict)
-    qhat: float | None = None
-
-
-class ProgressSink(Protocol):
-    """The part of a rich Progress the runner uses, so worker processes can forward it."""
-
-    def add_task(self, description: str, *, total: float | None = ...) -> Any:
-        """Starts a task and returns its id."""
-        ...
-
-    def advance(self, task_id: Any, advance: float = 1) -> None:
-        """Advances a task."""
-        ...
 
 
 def reviewers(taxonomy: Taxonomy, extra_roles: set[str]) -> tuple[Principal, Principal]:
@@ -139,43 +94,6 @@ async def import_context(
             await runtime.learner.load_or_train()
         else:
             await runtime.learner.retrain()  # says why it cannot, as it would have anyway
-
-
-def untrainable_marker(path: Path) -> Path:
-    """Returns the file the parent writes instead of the model when the history is too thin."""
-    return path.with_suffix(".untrainable")
-
-
-def pretrain_local_model(options: RunOptions, base: Settings, path: Path) -> bool:
-    """Trains the local model once for all workers, as each would on its store, into `path`.
-
-    The store returns history ordered by case id, so the model is trained in that order and
-    comes out identical to the one a worker would train itself. Returns False (and leaves the
-    marker file) when the history is too thin to train on.
-    """
-    taxonomy, _ = load_rules(base)
-    history = load_history(options.history or DEMO_HISTORY, taxonomy)
-    try:
-        model = train_local_model(
-            sorted(history, key=lambda item: item.case_id), taxonomy, alpha=base.conformal_alpha
-        )
-    except ConfigurationError:
-        untrainable_marker(path).touch()
-        return False
-    model.save(path)  # atomic: a file that exists is complete
-    return True
-
-
-async def wait_for_pretrained(path: Path, timeout_s: float = 600.0) -> bool:
-    """Waits for the parent's model (True) or its marker that there is none (False)."""
-    deadline = time.monotonic() + timeout_s
-    while not path.exists():
-        if untrainable_marker(path).exists():
-            return False
-        if time.monotonic() > deadline:
-            raise ConfigurationError(f"the parent process never delivered the model {path}")
-        await asyncio.sleep(0.02)
-    return True
 
 
 async def triage_all(

@@ -16,8 +16,9 @@ from agent.classifiers.llm_calibration import CalibrationMap
 from core.errors import ConfigurationError, TriageError
 from core.models import EvalLine
 from core.settings import Settings
+from evals.options import NumberedLines, RunOptions, ShardResult
+from evals.pretrain import pretrain_local_model
 from evals.processes import worker_context
-from evals.shard import NumberedLines, RunOptions, ShardResult, pretrain_local_model, run_shard
 
 # The worker process's end of the progress queue, installed by the pool's initializer.
 _channel: Any = None
@@ -96,6 +97,8 @@ def _install_channel(channel: Any) -> None:
 
 def shard_main(job: ShardJob) -> ShardResult | ShardFailure:
     """Runs one shard in a worker process, on its own store and event loop."""
+    from evals.shard import run_shard  # preloaded by the fork server; the parent never needs it
+
     sink = QueueProgress(_channel)
     try:
         return asyncio.run(

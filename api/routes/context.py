@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from agent.learning import known_cause_errors
 from api.auth import current_principal, runtime_of
 from core.ingest import LineError, parse_records
 from core.models import LooseMessage, ResolvedCase
 from core.principals import Principal
 from core.store import outbox as outbox_store
 from core.store.outbox import OutboxRow
+from core.taxonomy import known_cause_errors
 
 router = APIRouter(prefix="/v1", tags=["context"])
 Caller = Annotated[Principal, Depends(current_principal)]

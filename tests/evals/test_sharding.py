@@ -10,8 +10,8 @@ from rich.progress import Progress
 
 from core.errors import ConfigurationError
 from evals.metrics import case_usage, usage_totals
+from evals.options import ShardResult
 from evals.runner import merge_shards
-from evals.shard import ShardResult
 from evals.workers import ProgressRelay, QueueProgress
 
 

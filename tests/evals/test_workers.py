@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,10 @@ from core.errors import ConfigurationError
 from core.settings import Settings
 from core.taxonomy import load_taxonomy
 from evals.dataset import load_history
+from evals.pretrain import pretrain_local_model, wait_for_pretrained
 from evals.processes import PRELOAD, worker_context
 from evals.runner import RunOptions, run_eval
-from evals.shard import eval_settings, import_context, pretrain_local_model, wait_for_pretrained
+from evals.shard import eval_settings, import_context
 from tools.embedding.fake import FakeEmbedder
 from tools.retrieval.chroma import ChromaContextIndex
 
@@ -52,7 +55,19 @@ def test_two_workers_predict_exactly_what_one_does(tmp_path: Path) -> None:
 def test_workers_come_from_a_fork_server_that_preloads_the_worker_code() -> None:
     context = worker_context()
     assert context.get_start_method() == "forkserver"  # Linux has it
-    assert "evals.workers" in PRELOAD
+    assert {"evals.shard", "evals.workers"} <= set(PRELOAD)
+
+
+def test_the_eval_process_itself_imports_no_graph_store_or_index() -> None:
+    # The parent only loads data, trains and reports; the runtime belongs to the workers. Its
+    # imports run beside the fork server's, so every module it skips shortens the start.
+    heavy = ["langgraph", "chromadb", "sqlalchemy", "openai", "fastapi", "matplotlib"]
+    code = (
+        "import sys, evals.cli, evals.runner, evals.report; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
 
 
 @pytest.mark.slow
