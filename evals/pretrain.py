@@ -26,15 +26,18 @@ def pretrain_local_model(options: RunOptions, base: Settings, path: Path) -> boo
     comes out identical to the one a worker would train itself. Returns False (and leaves the
     marker file) when the history is too thin to train on.
     """
-    taxonomy = load_taxonomy(base.taxonomy_file)
-    history = load_history(options.history or DEMO_HISTORY, taxonomy)
     try:
+        taxonomy = load_taxonomy(base.taxonomy_file)
+        history = load_history(options.history or DEMO_HISTORY, taxonomy)
         model = train_local_model(
             sorted(history, key=lambda item: item.case_id), taxonomy, alpha=base.conformal_alpha
         )
     except ConfigurationError:
         untrainable_marker(path).touch()
         return False
+    except BaseException:
+        untrainable_marker(path).touch()  # the workers must not wait for a model that never comes
+        raise
     model.save(path)  # atomic: a file that exists is complete
     return True
 

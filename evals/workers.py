@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,8 +129,17 @@ def run_sharded(
     context = worker_context()
     channel = context.Queue()
     relay = ProgressRelay(bar)
-    with tempfile.TemporaryDirectory(prefix="triage-model-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="triage-model-") as tmp,
+        ThreadPoolExecutor(1, thread_name_prefix="eval-training") as trainer,
+    ):
         model = Path(tmp) / "local.pkl"
+        # This process trains the model each worker would otherwise train for itself, while
+        # the workers import the history into their stores; they wait for it. Training starts
+        # first, because starting the workers waits for the fork server to finish its imports.
+        task = bar.add_task("training", total=1)
+        trained = trainer.submit(pretrain_local_model, options, settings, model)
+        trained.add_done_callback(lambda _: bar.advance(task))
         with ProcessPoolExecutor(
             len(shards), mp_context=context, initializer=_install_channel, initargs=(channel,)
         ) as pool:
@@ -138,15 +147,11 @@ def run_sharded(
                 ShardJob(options, settings, shard, calibration, llm_map, model) for shard in shards
             ]
             futures = [pool.submit(shard_main, job) for job in jobs]
-            # While the workers import the history into their stores, this process trains the
-            # model each of them would otherwise train for itself; they wait for it.
-            task = bar.add_task("training", total=1)
-            pretrain_local_model(options, settings, model)
-            bar.advance(task)
             while not all(f.done() for f in futures):
                 relay.drain(channel, wait_s=0.1)
             relay.drain(channel, wait_s=0.2)
             outcomes = [f.result() for f in futures]
+        trained.result()  # an error in training is this run's error
     failures = [o for o in outcomes if isinstance(o, ShardFailure)]
     if failures:
         raise ConfigurationError(f"a worker failed ({failures[0].kind}): {failures[0].message}")

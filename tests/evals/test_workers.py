@@ -12,7 +12,7 @@ from llm_eval_cases import read_lines, write_lines, write_sim
 from rich.progress import Progress
 
 from agent.wiring import open_runtime
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, TriageError
 from core.settings import Settings
 from core.taxonomy import load_taxonomy
 from evals.dataset import load_history
@@ -120,3 +120,14 @@ async def test_too_thin_a_history_leaves_a_marker_the_workers_accept(tmp_path: P
 async def test_a_worker_does_not_wait_forever_for_a_model(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="never delivered"):
         await wait_for_pretrained(tmp_path / "local.pkl", timeout_s=0.1)
+
+
+async def test_a_training_error_reaches_the_run_and_releases_the_workers(tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    history.write_text('{"case_id": "H-1"}\n')  # not a resolved case
+    options = RunOptions(dataset=history, history=history, show_progress=False)
+    model = tmp_path / "local.pkl"
+    with pytest.raises(TriageError):
+        pretrain_local_model(options, Settings(), model)
+    # A worker waiting for the model sees the marker at once instead of waiting it out.
+    assert await asyncio.wait_for(wait_for_pretrained(model, timeout_s=60), timeout=5) is False
