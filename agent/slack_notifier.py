@@ -220,17 +220,18 @@ class SlackWiring:
 
 def build_slack_api(settings: Settings) -> SlackApi | None:
     """Returns the Web API adapter (bot token), the webhook adapter, or None."""
-    # Imported here: slack_sdk and aiohttp cost start-up time that most runs never use.
-    from tools.slack.web import WebSlack
-    from tools.slack.webhook import WebhookSlack
-
+    # Imported only when configured: slack_sdk and aiohttp cost start-up time most runs never use.
     if settings.slack_bot_token is not None:
+        from tools.slack.web import WebSlack
+
         return WebSlack(
             settings.slack_bot_token.get_secret_value(),
             base_url=settings.slack_api_url,
             webhook_url=settings.slack_webhook_url,
         )
     if settings.slack_webhook_url:
+        from tools.slack.webhook import WebhookSlack
+
         return WebhookSlack(settings.slack_webhook_url)
     return None
 
