@@ -200,3 +200,23 @@ def test_chroma_batches_upserts_above_the_client_maximum(tmp_path: Path, offline
     index._batch = 3  # what a tiny server limit would impose
     index.add_history([make_resolved(f"H-{i}", "credit_hold") for i in range(10)])
     assert index.history_count() == 10
+
+
+def test_chroma_keeps_vectors_and_metadata_but_not_the_texts(tmp_path: Path, offline: None) -> None:
+    # The store keeps the texts; stored in Chroma too, each would also be indexed for a
+    # full-text search nothing runs.
+    import chromadb
+    from chromadb.config import Settings
+
+    index = chroma(tmp_path)
+    seed_history(index)
+    index.add_messages([make_message("trailer left without the pallets")])
+    client = chromadb.PersistentClient(
+        path=str(tmp_path), settings=Settings(anonymized_telemetry=False)
+    )
+    for name in ("history", "messages"):
+        stored = client.get_collection(name).get(include=["documents", "metadatas"])
+        assert stored["ids"]
+        assert stored["documents"] == [None] * len(stored["ids"])
+    history = client.get_collection("history").get(include=["metadatas"])
+    assert all(meta and meta["cause"] for meta in history["metadatas"] or [])
