@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from evals.pretrain import pretrain_local_model, wait_for_pretrained
 from evals.processes import PRELOAD, worker_context
 from evals.runner import RunOptions, run_eval
 from evals.shard import eval_settings, import_context
+from evals.workers import start_worker
 from tools.embedding.fake import FakeEmbedder
 from tools.retrieval.chroma import ChromaContextIndex
 
@@ -131,3 +133,11 @@ async def test_a_training_error_reaches_the_run_and_releases_the_workers(tmp_pat
         pretrain_local_model(options, Settings(), model)
     # A worker waiting for the model sees the marker at once instead of waiting it out.
     assert await asyncio.wait_for(wait_for_pretrained(model, timeout_s=60), timeout=5) is False
+
+
+def test_a_worker_freezes_what_it_inherited_before_it_starts() -> None:
+    try:
+        start_worker(None)  # what the pool runs first in each worker
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
