@@ -121,6 +121,11 @@ def shard_main(job: ShardJob) -> ShardResult | ShardFailure:
         )
     except TriageError as exc:
         return ShardFailure(type(exc).__name__, exc.message)
+    finally:
+        # Every progress message is in the pipe before the result is: the parent, seeing the
+        # result, reads the rest without waiting for stragglers.
+        _channel.close()
+        _channel.join_thread()
 
 
 def run_sharded(
@@ -155,8 +160,8 @@ def run_sharded(
             ]
             futures = [pool.submit(shard_main, job) for job in jobs]
             while not all(f.done() for f in futures):
-                relay.drain(channel, wait_s=0.1)
-            relay.drain(channel, wait_s=0.2)
+                relay.drain(channel, wait_s=0.02)
+            relay.drain(channel, wait_s=0)
             outcomes = [f.result() for f in futures]
         trained.result()  # an error in training is this run's error
     failures = [o for o in outcomes if isinstance(o, ShardFailure)]

@@ -16,12 +16,12 @@ from agent.wiring import open_runtime
 from core.errors import ConfigurationError, TriageError
 from core.settings import Settings
 from core.taxonomy import load_taxonomy
-from evals.dataset import load_history
+from evals.dataset import load_eval, load_history
 from evals.pretrain import pretrain_local_model, wait_for_pretrained
 from evals.processes import PRELOAD, worker_context
 from evals.runner import RunOptions, run_eval
 from evals.shard import eval_settings, import_context
-from evals.workers import start_worker
+from evals.workers import run_sharded, start_worker
 from tools.embedding.fake import FakeEmbedder
 from tools.retrieval.chroma import ChromaContextIndex
 
@@ -141,3 +141,23 @@ def test_a_worker_freezes_what_it_inherited_before_it_starts() -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.slow
+def test_the_bar_counts_every_case_once_the_workers_are_done(tmp_path: Path) -> None:
+    files = write_sim(tmp_path / "data", cases=6, seed=55)
+    options = RunOptions(
+        dataset=files["eval"],
+        history=files["history"],
+        messages=files["messages"],
+        workers=2,
+        show_progress=False,
+    )
+    base = Settings()
+    lines = load_eval(files["eval"], load_taxonomy(base.taxonomy_file)).lines
+    with Progress(disable=True) as bar:
+        shards = run_sharded(options, base, lines, None, None, bar)
+        shown = {task.description: (task.completed, task.total) for task in bar.tasks}
+    assert sum(len(shard.records) for shard in shards) == 6
+    assert shown["cases"] == (6, 6)
+    assert shown["training"] == (1, 1)
