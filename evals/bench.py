@@ -31,7 +31,9 @@ def children_usage() -> tuple[float, float]:
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
 
 
-def measure(files: dict[str, Path], out: Path, concurrency: int, workers: int) -> dict[str, float]:
+def measure(
+    files: dict[str, Path], out: Path, concurrency: int | None, workers: int
+) -> dict[str, float]:
     """Runs `triage eval run` once in a new process; returns its wall time and its own timings."""
     command = [
         str(TRIAGE),
@@ -43,13 +45,13 @@ def measure(files: dict[str, Path], out: Path, concurrency: int, workers: int) -
         str(files["history"]),
         "--messages",
         str(files["messages"]),
-        "--concurrency",
-        str(concurrency),
         "--workers",
         str(workers),
         "--out",
         str(out),
     ]
+    if concurrency is not None:
+        command += ["--concurrency", str(concurrency)]
     cpu_before, _ = children_usage()
     started = time.perf_counter()
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--history", type=int, default=1200)
     parser.add_argument("--messages", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, help="default: the command's own")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="counts to compare")
     parser.add_argument("--repeats", type=int, default=3, help="median over this many runs")
     args = parser.parse_args(argv)

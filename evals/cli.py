@@ -14,7 +14,7 @@ from rich.table import Table
 
 from core.errors import TriageError
 from evals.gates import Gate, failed_gates, parse_gates
-from evals.processes import default_workers, warm_up_workers
+from evals.processes import default_concurrency, default_workers, warm_up_workers
 
 # The commands import the runner, metrics and simulator when they run: `eval run` starts its
 # worker fork server first, so that the two processes' imports overlap.
@@ -66,7 +66,10 @@ def run(
     messages: ExistingFile = None,
     classifier: Annotated[ClassifierChoice, typer.Option()] = ClassifierChoice.local,
     out: Annotated[Path | None, typer.Option(help="Default: eval-runs/<timestamp>.")] = None,
-    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Cases in flight per worker. Default: 1; 4 for llm."),
+    ] = None,
     skip_invalid: Annotated[bool, typer.Option(help="Skip and count invalid lines.")] = False,
     calibration: ExistingFile = None,
     fail_if: Annotated[str | None, typer.Option(help='e.g. "macro_f1<0.8,ece>0.05"')] = None,
@@ -104,6 +107,7 @@ def run(
     except TriageError as exc:
         raise _fail(exc.message, EXIT_INVALID) from exc
     workers = workers or default_workers(classifier.value)
+    concurrency = concurrency or default_concurrency(classifier.value)
     if workers > 1:
         warm_up_workers()
     from evals.report import compute_metrics, write_report

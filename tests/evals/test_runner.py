@@ -154,3 +154,28 @@ def test_an_approval_backs_an_execution_only_when_complete() -> None:
     assert "is for C-1/reallocate_order" in (
         posting_problem(one, "C-1", "issue_credit_memo", needed=1) or ""
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [([], 1), (["--classifier", "llm"], 4), (["--concurrency", "3"], 3)],
+)
+def test_cases_in_flight_default_to_one_per_worker_for_the_cpu_bound_classifier(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, extra: list[str], expected: int
+) -> None:
+    import evals.runner
+
+    seen: list[int] = []
+
+    async def stop_after_options(options: evals.runner.RunOptions) -> None:
+        seen.append(options.concurrency)
+        raise typer.Exit(code=0)
+
+    monkeypatch.setattr(evals.runner, "run_eval", stop_after_options)
+    dataset = tmp_path / "eval.jsonl"
+    dataset.write_text("")
+    result = CliRunner().invoke(
+        eval_app, ["run", "--dataset", str(dataset), "--workers", "1", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    assert seen == [expected]
