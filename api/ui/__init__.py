@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.ui.csrf import CsrfRejected
@@ -27,6 +27,11 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
     )
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    async def _root() -> RedirectResponse:
+        # The quick start points people at the bare address; the UI lives under /ui.
+        return RedirectResponse("/ui", status_code=307)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:

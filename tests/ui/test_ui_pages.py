@@ -295,3 +295,11 @@ def test_login_only_returns_to_local_ui_pages() -> None:
     assert safe_return("/ui/cases/X") == "/ui/cases/X"
     for target in ("//evil.example/ui/", "https://evil.example/", "/ui\\..\\x", "/v1/cases", None):
         assert safe_return(target) == "/ui/queue"
+
+
+def test_the_bare_address_leads_to_the_reviewer_ui(base_url: str) -> None:
+    """The quick start names http://127.0.0.1:8000; opening it must reach the UI's login."""
+    response = httpx.get(base_url + "/", follow_redirects=True)
+    assert response.status_code == 200
+    assert response.url.path == "/ui/login"
+    assert 'name="csrf_token"' in response.text
