@@ -19,12 +19,18 @@ def untrainable_marker(path: Path) -> Path:
     return path.with_suffix(".untrainable")
 
 
+def failed_marker(path: Path) -> Path:
+    """Returns the file the parent writes when training failed outright."""
+    return path.with_suffix(".failed")
+
+
 def pretrain_local_model(options: RunOptions, base: Settings, path: Path) -> bool:
     """Trains the local model once for all workers, as each would on its store, into `path`.
 
     The store returns history ordered by case id, so the model is trained in that order and
     comes out identical to the one a worker would train itself. Returns False (and leaves the
-    marker file) when the history is too thin to train on.
+    untrainable marker) when the history is too thin to train on. Any other error leaves the
+    failed marker, so no worker waits for a model that will never come, and propagates.
     """
     try:
         taxonomy = load_taxonomy(base.taxonomy_file)
@@ -32,22 +38,27 @@ def pretrain_local_model(options: RunOptions, base: Settings, path: Path) -> boo
         model = train_local_model(
             sorted(history, key=lambda item: item.case_id), taxonomy, alpha=base.conformal_alpha
         )
+        model.save(path)  # atomic: a file that exists is complete
     except ConfigurationError:
         untrainable_marker(path).touch()
         return False
     except BaseException:
-        untrainable_marker(path).touch()  # the workers must not wait for a model that never comes
+        failed_marker(path).touch()
         raise
-    model.save(path)  # atomic: a file that exists is complete
     return True
 
 
 async def wait_for_pretrained(path: Path, timeout_s: float = 600.0) -> bool:
-    """Waits for the parent's model (True) or its marker that there is none (False)."""
+    """Waits for the parent's model (True) or its marker that there is none (False).
+
+    Raises ConfigurationError when the parent's training failed, or never ended in time.
+    """
     deadline = time.monotonic() + timeout_s
     while not path.exists():
         if untrainable_marker(path).exists():
             return False
+        if failed_marker(path).exists():
+            raise ConfigurationError("training the model failed in the eval's own process")
         if time.monotonic() > deadline:
             raise ConfigurationError(f"the parent process never delivered the model {path}")
         await asyncio.sleep(0.02)

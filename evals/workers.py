@@ -6,7 +6,8 @@ import asyncio
 import gc
 import queue
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,10 @@ class QueueProgress:
         """Reports progress on a task."""
         self.channel.put(("advance", task_id, advance))
 
+    def finish(self) -> None:
+        """Says this worker will report nothing more for its job."""
+        self.channel.put(("done", "", 0))
+
 
 class ProgressRelay:
     """Shows the workers' tasks as one bar per description, with totals summed over workers."""
@@ -68,11 +73,14 @@ class ProgressRelay:
         self.bar = bar
         self.tasks: dict[str, TaskID] = {}
         self.totals: dict[str, float] = {}
+        self.finished = 0  # jobs whose worker said it is done
 
     def handle(self, message: tuple[str, str, float]) -> None:
         """Applies one message from a worker to the bar."""
         kind, name, value = message
-        if kind == "add":
+        if kind == "done":
+            self.finished += 1
+        elif kind == "add":
             self.totals[name] = self.totals.get(name, 0) + value
             if name in self.tasks:
                 self.bar.update(self.tasks[name], total=self.totals[name])
@@ -89,6 +97,15 @@ class ProgressRelay:
                 self.handle(channel.get_nowait())
         except queue.Empty:
             return
+
+    def wait_for_finish(self, channel: Any, jobs: int, timeout_s: float = 5.0) -> None:
+        """Handles messages until `jobs` workers said they are done, or the time is up.
+
+        A worker's messages arrive in order, so once its last has, so have all before it.
+        """
+        deadline = time.monotonic() + timeout_s
+        while self.finished < jobs and time.monotonic() < deadline:
+            self.drain(channel, wait_s=0.02)
 
 
 def start_worker(channel: Any) -> None:
@@ -122,10 +139,7 @@ def shard_main(job: ShardJob) -> ShardResult | ShardFailure:
     except TriageError as exc:
         return ShardFailure(type(exc).__name__, exc.message)
     finally:
-        # Every progress message is in the pipe before the result is: the parent, seeing the
-        # result, reads the rest without waiting for stragglers.
-        _channel.close()
-        _channel.join_thread()
+        sink.finish()
 
 
 def run_sharded(
@@ -151,7 +165,12 @@ def run_sharded(
         # first, because starting the workers waits for the fork server to finish its imports.
         task = bar.add_task("training", total=1)
         trained = trainer.submit(pretrain_local_model, options, settings, model)
-        trained.add_done_callback(lambda _: bar.advance(task))
+
+        def show_trained(done: Future[bool]) -> None:
+            if done.exception() is None:
+                bar.advance(task)
+
+        trained.add_done_callback(show_trained)
         with ProcessPoolExecutor(
             len(shards), mp_context=context, initializer=start_worker, initargs=(channel,)
         ) as pool:
@@ -161,7 +180,7 @@ def run_sharded(
             futures = [pool.submit(shard_main, job) for job in jobs]
             while not all(f.done() for f in futures):
                 relay.drain(channel, wait_s=0.02)
-            relay.drain(channel, wait_s=0)
+            relay.wait_for_finish(channel, sum(f.exception() is None for f in futures))
             outcomes = [f.result() for f in futures]
         trained.result()  # an error in training is this run's error
     failures = [o for o in outcomes if isinstance(o, ShardFailure)]

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import queue
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from llm_eval_cases import read_lines, write_lines, write_sim
 from rich.progress import Progress
 
+from agent.classifiers.local import LocalModel
 from agent.wiring import open_runtime
-from core.errors import ConfigurationError, TriageError
+from core.errors import ConfigurationError, InvalidInput, TriageError
 from core.settings import Settings
 from core.taxonomy import load_taxonomy
+from evals import workers as worker_module
 from evals.dataset import load_eval, load_history
 from evals.pretrain import pretrain_local_model, wait_for_pretrained
 from evals.processes import PRELOAD, worker_context
 from evals.runner import RunOptions, run_eval
 from evals.shard import eval_settings, import_context
-from evals.workers import run_sharded, start_worker
+from evals.workers import ProgressRelay, QueueProgress, run_sharded, start_worker
 from tools.embedding.fake import FakeEmbedder
 from tools.retrieval.chroma import ChromaContextIndex
 
@@ -124,18 +129,82 @@ async def test_a_worker_does_not_wait_forever_for_a_model(tmp_path: Path) -> Non
         await wait_for_pretrained(tmp_path / "local.pkl", timeout_s=0.1)
 
 
-async def test_a_training_error_reaches_the_run_and_releases_the_workers(tmp_path: Path) -> None:
+async def test_a_training_error_stops_the_workers_waiting(tmp_path: Path) -> None:
     history = tmp_path / "history.jsonl"
     history.write_text('{"case_id": "H-1"}\n')  # not a resolved case
     options = RunOptions(dataset=history, history=history, show_progress=False)
     model = tmp_path / "local.pkl"
     with pytest.raises(TriageError):
         pretrain_local_model(options, Settings(), model)
-    # A worker waiting for the model sees the marker at once instead of waiting it out.
-    assert await asyncio.wait_for(wait_for_pretrained(model, timeout_s=60), timeout=5) is False
+    # A worker waiting for the model learns at once that none is coming.
+    with pytest.raises(ConfigurationError, match="training the model failed"):
+        await asyncio.wait_for(wait_for_pretrained(model, timeout_s=60), timeout=5)
 
 
-def test_a_worker_freezes_what_it_inherited_before_it_starts() -> None:
+async def test_a_model_that_cannot_be_saved_stops_the_workers_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = write_sim(tmp_path / "data", cases=2, seed=56)
+    options = RunOptions(dataset=files["eval"], history=files["history"], show_progress=False)
+
+    def disk_full(self: LocalModel, path: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LocalModel, "save", disk_full)
+    model = tmp_path / "local.pkl"
+    with pytest.raises(OSError, match="No space"):
+        pretrain_local_model(options, Settings(), model)
+    with pytest.raises(ConfigurationError, match="training the model failed"):
+        await asyncio.wait_for(wait_for_pretrained(model, timeout_s=60), timeout=5)
+
+
+@pytest.mark.slow
+def test_a_training_error_ends_a_sharded_run_with_that_error(tmp_path: Path) -> None:
+    files = write_sim(tmp_path / "data", cases=4, seed=57)
+    history = tmp_path / "history.jsonl"
+    history.write_text('{"case_id": "H-1"}\n')  # fails in the parent and in every worker
+    options = RunOptions(dataset=files["eval"], history=history, workers=2, show_progress=False)
+    base = Settings()
+    lines = load_eval(files["eval"], load_taxonomy(base.taxonomy_file)).lines
+    with Progress(disable=True) as bar, pytest.raises(InvalidInput, match="line 1"):
+        run_sharded(options, base, lines, None, None, bar)
+    assert bar.tasks[0].description == "training"
+    assert bar.tasks[0].completed == 0
+
+
+def test_the_relay_waits_for_every_workers_last_message() -> None:
+    channel: queue.Queue[tuple[str, str, float]] = queue.Queue()
+    first, second = QueueProgress(channel), QueueProgress(channel)
+    for sink in (first, second):
+        sink.add_task("cases", total=2)
+        sink.advance("cases", 1)
+    first.finish()
+
+    def late_worker() -> None:
+        time.sleep(0.2)  # its result has arrived already; its last progress has not
+        second.advance("cases", 1)
+        second.finish()
+
+    threading.Thread(target=late_worker).start()
+    with Progress(disable=True) as bar:
+        relay = ProgressRelay(bar)
+        relay.wait_for_finish(channel, jobs=2)
+        (shown,) = bar.tasks
+    assert (shown.completed, shown.total, relay.finished) == (3, 4, 2)
+
+
+def test_the_relay_gives_up_on_a_worker_that_never_finishes() -> None:
+    channel: queue.Queue[tuple[str, str, float]] = queue.Queue()
+    with Progress(disable=True) as bar:
+        started = time.monotonic()
+        ProgressRelay(bar).wait_for_finish(channel, jobs=1, timeout_s=0.1)
+    assert time.monotonic() - started < 2
+
+
+def test_a_worker_freezes_what_it_inherited_before_it_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(worker_module, "_channel", None)  # restored after the test
     try:
         start_worker(None)  # what the pool runs first in each worker
         assert gc.get_freeze_count() > 0
