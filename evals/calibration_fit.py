@@ -56,9 +56,9 @@ async def scored_twice(
             task = bar.add_task("calibration fit", total=len(lines))
             try:
                 slot.replace(llm.stated_only())
-                stated = await classify_lines(runtime.deps, lines, options.concurrency)
+                stated = await classify_lines(runtime.deps, lines, options.cases_in_flight())
                 slot.replace(llm.fallback)
-                local = await classify_lines(runtime.deps, lines, options.concurrency)
+                local = await classify_lines(runtime.deps, lines, options.cases_in_flight())
             finally:
                 slot.replace(llm)
             bar.advance(task, len(lines))

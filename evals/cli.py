@@ -14,7 +14,7 @@ from rich.table import Table
 
 from core.errors import TriageError
 from evals.gates import Gate, failed_gates, parse_gates
-from evals.processes import default_concurrency, default_workers, warm_up_workers
+from evals.processes import default_workers, warm_up_workers
 
 # The commands import the runner, metrics and simulator when they run: `eval run` starts its
 # worker fork server first, so that the two processes' imports overlap.
@@ -107,7 +107,6 @@ def run(
     except TriageError as exc:
         raise _fail(exc.message, EXIT_INVALID) from exc
     workers = workers or default_workers(classifier.value)
-    concurrency = concurrency or default_concurrency(classifier.value)
     if workers > 1:
         warm_up_workers()
     from evals.report import compute_metrics, write_report

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from core.models import EvalLine
+from evals.processes import default_concurrency
 from evals.report import CaseRecord
 
 ClassifierName = Literal["local", "llm"]
@@ -21,7 +22,7 @@ class RunOptions:
     history: Path | None = None
     messages: Path | None = None
     classifier: ClassifierName = "local"
-    concurrency: int = 4
+    concurrency: int | None = None  # cases in flight per worker; None: the classifier's default
     skip_invalid: bool = False
     calibration: Path | None = None
     seed: int | None = None
@@ -32,6 +33,10 @@ class RunOptions:
     replay: Path | None = None
     fit_calibration: bool = False
     calibration_out: Path | None = None
+
+    def cases_in_flight(self) -> int:
+        """Returns --concurrency, or the classifier's default when it was not given."""
+        return self.concurrency or default_concurrency(self.classifier)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from evals.options import ClassifierName, NumberedLines, RunOptions, ShardResult
 from evals.processes import default_workers, warm_up_workers
 from evals.report import CaseRecord
 from evals.workers import run_sharded
+from policies import load_policy
 
 __all__ = ["ClassifierName", "EvalRun", "RunOptions", "default_workers", "run_eval"]
 
@@ -76,6 +77,7 @@ async def run_eval(options: RunOptions) -> EvalRun:
         warm_up_workers()
     base = Settings()
     taxonomy = load_taxonomy(base.taxonomy_file)
+    load_policy(base.policy_file, taxonomy)  # a bad policy fails here, before any work
     dataset = load_eval(options.dataset, taxonomy, skip_invalid=options.skip_invalid)
     lines = dataset.lines[: options.limit] if options.limit is not None else dataset.lines
     calibration = None

@@ -105,7 +105,7 @@ async def triage_all(
 ) -> list[CaseRecord]:
     """Submits every case with bounded concurrency and reviews its approvals."""
     people = reviewers(runtime.deps.taxonomy, set(runtime.deps.policy.roles.values()))
-    gate = asyncio.Semaphore(max(1, options.concurrency))
+    gate = asyncio.Semaphore(options.cases_in_flight())
     task = bar.add_task("cases", total=len(lines))
     order = list(lines)
     if options.seed is not None:

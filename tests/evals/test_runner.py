@@ -168,7 +168,7 @@ def test_cases_in_flight_default_to_one_per_worker_for_the_cpu_bound_classifier(
     seen: list[int] = []
 
     async def stop_after_options(options: evals.runner.RunOptions) -> None:
-        seen.append(options.concurrency)
+        seen.append(options.cases_in_flight())
         raise typer.Exit(code=0)
 
     monkeypatch.setattr(evals.runner, "run_eval", stop_after_options)
