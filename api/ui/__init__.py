@@ -28,10 +28,10 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     app.include_router(router)
 
-    @app.get("/", include_in_schema=False)
-    async def _root() -> RedirectResponse:
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def _root(request: Request) -> RedirectResponse:
         # The quick start points people at the bare address; the UI lives under /ui.
-        return RedirectResponse("/ui", status_code=307)
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/ui", status_code=307)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
