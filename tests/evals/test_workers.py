@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from llm_eval_cases import read_lines, write_lines, write_sim
@@ -33,6 +34,17 @@ from tools.retrieval.chroma import ChromaContextIndex
 SAME = ("line", "case_id", "predicted", "confidence", "probabilities", "prediction_set", "status")
 
 
+def sim_options(files: dict[str, Path], **over: Any) -> RunOptions:
+    """Returns quiet run options over a simulated dataset, its history and its messages."""
+    given: dict[str, Any] = {
+        "dataset": files["eval"],
+        "history": files["history"],
+        "messages": files["messages"],
+        "show_progress": False,
+    }
+    return RunOptions(**{**given, **over})
+
+
 @pytest.mark.slow
 def test_two_workers_predict_exactly_what_one_does(tmp_path: Path) -> None:
     files = write_sim(tmp_path / "data", cases=30, seed=51)
@@ -41,14 +53,7 @@ def test_two_workers_predict_exactly_what_one_does(tmp_path: Path) -> None:
     dataset = write_lines(tmp_path / "eval.jsonl", lines[:20])
     runs = {}
     for workers in (1, 2):
-        options = RunOptions(
-            dataset=dataset,
-            history=files["history"],
-            messages=files["messages"],
-            calibration=calibration,
-            workers=workers,
-            show_progress=False,
-        )
+        options = sim_options(files, dataset=dataset, calibration=calibration, workers=workers)
         runs[workers] = asyncio.run(run_eval(options))
     one, two = runs[1], runs[2]
     assert two.timings["workers"] == 2
@@ -84,13 +89,7 @@ def test_workers_finish_after_the_parent_used_an_index_itself(tmp_path: Path) ->
     ChromaContextIndex(tmp_path / "chroma", FakeEmbedder()).add_history(
         load_history(files["history"], load_taxonomy())[:5]
     )
-    options = RunOptions(
-        dataset=files["eval"],
-        history=files["history"],
-        messages=files["messages"],
-        workers=2,
-        show_progress=False,
-    )
+    options = sim_options(files, workers=2)
     run = asyncio.run(asyncio.wait_for(run_eval(options), timeout=240))
     assert len(run.records) == 8
     assert run.violations == []
@@ -98,12 +97,7 @@ def test_workers_finish_after_the_parent_used_an_index_itself(tmp_path: Path) ->
 
 async def test_a_worker_loads_the_model_trained_once_by_the_parent(tmp_path: Path) -> None:
     files = write_sim(tmp_path / "data", cases=4, seed=53)
-    options = RunOptions(
-        dataset=files["eval"],
-        history=files["history"],
-        messages=files["messages"],
-        show_progress=False,
-    )
+    options = sim_options(files)
     base = Settings()
     model = tmp_path / "local.pkl"
     assert pretrain_local_model(options, base, model)
@@ -117,7 +111,7 @@ async def test_a_worker_loads_the_model_trained_once_by_the_parent(tmp_path: Pat
 
 async def test_too_thin_a_history_leaves_a_marker_the_workers_accept(tmp_path: Path) -> None:
     files = write_sim(tmp_path / "data", cases=2, seed=54, history=5)
-    options = RunOptions(dataset=files["eval"], history=files["history"], show_progress=False)
+    options = sim_options(files, messages=None)
     model = tmp_path / "local.pkl"
     assert not pretrain_local_model(options, Settings(), model)
     assert not model.exists()
@@ -145,7 +139,7 @@ async def test_a_model_that_cannot_be_saved_stops_the_workers_waiting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = write_sim(tmp_path / "data", cases=2, seed=56)
-    options = RunOptions(dataset=files["eval"], history=files["history"], show_progress=False)
+    options = sim_options(files, messages=None)
 
     def disk_full(self: LocalModel, path: Path) -> None:
         raise OSError(28, "No space left on device")
@@ -215,13 +209,7 @@ def test_a_worker_freezes_what_it_inherited_before_it_starts(
 @pytest.mark.slow
 def test_the_bar_counts_every_case_once_the_workers_are_done(tmp_path: Path) -> None:
     files = write_sim(tmp_path / "data", cases=6, seed=55)
-    options = RunOptions(
-        dataset=files["eval"],
-        history=files["history"],
-        messages=files["messages"],
-        workers=2,
-        show_progress=False,
-    )
+    options = sim_options(files, workers=2)
     base = Settings()
     lines = load_eval(files["eval"], load_taxonomy(base.taxonomy_file)).lines
     with Progress(disable=True) as bar:
