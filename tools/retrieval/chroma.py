@@ -62,7 +62,7 @@ class ChromaContextIndex:
         """Returns up to k resolved cases most similar to the case, best first."""
         # Asking for k + len(exclude_ids) and dropping the excluded afterwards is several times
         # cheaper than a metadata filter, which makes Chroma scan before it searches.
-        hits = self._query(self._history, case_text(case), k + len(exclude_ids), None)
+        hits = self._query(self._history, case_text(case), k + len(exclude_ids))
         kept = [(meta, dist) for _, meta, dist in hits if meta.get("case_id") not in exclude_ids]
         return [similar_case(meta, cosine_similarity(dist)) for meta, dist in kept[:k]]
 
@@ -79,7 +79,7 @@ class ChromaContextIndex:
     def similar_messages(self, case: Case, k: int) -> list[tuple[str, float]]:
         """Returns up to k (message id, similarity) pairs most similar to the case, best first."""
         # Only ids and distances: fetching metadata made this query about half again as slow.
-        hits = self._query(self._messages, case_text(case), k, None, with_metadata=False)
+        hits = self._query(self._messages, case_text(case), k, with_metadata=False)
         return [(message_id, cosine_similarity(dist)) for message_id, _, dist in hits]
 
     def history_count(self) -> int:
@@ -152,7 +152,6 @@ class ChromaContextIndex:
         collection: Collection,
         text: str,
         k: int,
-        where: dict[str, Any] | None,
         *,
         with_metadata: bool = True,
     ) -> list[tuple[str, dict[str, Any], float]]:
@@ -162,7 +161,6 @@ class ChromaContextIndex:
         result = collection.query(
             query_embeddings=[self._vector(text)],  # type: ignore[arg-type]
             n_results=min(k, available),
-            where=where,
             include=["metadatas", "distances"] if with_metadata else ["distances"],
         )
         ids = result["ids"][0]
