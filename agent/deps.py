@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agent.classifiers.base import Classifier
 from core.approvals import ApprovalRecord
+from core.faults import FaultPoints
 from core.models import Case, Classification, MatchedMessage, ProposedAction
 from core.store.db import Database
 from core.taxonomy import Taxonomy
@@ -65,14 +66,6 @@ class Proposer(Protocol):
         ...
 
 
-class Delivery(Protocol):
-    """Delivers a case's committed outbox rows now (the dispatcher)."""
-
-    async def deliver(self, case_id: str | None = None) -> int:
-        """Delivers due rows and returns how many were delivered."""
-        ...
-
-
 @dataclass
 class AgentDeps:
     """Everything a node needs; nodes never read settings or environment variables."""
@@ -83,7 +76,6 @@ class AgentDeps:
     index: ContextIndex
     classifiers: ClassifierSlot
     actions: ActionRunner
-    delivery: Delivery
     notifier: ApprovalNotifier = field(default_factory=SilentNotifier)
     history_k: int = 5
     message_k: int = 5
@@ -91,3 +83,4 @@ class AgentDeps:
     learn_from_outcomes: bool = True
     history_grew: Callable[[], None] = field(default=lambda: None)
     proposer: Proposer | None = None
+    faults: FaultPoints = field(default_factory=FaultPoints)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -19,9 +20,21 @@ from agent.nodes.retrieve import make_retrieve
 from agent.state import TriageState
 
 
-def route_after_gate(state: TriageState) -> Literal["await_approval", "execute"]:
-    """Sends a case to people when any action waits for approval, else straight to execution."""
-    return "await_approval" if state.get("approval_ids") else "execute"
+def route_after_automatic(state: TriageState) -> Literal["await_approval", "close"]:
+    """Sends a case to people when any action waits for approval, else straight to closing."""
+    return "await_approval" if state.get("approval_ids") else "close"
+
+
+def with_fault_points(deps: AgentDeps, name: str, node: Any) -> Any:
+    """Wraps a node with the crash suite's points before and after it (no-ops unless configured)."""
+
+    async def run(state: TriageState) -> Any:
+        deps.faults.reach(f"before:{name}")
+        update = await node(state) if inspect.iscoroutinefunction(node) else node(state)
+        deps.faults.reach(f"after:{name}")
+        return update
+
+    return run if deps.faults.point else node
 
 
 def build_graph(
@@ -29,18 +42,24 @@ def build_graph(
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Returns the compiled triage graph."""
     builder = StateGraph(TriageState)
-    builder.add_node("retrieve", make_retrieve(deps))
-    builder.add_node("classify", make_classify(deps))
-    builder.add_node("propose", make_propose(deps))
-    builder.add_node("policy_gate", make_policy_gate(deps))
-    builder.add_node("await_approval", await_approval)
-    builder.add_node("execute", make_execute(deps))
-    builder.add_node("close", make_close(deps))
+    nodes = {
+        "retrieve": make_retrieve(deps),
+        "classify": make_classify(deps),
+        "propose": make_propose(deps),
+        "policy_gate": make_policy_gate(deps),
+        "execute_automatic": make_execute(deps, "automatic"),
+        "await_approval": await_approval,
+        "execute": make_execute(deps, "approved"),
+        "close": make_close(deps),
+    }
+    for name, node in nodes.items():
+        builder.add_node(name, with_fault_points(deps, name, node))
     builder.add_edge(START, "retrieve")
     builder.add_edge("retrieve", "classify")
     builder.add_edge("classify", "propose")
     builder.add_edge("propose", "policy_gate")
-    builder.add_conditional_edges("policy_gate", route_after_gate)
+    builder.add_edge("policy_gate", "execute_automatic")
+    builder.add_conditional_edges("execute_automatic", route_after_automatic)
     builder.add_edge("await_approval", "execute")
     builder.add_edge("execute", "close")
     builder.add_edge("close", END)

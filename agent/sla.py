@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agent.slack_blocks import case_url, escalation_message, reminder_message
 from agent.slack_notifier import SlackNotifier, enqueue_post, slack_key
+from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus
 from core.models import Case, CaseStatus
 from core.store import approvals as approval_store
@@ -122,12 +123,9 @@ class SlaTimers:
             action=record.action,
             expiry_hours=self.config.approval_expiry_hours,
         )
-        stored = await case_store.get_case(conn, record.case_id)
-        if stored.status is not CaseStatus.routed:
-            await case_store.set_status(conn, record.case_id, CaseStatus.routed)
-            await audit.record(
-                conn, case_id=record.case_id, actor=ACTOR, kind="case.status", status="routed"
-            )
+        current = await case_status.lock(conn, record.case_id)
+        if case_status.allowed(current, CaseStatus.routed):
+            await case_status.move(conn, record.case_id, CaseStatus.routed, actor=ACTOR)
         await self.notifier.case_changed(conn, record.case_id, CaseStatus.routed.value)
         return 1
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agent.dispatch import OutboxDispatcher
 from agent.slack_blocks import approval_message, case_url, decided_message, status_reply
 from agent.slack_config import SlackConfig, load_slack_config
 from core.approvals import ApprovalRecord
@@ -195,11 +194,6 @@ class SlackDelivery:
             row.payload.get("blocks", []),
         )
         return {"adapter": self.api.name, "channel": original.channel, "ts": original.ts}
-
-
-def register_slack_delivery(dispatcher: OutboxDispatcher, api: SlackApi, db: Database) -> None:
-    """Registers the "slack" row handler on the outbox dispatcher."""
-    dispatcher.register("slack", SlackDelivery(api, db))
 
 
 @dataclass

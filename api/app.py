@@ -9,34 +9,45 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from agent.wiring import Overrides, open_runtime
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import approvals, cases, context
 from api.slack_setup import install_slack, start_sla_timers
 from api.ui import install_ui
+from app.wiring import Overrides, open_runtime
 from core.settings import Settings
 
 
-def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
-    """Returns the service's ASGI app for these settings."""
+def create_app(
+    settings: Settings | None = None,
+    overrides: Overrides | None = None,
+    *,
+    with_worker: bool = True,
+) -> FastAPI:
+    """Returns the service's ASGI app; with_worker runs the background worker in the process."""
     config = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(config, overrides) as runtime:
             app.state.runtime = runtime
-            await runtime.service.recover()
             stop = asyncio.Event()
-            loop = asyncio.create_task(runtime.dispatcher.run_forever(config.outbox_poll_s, stop))
+            worker = None
+            if with_worker:
+                await runtime.worker.start()
+                # One process alone uses an embedded store: leases left by a killed run are void.
+                await runtime.service.recover(all_leases=runtime.db.is_sqlite)
+                worker = asyncio.create_task(runtime.worker.run(stop))
             sla = start_sla_timers(runtime, stop)  # None without Slack configuration
             try:
                 yield
             finally:
                 stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await loop
+                    if worker is not None:
+                        await worker
+                        await runtime.worker.stop()
                     if sla is not None:
                         await sla
 
@@ -63,3 +74,8 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         app.include_router(module.router)
     install_slack(app, config)
     return app
+
+
+def create_api_only_app() -> FastAPI:
+    """Returns the app of one of several API processes: settings from the environment, no worker."""
+    return create_app(Settings(), with_worker=False)

@@ -7,8 +7,8 @@ import binascii
 
 from fastapi import Request
 
-from agent.wiring import Runtime
-from core.errors import AuthenticationFailed
+from app.wiring import Runtime
+from core.errors import AuthenticationFailed, PolicyRefusal
 from core.principals import Principal
 from core.store import identity
 
@@ -44,3 +44,15 @@ async def current_principal(request: Request) -> Principal:
         if principal:
             return principal
     raise AuthenticationFailed("authentication required: Bearer API key or HTTP Basic")
+
+
+ADMIN_ROLE = "admin"
+
+
+def require_admin(caller: Principal) -> None:
+    """Raises PolicyRefusal unless the caller is a person holding the admin role."""
+    if not (caller.is_person and ADMIN_ROLE in caller.roles):
+        raise PolicyRefusal(
+            f"{caller.label} is not an admin; replaying the outbox needs the admin role",
+            rule="admin-only",
+        )

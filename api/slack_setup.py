@@ -7,8 +7,8 @@ import asyncio
 from fastapi import FastAPI
 
 from agent.sla import SlaTimers
-from agent.wiring import Runtime
 from api.routes import slack
+from app.wiring import Runtime
 from core.settings import Settings
 
 SLA_POLL_S = 60.0  # reminders and escalations are minutes-grained; no need to poll faster

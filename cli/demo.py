@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
-from agent.wiring import Runtime
+from app.wiring import Runtime
 from core.errors import AuthenticationFailed
 from core.models import Case
 from core.principals import Principal, PrincipalKind

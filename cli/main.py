@@ -12,12 +12,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.operate import outbox_app, worker
 from core.errors import TriageError
 from core.settings import Settings
 from evals.cli import eval_app, simulate
 
 if TYPE_CHECKING:
-    from agent.wiring import Runtime
+    from app.wiring import Runtime
 
 # Commands import the service's modules when they run: every command, `--help` included,
 # would otherwise wait for the whole stack to import.
@@ -34,6 +35,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval", help="Evaluate the agent's judgment offline.")
 app.command("simulate")(simulate)
+app.command("worker")(worker)
+app.add_typer(outbox_app, name="outbox")
 
 console = Console(stderr=True)
 T = TypeVar("T")
@@ -42,7 +45,7 @@ T = TypeVar("T")
 def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
     """Opens the runtime of the configured settings, runs the work and closes it."""
 
-    from agent.wiring import open_runtime
+    from app.wiring import open_runtime
 
     async def main() -> T:
         async with open_runtime(Settings()) as runtime:
@@ -55,19 +58,44 @@ def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
         raise typer.Exit(code=2) from exc
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, workers: int = 1, *, with_worker: bool = True) -> None:
     # The web stack is imported only by the commands that serve: the rest start faster.
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    if workers == 1:
+        app_ = create_app(settings, with_worker=with_worker)
+        uvicorn.run(app_, host=settings.host, port=settings.port, log_level="info")
+        return
+    if not settings.is_postgres:
+        console.print(
+            "[red]error:[/red] SQLite allows one writer process; use TRIAGE_DATABASE_URL with "
+            "PostgreSQL to serve with several workers"
+        )
+        raise typer.Exit(code=2)
+    console.print(f"serving with {workers} API processes; run `triage worker` beside them")
+    uvicorn.run(
+        "api.app:create_api_only_app",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+    )
 
 
 @app.command()
-def serve() -> None:
-    """Serves the API (OpenAPI at /docs) without demo data."""
-    _serve(Settings())
+def serve(
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API processes; more than 1 needs PostgreSQL.")
+    ] = 1,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Serve the API only; run `triage worker` beside.")
+    ] = False,
+) -> None:
+    """Serves the API (OpenAPI at /docs) without demo data; one process also runs the worker."""
+    _serve(Settings(), workers, with_worker=not no_worker)
 
 
 @app.command()

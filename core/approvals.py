@@ -18,6 +18,7 @@ class ApprovalStatus(StrEnum):
     approved = "approved"
     rejected = "rejected"
     expired = "expired"
+    void = "void"  # the case failed after intake: nothing may run on this approval
 
 
 VoteDecision = Literal["approve", "reject", "edit"]

@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     erp_max_attempts: int = Field(default=5, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_poll_s: float = 1.0
+    # A worker's claim on an outbox row: longer than the slowest ERP delivery with its retries.
+    outbox_lease_s: float = Field(default=300.0, gt=0)
+    # A process's claim on running a case's graph; a killed owner's cases recover after it.
+    run_lease_s: float = Field(default=120.0, gt=0)
+    recovery_poll_s: float = Field(default=30.0, gt=0)
+    # The crash suite's fault injection: the process kills itself the nth time it reaches this
+    # point (see core/faults.py). Never set in production.
+    crash_at: str | None = None
+    crash_after: int = Field(default=1, ge=1)
 
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "TRIAGE_OPENAI_API_KEY")

@@ -9,7 +9,7 @@ from typing import Any
 
 from agent.classifiers.llm import LlmClassifier
 from agent.classifiers.llm_calibration import CalibrationMap, CalibrationRecord, fit_calibration
-from agent.wiring import Overrides, open_runtime
+from app.wiring import Overrides, open_runtime
 from core.models import EvalLine
 from core.settings import Settings
 from evals.conformal_calibration import classify_lines

@@ -12,7 +12,7 @@ from typing import Any
 
 from agent.classifiers.llm import LlmClassifier
 from agent.classifiers.llm_calibration import CalibrationMap, calibration_path
-from agent.wiring import Overrides, Runtime, open_runtime
+from app.wiring import Overrides, Runtime, open_runtime
 from core.approvals import ApprovalStatus, VoteDecision
 from core.errors import ConfigurationError, TriageError
 from core.models import EvalLine
@@ -119,6 +119,8 @@ async def triage_all(
             stored, _ = await runtime.service.submit(item.case, ORCHESTRATOR)
             ms = (time.perf_counter() - started) * 1000
             reviews = await review(runtime, item.case.case_id, set(item.expected.actions), people)
+            if reviews:  # what a worker does in the service: post, then resume the case
+                await runtime.outbox.deliver_due(case_id=item.case.case_id)
             result = await runtime.service.result(item.case.case_id) if reviews else stored.result
         bar.advance(task)
         return case_record(line, item, result, reviews, ms)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.wiring import Runtime
+from app.wiring import Runtime
 from core.approvals import ApprovalRecord, ApprovalStatus
 from core.store import approvals as approval_store
 from core.store import cases as case_store

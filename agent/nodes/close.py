@@ -8,26 +8,28 @@ from typing import Any
 from agent.deps import AgentDeps
 from agent.results import result_from_state
 from agent.state import TriageNode, TriageState
+from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus
 from core.models import Case, CaseStatus, Resolution, ResolvedCase
 from core.principals import AGENT
 from core.store import approvals as approval_store
-from core.store import audit
 from core.store import cases as case_store
 from core.store import context as context_store
 from core.store import outbox as outbox_store
 from core.store.db import utcnow
 
+OutboxStatus = outbox_store.OutboxStatus
+
 
 def final_status(
-    records: list[ApprovalRecord], erp_rows: list[outbox_store.OutboxRow], executed: list[str]
+    records: list[ApprovalRecord], erp_rows: list[outbox_store.OutboxRow]
 ) -> CaseStatus:
-    """Returns resolved, rejected, executing (postings still due) or failed (dead-lettered)."""
-    if any(r.status == outbox_store.OutboxStatus.dead for r in erp_rows):
+    """Returns failed (a dead letter), executing (postings due), rejected (all refused) or resolved."""
+    if any(r.status is OutboxStatus.dead for r in erp_rows):
         return CaseStatus.failed
-    if any(r.status == outbox_store.OutboxStatus.pending for r in erp_rows):
+    if any(r.status is OutboxStatus.pending for r in erp_rows):
         return CaseStatus.executing
-    if records and not executed and all(r.status is ApprovalStatus.rejected for r in records):
+    if records and all(r.status is ApprovalStatus.rejected for r in records):
         return CaseStatus.rejected
     return CaseStatus.resolved
 
@@ -37,22 +39,20 @@ def make_close(deps: AgentDeps) -> TriageNode:
 
     async def close(state: TriageState) -> dict[str, Any]:
         case = Case.model_validate(state["case"])
-        executed = state.get("executed", [])
         learned: ResolvedCase | None = None
         async with deps.db.transaction() as conn:
+            # Under the case lock, so a posting delivered meanwhile is either seen here or settles after.
+            await case_status.lock(conn, case.case_id)
             records = await approval_store.list_approvals(conn, case_id=case.case_id)
             erp_rows = [
                 r for r in await outbox_store.rows(conn, case_id=case.case_id) if r.kind == "erp"
             ]
-            status = final_status(records, erp_rows, executed)
-            await case_store.save_result(conn, result_from_state(state, status))
-            await audit.record(
-                conn,
-                case_id=case.case_id,
-                actor=AGENT.label,
-                kind="case.status",
-                status=status.value,
-                executed=executed,
+            posted = [r.action for r in erp_rows if r.status is OutboxStatus.delivered]
+            executed = [*state.get("executed", []), *posted]
+            status = final_status(records, erp_rows)
+            result = result_from_state({**state, "executed": executed}, status)
+            await case_status.move(
+                conn, case.case_id, status, actor=AGENT.label, result=result, executed=executed
             )
             await deps.notifier.case_changed(conn, case.case_id, status.value)
             _status, _amount, corrected = await case_store.case_facts(conn, case.case_id)
@@ -72,6 +72,6 @@ def make_close(deps: AgentDeps) -> TriageNode:
         if learned is not None:
             await asyncio.to_thread(deps.index.add_history, [learned])
             deps.history_grew()
-        return {"status": status.value}
+        return {"status": status.value, "executed": executed}
 
     return close

@@ -7,6 +7,7 @@ from typing import Any
 from agent.deps import AgentDeps
 from agent.results import result_from_state
 from agent.state import TriageNode, TriageState
+from core import case_status
 from core.models import (
     Case,
     CaseStatus,
@@ -18,7 +19,6 @@ from core.models import (
 from core.principals import AGENT
 from core.store import approvals as approval_store
 from core.store import audit
-from core.store import cases as case_store
 from policies import PolicyContext, evaluate
 from policies.gate import policy_inputs
 
@@ -120,17 +120,15 @@ def make_policy_gate(deps: AgentDeps) -> TriageNode:
                         },
                     }
                 )
-            rows.append(
-                {
-                    "case_id": case.case_id,
-                    "actor": AGENT.label,
-                    "kind": "case.status",
-                    "detail": {"status": status.value},
-                }
-            )
             await audit.record_many(conn, rows)
             full: TriageState = {**state, **update}  # type: ignore[typeddict-item]
-            await case_store.save_result(conn, result_from_state(full, status))
+            await case_status.move(
+                conn,
+                case.case_id,
+                status,
+                actor=AGENT.label,
+                result=result_from_state(full, status),
+            )
             if opened:
                 records = await approval_store.list_approvals(conn, case_id=case.case_id)
                 await deps.notifier.approvals_opened(

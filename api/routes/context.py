@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.auth import current_principal, runtime_of
+from api.auth import current_principal, require_admin, runtime_of
 from core.ingest import LineError, parse_records
 from core.models import LooseMessage, ResolvedCase
 from core.principals import Principal
 from core.store import outbox as outbox_store
+from core.store.ledger import sandbox_postings_of
 from core.store.outbox import OutboxRow
 from core.taxonomy import known_cause_errors
 
@@ -89,6 +90,20 @@ async def list_postings(
     request: Request, _caller: Caller, case_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Lists what the sandbox ERP recorded: exactly what would have been posted."""
-    erp = runtime_of(request).dispatcher.erp
-    lister = getattr(erp, "list_postings", None)
-    return await lister(case_id) if lister else []
+    async with runtime_of(request).db.transaction() as conn:
+        return await sandbox_postings_of(conn, case_id)
+
+
+@router.post(
+    "/outbox/{outbox_id}/replay",
+    response_model=list[OutboxRow],
+    tags=["execution"],
+    responses={403: {}, 404: {}},
+)
+async def replay_outbox_row(outbox_id: int, request: Request, caller: Caller) -> list[OutboxRow]:
+    """Puts a dead letter back in the queue (an admin's call); answers with the revived row."""
+    require_admin(caller)
+    runtime = runtime_of(request)
+    revived = await runtime.outbox.replay(caller.label, outbox_id)
+    runtime.worker.wake()
+    return revived

@@ -20,8 +20,8 @@ from agent.slack_blocks import (
     submitted_reason,
 )
 from agent.slack_notifier import SlackWiring
-from agent.wiring import Runtime
 from api.auth import runtime_of
+from app.wiring import Runtime
 from core.approvals import VoteDecision
 from core.errors import AuthenticationFailed, InvalidInput, NotFound, TriageError
 from core.principals import Principal

@@ -213,3 +213,14 @@ async def decision_rows(conn: AsyncConnection, case_id: str) -> list[dict[str, A
         )
     ).mappings()
     return [dict(r) for r in rows]
+
+
+async def void_open(conn: AsyncConnection, case_id: str) -> list[str]:
+    """Voids a case's pending approvals, so nothing runs or posts for it; returns their ids."""
+    rows = await conn.execute(
+        update(approvals)
+        .where(approvals.c.case_id == case_id, approvals.c.status == ApprovalStatus.pending.value)
+        .values(status=ApprovalStatus.void.value, decided_at=utcnow())
+        .returning(approvals.c.approval_id)
+    )
+    return sorted(rows.scalars())

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
+from core.approvals import ApprovalStatus
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Case, CaseStatus, TriageResult
 from core.store.db import as_utc, utcnow
-from core.store.tables import cases
+from core.store.tables import approvals, cases
 
 # The hot statements are built once; values travel as parameters.
 _ID: BindParameter[str] = bindparam("id")
@@ -24,8 +26,24 @@ _BY_ID = select(cases).where(cases.c.case_id == _ID)
 _FACTS = select(cases.c.status, cases.c.amount_value, cases.c.corrected_cause).where(
     cases.c.case_id == _ID
 )
-_RESULT = select(cases.c.result).where(cases.c.case_id == _ID)
 _UPDATE = update(cases).where(cases.c.case_id == _ID)
+_CLAIM_RUN = (
+    update(cases)
+    .where(
+        cases.c.case_id == _ID,
+        or_(
+            cases.c.run_owner.is_(None),
+            cases.c.run_owner == bindparam("owner"),
+            cases.c.run_lease_until < bindparam("now"),
+        ),
+    )
+    .values(run_owner=bindparam("owner"), run_lease_until=bindparam("until"))
+)
+_RELEASE_RUN = (
+    update(cases)
+    .where(cases.c.case_id == _ID, cases.c.run_owner == bindparam("owner"))
+    .values(run_owner=None, run_lease_until=None)
+)
 
 
 @dataclass(frozen=True)
@@ -102,29 +120,56 @@ async def case_facts(conn: AsyncConnection, case_id: str) -> tuple[CaseStatus, f
     return CaseStatus(row[0]), float(row[1] or 0.0), row[2]
 
 
-async def save_result(conn: AsyncConnection, result: TriageResult) -> None:
-    """Stores the latest triage result and status of a case."""
-    classification = result.classification
-    await conn.execute(
-        _UPDATE,
-        {
-            "id": result.case_id,
-            "status": result.status.value,
-            "cause": classification.cause if classification else None,
-            "confidence": classification.confidence if classification else None,
-            "result": result.model_dump(mode="json"),
-            "updated_at": utcnow(),
-        },
+async def claim_run(conn: AsyncConnection, case_id: str, owner: str, lease_s: float) -> bool:
+    """Takes the lease on running a case's graph unless a live owner holds it; returns success."""
+    now = utcnow()
+    params = {"id": case_id, "owner": owner, "now": now, "until": now + timedelta(seconds=lease_s)}
+    return bool((await conn.execute(_CLAIM_RUN, params)).rowcount)
+
+
+async def release_run(conn: AsyncConnection, case_id: str, owner: str) -> None:
+    """Gives the lease on running a case's graph back, if this owner still holds it."""
+    await conn.execute(_RELEASE_RUN, {"id": case_id, "owner": owner})
+
+
+async def release_all_runs(conn: AsyncConnection) -> None:
+    """Clears every run lease: only for a store that one process alone may use (SQLite)."""
+    await conn.execute(update(cases).values(run_owner=None, run_lease_until=None))
+
+
+async def recovery_candidates(
+    conn: AsyncConnection, unfinished: Iterable[CaseStatus], limit: int = 500
+) -> list[StoredCase]:
+    """Returns unfinished cases that no live run holds and that are not waiting on a person."""
+    now = utcnow()
+    waiting_on_people = (
+        select(approvals.c.approval_id)
+        .where(
+            approvals.c.case_id == cases.c.case_id,
+            approvals.c.status == ApprovalStatus.pending.value,
+        )
+        .exists()
     )
+    query = (
+        select(cases)
+        .where(
+            cases.c.status.in_([s.value for s in unfinished]),
+            or_(cases.c.run_lease_until.is_(None), cases.c.run_lease_until < now),
+            ~waiting_on_people,
+        )
+        .order_by(cases.c.updated_at)
+        .limit(limit)
+    )
+    return [_to_stored(row) for row in (await conn.execute(query)).mappings()]
 
 
-async def set_status(conn: AsyncConnection, case_id: str, status: CaseStatus) -> None:
-    """Changes a case's status, keeping the stored result in step."""
-    row = (await conn.execute(_RESULT, {"id": case_id})).first()
-    values: dict[str, Any] = {"id": case_id, "status": status.value, "updated_at": utcnow()}
-    if row and row[0]:
-        values["result"] = {**row[0], "status": status.value}
-    await conn.execute(_UPDATE, values)
+async def record_posted(conn: AsyncConnection, case_id: str, action: str) -> None:
+    """Adds a delivered ERP posting to the case's executed actions in its stored result."""
+    row = (await conn.execute(select(cases.c.result).where(cases.c.case_id == case_id))).first()
+    if not row or not row[0] or action in row[0].get("executed", []):
+        return
+    result = {**row[0], "executed": [*row[0].get("executed", []), action]}
+    await conn.execute(_UPDATE, {"id": case_id, "result": result, "updated_at": utcnow()})
 
 
 async def set_correction(

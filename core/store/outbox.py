@@ -7,13 +7,14 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.errors import NotFound
 from core.store.db import as_utc, utcnow
 from core.store.tables import outbox
 
-OutboxKind = Literal["erp", "action", "slack"]
+OutboxKind = Literal["erp", "action", "slack", "resume"]
 
 # The hot statements are built once; values travel as parameters.
 _KEY_EXISTS = select(outbox.c.outbox_id).where(outbox.c.idempotency_key == bindparam("key"))
@@ -47,11 +48,13 @@ class OutboxRow(BaseModel):
     next_attempt_at: datetime
     created_at: datetime
     delivered_at: datetime | None
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
 
 
 def _row(data: Any) -> OutboxRow:
     values = dict(data)
-    for key in ("next_attempt_at", "created_at", "delivered_at"):
+    for key in ("next_attempt_at", "created_at", "delivered_at", "lease_until"):
         values[key] = as_utc(values[key])
     return OutboxRow.model_validate(values)
 
@@ -88,21 +91,41 @@ async def enqueue(
     return True
 
 
-async def due(
-    conn: AsyncConnection, *, kind: str | None = None, case_id: str | None = None, limit: int = 50
+async def claim(
+    conn: AsyncConnection,
+    worker: str,
+    *,
+    lease_s: float,
+    limit: int = 50,
+    case_id: str | None = None,
 ) -> list[OutboxRow]:
-    """Returns pending rows whose next attempt is due, oldest first."""
-    query = (
-        select(outbox)
-        .where(outbox.c.status == OutboxStatus.pending.value, outbox.c.next_attempt_at <= utcnow())
+    """Claims due rows for one worker for `lease_s` seconds, oldest first; others skip them.
+
+    On PostgreSQL the rows are chosen with FOR UPDATE SKIP LOCKED, so two workers claiming at
+    once never take the same row; SQLite serialises writers, which gives the same guarantee.
+    """
+    now = utcnow()
+    chosen = (
+        select(outbox.c.outbox_id)
+        .where(
+            outbox.c.status == OutboxStatus.pending.value,
+            outbox.c.next_attempt_at <= now,
+            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+        )
         .order_by(outbox.c.outbox_id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    if kind is not None:
-        query = query.where(outbox.c.kind == kind)
     if case_id is not None:
-        query = query.where(outbox.c.case_id == case_id)
-    return [_row(r) for r in (await conn.execute(query)).mappings()]
+        chosen = chosen.where(outbox.c.case_id == case_id)
+    claimed = (
+        update(outbox)
+        .where(outbox.c.outbox_id.in_(chosen.scalar_subquery()))
+        .values(claimed_by=worker, lease_until=now + timedelta(seconds=lease_s))
+        .returning(*outbox.c)
+    )
+    found = [_row(r) for r in (await conn.execute(claimed)).mappings()]
+    return sorted(found, key=lambda row: row.outbox_id)
 
 
 async def rows(
@@ -119,22 +142,73 @@ async def rows(
     return [_row(r) for r in (await conn.execute(query)).mappings()]
 
 
-async def mark_delivered(conn: AsyncConnection, outbox_id: int, attempts: int) -> None:
-    """Marks a row delivered."""
-    await conn.execute(
-        update(outbox)
-        .where(outbox.c.outbox_id == outbox_id)
-        .values(status=OutboxStatus.delivered.value, attempts=attempts, delivered_at=utcnow())
+def _held_by(outbox_id: int, worker: str) -> Any:
+    return (
+        (outbox.c.outbox_id == outbox_id)
+        & (outbox.c.claimed_by == worker)
+        & (outbox.c.status == OutboxStatus.pending.value)
     )
 
 
+async def mark_delivered(conn: AsyncConnection, outbox_id: int, attempts: int, worker: str) -> bool:
+    """Marks a row this worker holds delivered; returns False when the claim was lost."""
+    result = await conn.execute(
+        update(outbox)
+        .where(_held_by(outbox_id, worker))
+        .values(
+            status=OutboxStatus.delivered.value,
+            attempts=attempts,
+            delivered_at=utcnow(),
+            claimed_by=None,
+            lease_until=None,
+        )
+    )
+    return bool(result.rowcount)
+
+
 async def mark_failed(
-    conn: AsyncConnection, outbox_id: int, *, attempts: int, error: str, retry_in_s: float | None
-) -> None:
+    conn: AsyncConnection,
+    outbox_id: int,
+    *,
+    worker: str,
+    attempts: int,
+    error: str,
+    retry_in_s: float | None,
+) -> bool:
     """Records a failed delivery: retried later, or dead-lettered when retry_in_s is None."""
-    values: dict[str, Any] = {"attempts": attempts, "last_error": error[:2000]}
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_error": error[:2000],
+        "claimed_by": None,
+        "lease_until": None,
+    }
     if retry_in_s is None:
         values["status"] = OutboxStatus.dead.value
     else:
         values["next_attempt_at"] = utcnow() + timedelta(seconds=retry_in_s)
-    await conn.execute(update(outbox).where(outbox.c.outbox_id == outbox_id).values(**values))
+    result = await conn.execute(update(outbox).where(_held_by(outbox_id, worker)).values(**values))
+    return bool(result.rowcount)
+
+
+async def revive(conn: AsyncConnection, outbox_id: int | None = None) -> list[OutboxRow]:
+    """Puts dead letters (one, or all) back in the queue with fresh attempts; returns them."""
+    query = update(outbox).where(outbox.c.status == OutboxStatus.dead.value)
+    if outbox_id is not None:
+        query = query.where(outbox.c.outbox_id == outbox_id)
+    revived = query.values(
+        status=OutboxStatus.pending.value,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        claimed_by=None,
+        lease_until=None,
+    ).returning(*outbox.c)
+    return [_row(r) for r in (await conn.execute(revived)).mappings()]
+
+
+async def get(conn: AsyncConnection, outbox_id: int) -> OutboxRow:
+    """Returns one outbox row or raises NotFound."""
+    row = (await conn.execute(select(outbox).where(outbox.c.outbox_id == outbox_id))).mappings()
+    found = row.first()
+    if found is None:
+        raise NotFound(f"outbox row {outbox_id} not found")
+    return _row(found)

@@ -73,6 +73,9 @@ cases = Table(
     Column("correction", JSON, nullable=True),
     _ts("created_at"),
     _ts("updated_at"),
+    # Whoever runs the case's graph holds this lease; a killed owner's lease simply runs out.
+    Column("run_owner", String(64), nullable=True),
+    _ts("run_lease_until", nullable=True),
 )
 
 history = Table(
@@ -172,6 +175,9 @@ outbox = Table(
     _ts("next_attempt_at"),
     _ts("created_at"),
     _ts("delivered_at", nullable=True),
+    # A worker claims a row for the lease; another worker may take it only after it runs out.
+    Column("claimed_by", String(64), nullable=True),
+    _ts("lease_until", nullable=True),
     # The database itself refuses an ERP posting row that no approval record stands behind.
     CheckConstraint("kind <> 'erp' OR approval_id IS NOT NULL", name="erp_needs_approval"),
 )
@@ -224,3 +230,13 @@ slack_messages = Table(
 
 
 Index("ix_cases_created", cases.c.created_at, cases.c.case_id)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("worker_id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    _ts("started_at"),
+    _ts("heartbeat_at"),
+)

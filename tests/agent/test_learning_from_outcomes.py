@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from agent.corrections import correct_cause
-from agent.wiring import Overrides, open_runtime
+from app.wiring import Overrides, open_runtime
 from core.models import Case, CaseStatus, ResolvedCase
 from core.principals import Principal, PrincipalKind
 from core.settings import Settings
@@ -71,6 +71,7 @@ async def close_with_correction(tmp_path: Path, *, learn: bool) -> tuple[int, in
             pending = await approval_store.list_approvals(conn, case_id=case.case_id)
         for record in pending:
             await rt.desk.decide(record.approval_id, REVIEWER, "approve", "ok")
+        await rt.outbox.deliver_due()  # the worker's part: post, then resume the case
         assert (await rt.service.get(case.case_id)).status is CaseStatus.resolved
         await rt.learner.settle()
         async with rt.db.transaction() as conn:

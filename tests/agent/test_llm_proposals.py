@@ -63,7 +63,6 @@ def make_deps(proposer: LlmProposer | None) -> AgentDeps:
         index=unused,
         classifiers=unused,
         actions=unused,
-        delivery=unused,
         proposer=proposer,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from agent.wiring import Overrides, open_runtime
+from app.wiring import Overrides, open_runtime
 from core.approvals import ApprovalStatus
 from core.models import Case, CaseStatus, ResolvedCase
 from core.principals import Principal, PrincipalKind

@@ -14,8 +14,8 @@ from slack_factories import make_case, slack_runtime, submit, write_config
 
 from agent.sla import SlaReport, SlaTimers
 from agent.slack_config import load_slack_config
-from agent.slack_notifier import SlackNotifier, register_slack_delivery
-from agent.wiring import Runtime
+from agent.slack_notifier import SlackDelivery, SlackNotifier
+from app.wiring import Runtime
 from core.approvals import ApprovalStatus
 from core.models import CaseStatus
 from core.settings import Settings
@@ -32,7 +32,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[Runtime, SlaTimers, FakeS
     notifier = SlackNotifier(config, "http://triage.test", buttons=True, threads=True)
     slack = FakeSlack()
     async with slack_runtime(Settings(data_dir=tmp_path / "data"), notifier=notifier) as runtime:
-        register_slack_delivery(runtime.dispatcher, slack, runtime.db)
+        runtime.outbox.register("slack", SlackDelivery(slack, runtime.db))
         yield runtime, SlaTimers(runtime.db, notifier), slack
 
 
@@ -52,7 +52,7 @@ async def test_a_reminder_at_80_percent_mentions_the_approver_group_once(
     later = utcnow() + timedelta(hours=7, minutes=10)
     assert await timers.check_sla(later) == SlaReport(reminded=1)
     assert await timers.check_sla(later + timedelta(minutes=5)) == SlaReport()
-    await runtime.dispatcher.deliver()
+    await runtime.outbox.deliver_due()
     [reminder] = [c for c in slack.named("chat.postMessage") if "reminder" in c.args["text"]]
     assert reminder.args["channel"] == "C-ATL"
     assert reminder.args["text"].startswith("<!subteam^S-OPS> reminder")
@@ -66,7 +66,7 @@ async def test_a_breach_escalates_to_the_escalation_channel_once(
     breached = utcnow() + timedelta(hours=9, minutes=5)
     assert await timers.check_sla(breached) == SlaReport(escalated=1)
     assert await timers.check_sla(breached + timedelta(hours=1)) == SlaReport()
-    await runtime.dispatcher.deliver()
+    await runtime.outbox.deliver_due()
     [escalation] = [c for c in slack.named("chat.postMessage") if "breached" in c.args["text"]]
     assert escalation.args["channel"] == "C-ESCALATE"
     async with runtime.db.transaction() as conn:
@@ -78,7 +78,7 @@ async def test_an_expired_approval_is_marked_expired_and_its_case_routed_to_a_pe
 ) -> None:
     runtime, timers, slack = setup
     [approval_id] = await submit(runtime, make_case())
-    await runtime.dispatcher.deliver()
+    await runtime.outbox.deliver_due()
     expired = utcnow() + timedelta(hours=24, minutes=1)
     assert await timers.check_sla(expired) == SlaReport(expired=1)
     assert await timers.check_sla(expired) == SlaReport()
@@ -89,7 +89,7 @@ async def test_an_expired_approval_is_marked_expired_and_its_case_routed_to_a_pe
     assert record.status is ApprovalStatus.expired
     assert stored.status is CaseStatus.routed
     assert [e.detail["approval_id"] for e in entries] == [approval_id]
-    await runtime.dispatcher.deliver()
+    await runtime.outbox.deliver_due()
     [edit] = slack.named("chat.update")
     assert "routed" in edit.args["text"]
 

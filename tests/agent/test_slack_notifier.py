@@ -23,8 +23,8 @@ from slack_factories import (
 
 from agent.deps import SilentNotifier
 from agent.slack_config import SlackConfig
-from agent.wiring import Runtime
 from api.app import create_app
+from app.wiring import Runtime
 from core.principals import Principal, PrincipalKind
 from core.settings import Settings
 from core.store import audit, identity
@@ -63,7 +63,7 @@ async def test_a_pending_approval_posts_one_block_kit_message_to_the_site_channe
     async with slack_runtime(slack_settings(tmp_path / "data", slack.base_url)) as runtime:
         [approval_id] = await submit(runtime, make_case())
         assert [r.action for r in await slack_rows(runtime)] == ["slack.approval"]
-        assert await runtime.dispatcher.deliver() == 1
+        assert await runtime.outbox.deliver_due() == 1
     [post] = slack.named("chat.postMessage")
     text = str(post.body["blocks"])
     assert post.body["channel"] == "C-ATL"
@@ -95,9 +95,9 @@ async def test_a_decision_elsewhere_updates_the_message_and_replies_in_its_threa
 ) -> None:
     async with slack_runtime(slack_settings(tmp_path / "data", slack.base_url)) as runtime:
         [approval_id] = await submit(runtime, make_case())
-        await runtime.dispatcher.deliver()
+        await runtime.outbox.deliver_due()
         await runtime.desk.decide(approval_id, BOB, "approve")
-        await runtime.dispatcher.deliver()
+        await runtime.outbox.deliver_due()
     [_post, reply] = slack.named("chat.postMessage")
     [edit] = slack.named("chat.update")
     original_ts = "1700000000.000001"
@@ -114,13 +114,13 @@ async def test_a_429_is_retried_without_a_duplicate_message(
     async with slack_runtime(slack_settings(tmp_path / "data", slack.base_url)) as runtime:
         await submit(runtime, make_case())
         slack.fail("chat.postMessage", 429, times=3, retry_after=0)  # beyond the SDK's 2 retries
-        assert await runtime.dispatcher.deliver() == 0
+        assert await runtime.outbox.deliver_due() == 0
         [row] = await slack_rows(runtime)
         assert (row.status, row.attempts) == ("pending", 1)
         await make_due(runtime)
-        assert await runtime.dispatcher.deliver() == 1
+        assert await runtime.outbox.deliver_due() == 1
         await make_due(runtime)
-        assert await runtime.dispatcher.deliver() == 0
+        assert await runtime.outbox.deliver_due() == 0
         async with runtime.db.transaction() as conn:
             kinds = [e.kind for e in await audit.entries(conn, kind=None) if "slack" in e.kind]
     assert len(slack.named("chat.postMessage")) == 1
@@ -134,13 +134,13 @@ async def test_a_restart_after_posting_does_not_post_again(
     settings = slack_settings(tmp_path / "data", slack.base_url)
     async with slack_runtime(settings) as runtime:
         await submit(runtime, make_case())
-        await runtime.dispatcher.deliver()
+        await runtime.outbox.deliver_due()
         # A crash between the post and marking the row delivered leaves the row pending.
         async with runtime.db.transaction() as conn:
             await conn.execute(update(outbox).values(status="pending", delivered_at=None))
     async with slack_runtime(settings) as restarted:
         await restarted.service.recover()
-        await restarted.dispatcher.deliver()
+        await restarted.outbox.deliver_due()
         async with restarted.db.transaction() as conn:
             delivered = await audit.entries(conn, kind="slack.delivered")
         assert await slack_rows(restarted, "pending") == []
@@ -199,9 +199,9 @@ async def test_webhook_mode_posts_without_buttons_and_announces_changes_as_new_p
         assert runtime.slack is not None
         assert not runtime.slack.interactive
         [approval_id] = await submit(runtime, make_case())
-        await runtime.dispatcher.deliver()
+        await runtime.outbox.deliver_due()
         await runtime.desk.decide(approval_id, BOB, "approve")
-        await runtime.dispatcher.deliver()
+        await runtime.outbox.deliver_due()
     first, second = slack.named("webhook")
     assert buttons(first.body["blocks"]) == []
     assert "http://triage.test/ui/cases/C-1" in str(first.body["blocks"])
@@ -215,7 +215,7 @@ async def test_without_slack_configuration_nothing_slack_related_runs(tmp_path: 
         await submit(runtime, make_case())
         assert runtime.slack is None
         assert isinstance(runtime.deps.notifier, SilentNotifier)
-        assert "slack" not in runtime.dispatcher.handlers
+        assert "slack" not in runtime.outbox.handlers
         assert await slack_rows(runtime) == []
     paths = {getattr(r, "path", "") for r in create_app(settings).routes}
     assert "/slack/actions" not in paths
@@ -228,4 +228,4 @@ async def test_an_override_notifier_wins_over_the_configured_slack(
     async with slack_runtime(settings, notifier=SilentNotifier()) as runtime:
         await submit(runtime, make_case())
         assert await slack_rows(runtime) == []
-        assert "slack" in runtime.dispatcher.handlers
+        assert "slack" in runtime.outbox.handlers

@@ -23,8 +23,8 @@ import psycopg
 import uvicorn
 from sqlalchemy import select
 
-from agent.wiring import Overrides
 from api.app import create_app
+from app.wiring import Overrides
 from core.settings import Settings
 from core.store import identity, tables
 from core.store.db import Database

@@ -10,7 +10,8 @@ import pytest
 from case_factories import make_inventory_case
 from service_harness import Store, basic, running_service, seeded_store, table_rows
 
-from agent.service import TriageService
+from workflow.intake import TriageService
+from workflow.worker import Worker
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 ACTION = "post_inventory_adjustment"
@@ -55,7 +56,8 @@ def test_an_approval_committed_before_a_crash_is_resumed_and_posted_once_on_star
         return None
 
     monkeypatch.setattr(TriageService, "resume", crash_before_resume)
-    # A long poll keeps the dispatcher from delivering the row before the "crash".
+    monkeypatch.setattr(Worker, "wake", lambda self: None)
+    # A long poll keeps the worker from delivering the row before the "crash".
     with running_service(
         store.data_dir, database_url=store.database_url, outbox_poll_s=3600
     ) as first:
@@ -65,7 +67,10 @@ def test_an_approval_committed_before_a_crash_is_resumed_and_posted_once_on_star
         assert first.case(case["case_id"])["status"] == "pending_approval"
         assert first.postings(case["case_id"]) == []
         outbox = table_rows(first.settings, "outbox", case["case_id"])
-        assert [row["status"] for row in outbox] == ["pending"]
+        assert [(row["kind"], row["status"]) for row in outbox] == [
+            ("erp", "pending"),
+            ("resume", "pending"),
+        ]
     monkeypatch.undo()
 
     with running_service(store.data_dir, database_url=store.database_url) as second:
@@ -96,10 +101,13 @@ def test_a_posting_delivered_before_the_crash_is_not_posted_again(
         rows: list[dict[str, object]] = []
         for _ in range(100):
             rows = table_rows(first.settings, "outbox", case["case_id"])
-            if rows and rows[0]["status"] == "delivered":
+            if rows and all(row["status"] == "delivered" for row in rows):
                 break
             time.sleep(0.1)
-        assert [row["status"] for row in rows] == ["delivered"]
+        assert [(row["kind"], row["status"]) for row in rows] == [
+            ("erp", "delivered"),
+            ("resume", "delivered"),
+        ]
         assert len(first.postings(case["case_id"])) == 1
         assert first.case(case["case_id"])["status"] == "pending_approval"
     monkeypatch.undo()

@@ -24,8 +24,8 @@ from slack_factories import (
     view_submission,
 )
 
-from agent.wiring import Runtime
 from api.app import create_app
+from app.wiring import Runtime
 from core.approvals import ApprovalRecord
 from core.principals import Principal, PrincipalKind
 from core.store import approvals as approval_store

@@ -17,7 +17,7 @@ from llm_eval_cases import read_lines, write_lines, write_sim
 from rich.progress import Progress
 
 from agent.classifiers.local import LocalModel
-from agent.wiring import open_runtime
+from app.wiring import open_runtime
 from core.errors import ConfigurationError, InvalidInput, TriageError
 from core.settings import Settings
 from core.taxonomy import load_taxonomy

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from agent.classifiers.base import CauseScores, ClassifierInput
-from agent.wiring import Overrides, Runtime, open_runtime
+from app.wiring import Overrides, Runtime, open_runtime
 from core.models import Case
 from core.principals import Principal, PrincipalKind
 from core.settings import Settings

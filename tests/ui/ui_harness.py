@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from agent.wiring import open_runtime
 from api.app import create_app
+from app.wiring import open_runtime
 from core.models import LooseMessage, ResolvedCase
 from core.settings import Settings
 from core.store import identity

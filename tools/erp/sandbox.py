@@ -8,7 +8,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from core.postings import ApprovedPosting
-from core.store.db import Database, as_utc, utcnow
+from core.store.db import Database, utcnow
+from core.store.ledger import posting_record, sandbox_postings_of
 from core.store.tables import sandbox_postings
 from tools.erp.base import PostingReceipt, require_approved_posting
 
@@ -54,12 +55,8 @@ class SandboxErp:
 
     async def list_postings(self, case_id: str | None = None) -> list[dict[str, Any]]:
         """Returns the recorded postings, oldest first, optionally for one case."""
-        query = select(sandbox_postings).order_by(sandbox_postings.c.posting_id)
-        if case_id is not None:
-            query = query.where(sandbox_postings.c.case_id == case_id)
         async with self._db.transaction() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return [_as_dict(row) for row in rows]
+            return await sandbox_postings_of(conn, case_id)
 
     async def _find(self, idempotency_key: str) -> dict[str, Any] | None:
         query = select(sandbox_postings).where(
@@ -67,13 +64,7 @@ class SandboxErp:
         )
         async with self._db.transaction() as conn:
             row = (await conn.execute(query)).mappings().first()
-        return None if row is None else _as_dict(row)
-
-
-def _as_dict(row: Any) -> dict[str, Any]:
-    record = dict(row)
-    record["posted_at"] = as_utc(record["posted_at"])
-    return record
+        return None if row is None else posting_record(row)
 
 
 def _receipt(row: dict[str, Any], *, duplicate: bool) -> PostingReceipt:

@@ -1,32 +1,39 @@
-"""People's decisions on approvals: approve, reject or edit, each checked by the policy gate."""
+"""People's decisions on approvals: approve, reject or edit, serialised per case and gate-checked.
+
+A decision is one transaction. It locks the case row first, so racing decisions on one case
+(two processes, or approve against reject) run one after the other: the second sees the first's
+outcome and gets a 409. The completed approval, its outbox row and the job that resumes the
+case commit together; the decision returns then, and a worker posts and resumes afterwards.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agent.deps import AgentDeps
-from agent.service import TriageService
+from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
-from core.errors import InvalidInput, PolicyRefusal
+from core.errors import Conflict, InvalidInput, PolicyRefusal
 from core.models import Classification, ProposedAction
 from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
-from core.store import outbox as outbox_store
-from policies import PolicyContext, authorize_posting, check_vote, evaluate
+from policies import PolicyContext, check_vote, evaluate
 from policies.gate import policy_inputs
 from policies.votes import approvals_missing
+from workflow.outbox import queue_posting, queue_resume
 
 
 class ReviewDesk:
-    """Applies reviewers' decisions and resumes the case once nothing is left pending."""
+    """Applies reviewers' decisions and queues the case's resumption once nothing is pending."""
 
-    def __init__(self, deps: AgentDeps, service: TriageService) -> None:
+    def __init__(self, deps: AgentDeps, wake: Callable[[], None] = lambda: None) -> None:
         self.deps = deps
-        self.service = service
+        self.wake = wake
 
     async def decide(
         self,
@@ -40,6 +47,8 @@ class ReviewDesk:
         try:
             async with self.deps.db.transaction() as conn:
                 record = await approval_store.get_approval(conn, approval_id)
+                await case_status.lock(conn, record.case_id)
+                record = await approval_store.get_approval(conn, approval_id)  # as locked
                 check_vote(record, voter, decision, reason)
                 if decision == "edit":
                     await self._edit(conn, record, voter, reason, params)
@@ -47,16 +56,18 @@ class ReviewDesk:
                     await self._reject(conn, record, voter, reason)
                 else:
                     await self._approve(conn, record, voter, reason)
-                pending = await approval_store.list_approvals(
-                    conn, case_id=record.case_id, status=ApprovalStatus.pending.value
-                )
+                await self._queue_resume_when_decided(conn, record.case_id)
+                decided = await approval_store.get_approval(conn, approval_id)
         except PolicyRefusal as refusal:
             await self._audit_refusal(approval_id, voter, decision, refusal)
             raise
-        if not pending:
-            await self.service.resume(record.case_id)
-        async with self.deps.db.transaction() as conn:
-            return await approval_store.get_approval(conn, approval_id)
+        self.wake()
+        return decided
+
+    async def _queue_resume_when_decided(self, conn: AsyncConnection, case_id: str) -> None:
+        records = await approval_store.list_approvals(conn, case_id=case_id)
+        if records and all(r.status is not ApprovalStatus.pending for r in records):
+            await queue_resume(conn, case_id, {r.approval_id: r.status.value for r in records})
 
     async def _audit_refusal(
         self, approval_id: str, voter: Principal, decision: str, refusal: PolicyRefusal
@@ -74,6 +85,16 @@ class ReviewDesk:
                 reason=refusal.message,
             )
 
+    async def _settle_status(
+        self, conn: AsyncConnection, record: ApprovalRecord, status: ApprovalStatus
+    ) -> None:
+        """Moves a pending approval to its outcome; the case lock makes a lost race impossible."""
+        moved = await approval_store.set_approval_status(
+            conn, record.approval_id, status, expect=ApprovalStatus.pending
+        )
+        if not moved:
+            raise Conflict(f"approval {record.approval_id} was decided by someone else")
+
     async def _approve(
         self, conn: AsyncConnection, record: ApprovalRecord, voter: Principal, reason: str | None
     ) -> None:
@@ -90,9 +111,7 @@ class ReviewDesk:
         updated = await approval_store.get_approval(conn, record.approval_id)
         if approvals_missing(updated) > 0:
             return
-        await approval_store.set_approval_status(
-            conn, record.approval_id, ApprovalStatus.approved, expect=ApprovalStatus.pending
-        )
+        await self._settle_status(conn, record, ApprovalStatus.approved)
         await audit.record(
             conn,
             case_id=record.case_id,
@@ -102,43 +121,14 @@ class ReviewDesk:
             approvers=updated.approvers(),
         )
         if record.posts_to_erp:
-            await self._queue_posting(conn, record.approval_id)
-
-    async def _queue_posting(self, conn: AsyncConnection, approval_id: str) -> None:
-        """Checks the complete record through the gate and commits its outbox row with the approval."""
-        record = await approval_store.get_approval(conn, approval_id)
-        _status, case_amount, _corrected = await case_store.case_facts(conn, record.case_id)
-        key = ProposedAction(action=record.action, posts_to_erp=True).key(record.case_id)
-        # authorize_posting takes the larger of this and any amount in the parameters.
-        posting = authorize_posting(
-            record, idempotency_key=key, amount=case_amount, config=self.deps.policy
-        )
-        await outbox_store.enqueue(
-            conn,
-            kind="erp",
-            case_id=record.case_id,
-            action=record.action,
-            idempotency_key=key,
-            payload=posting.payload(),
-            approval_id=record.approval_id,
-        )
-        await audit.record(
-            conn,
-            case_id=record.case_id,
-            actor="policy-gate",
-            kind="posting.queued",
-            approval_id=approval_id,
-            action=record.action,
-            idempotency_key=key,
-        )
+            completed = await approval_store.get_approval(conn, record.approval_id)
+            await queue_posting(conn, completed, self.deps.policy)
 
     async def _reject(
         self, conn: AsyncConnection, record: ApprovalRecord, voter: Principal, reason: str | None
     ) -> None:
         await approval_store.add_vote(conn, record.approval_id, voter, "reject", reason, None)
-        await approval_store.set_approval_status(
-            conn, record.approval_id, ApprovalStatus.rejected, expect=ApprovalStatus.pending
-        )
+        await self._settle_status(conn, record, ApprovalStatus.rejected)
         await audit.record(
             conn,
             case_id=record.case_id,
@@ -197,6 +187,4 @@ class ReviewDesk:
             rules_fired=decision.rules_fired,
         )
         if decision.outcome == "deny":
-            await approval_store.set_approval_status(
-                conn, record.approval_id, ApprovalStatus.rejected, expect=ApprovalStatus.pending
-            )
+            await self._settle_status(conn, record, ApprovalStatus.rejected)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,18 +15,16 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Durability
 
-from agent.checkpointing import open_checkpointer
 from agent.classifiers.llm_factory import SlotFallback, build_chat_model, build_llm_classifier
 from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import AgentDeps, ApprovalNotifier, ClassifierSlot, SilentNotifier
-from agent.dispatch import OutboxDispatcher
 from agent.graph import build_graph
 from agent.learning import Learner
 from agent.proposing.llm import PROMPT_NAME, LlmProposer
-from agent.reviewing import ReviewDesk
-from agent.service import TriageService
-from agent.slack_notifier import SlackWiring, build_slack, register_slack_delivery
+from agent.slack_notifier import SlackDelivery, SlackWiring, build_slack
+from app.checkpointing import open_checkpointer
 from core.errors import ConfigurationError
+from core.faults import FaultPoints
 from core.settings import Settings
 from core.store.db import Database
 from core.taxonomy import Taxonomy, load_taxonomy
@@ -39,6 +40,10 @@ from tools.erp.sandbox import SandboxErp
 from tools.llm.base import ChatModel
 from tools.retrieval.base import ContextIndex
 from tools.retrieval.chroma import ChromaContextIndex
+from workflow.intake import TriageService
+from workflow.outbox import Outbox
+from workflow.review_desk import ReviewDesk
+from workflow.worker import Worker
 
 
 @dataclass
@@ -52,7 +57,8 @@ class Runtime:
     service: TriageService
     desk: ReviewDesk
     learner: Learner
-    dispatcher: OutboxDispatcher
+    outbox: Outbox
+    worker: Worker
     slack: SlackWiring | None = None
 
 
@@ -117,12 +123,19 @@ async def open_runtime(
     index = given.index or ChromaContextIndex(
         settings.chroma_dir, given.embedder or build_embedder(settings)
     )
-    dispatcher = OutboxDispatcher(
-        db, given.erp or build_erp(settings, db), policy, max_attempts=settings.outbox_max_attempts
+    faults = FaultPoints(settings.crash_at, settings.crash_after)
+    outbox = Outbox(
+        db,
+        given.erp or build_erp(settings, db),
+        policy,
+        worker_id=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+        lease_s=settings.outbox_lease_s,
+        max_attempts=settings.outbox_max_attempts,
+        faults=faults,
     )
     slack = build_slack(settings)  # None without a bot token or webhook: no Slack at all
     if slack is not None:
-        register_slack_delivery(dispatcher, slack.api, db)
+        outbox.register("slack", SlackDelivery(slack.api, db))
     local_slot = ClassifierSlot(UntrainedClassifier(taxonomy))
     llm = None
     if settings.active_classifier == "llm":
@@ -147,13 +160,13 @@ async def open_runtime(
         index=index,
         classifiers=ClassifierSlot(llm) if llm else local_slot,
         actions=given.actions or RecordingActions(db),
-        delivery=dispatcher,
         notifier=given.notifier or (slack.notifier if slack else SilentNotifier()),
         learn_from_outcomes=settings.learn_from_outcomes,
         history_k=settings.history_neighbours,
         message_k=settings.message_neighbours,
         min_message_similarity=settings.message_min_similarity,
         proposer=proposer,
+        faults=faults,
     )
     learner = Learner(
         deps, settings.model_dir / "local.pkl", alpha=settings.conformal_alpha, slot=local_slot
@@ -164,16 +177,26 @@ async def open_runtime(
     try:
         async with open_checkpointer(db.url, settings.checkpoint_path) as saver:
             graph = build_graph(deps, saver)
-            service = TriageService(deps, graph, durability=durability)
+            service = TriageService(
+                deps, graph, durability=durability, run_lease_s=settings.run_lease_s
+            )
+            worker = Worker(
+                db,
+                outbox,
+                service,
+                poll_s=settings.outbox_poll_s,
+                recover_every_s=settings.recovery_poll_s,
+            )
             yield Runtime(
                 settings=settings,
                 db=db,
                 deps=deps,
                 graph=graph,
                 service=service,
-                desk=ReviewDesk(deps, service),
+                desk=ReviewDesk(deps, wake=worker.wake),
                 learner=learner,
-                dispatcher=dispatcher,
+                outbox=outbox,
+                worker=worker,
                 slack=slack,
             )
             await service.drain()

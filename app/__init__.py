@@ -1,0 +1,1 @@
+"""The composition root: turns Settings into the running parts of the service."""

@@ -1,0 +1,66 @@
+"""Operating commands: the background worker and the outbox's dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.errors import TriageError
+from core.settings import Settings
+
+outbox_app = typer.Typer(help="Inspect and replay the outbox.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def worker() -> None:
+    """Runs the outbox, resumes decided cases, and recovers stalled ones until stopped."""
+    from app.wiring import open_runtime
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_runtime(Settings()) as runtime:
+            await runtime.worker.start()
+            console.print(f"worker {runtime.worker.worker_id} started")
+            try:
+                await runtime.worker.run(stop)
+            finally:
+                await runtime.worker.stop()
+
+    try:
+        asyncio.run(main())
+    except TriageError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(code=2) from exc
+
+
+@outbox_app.command("replay")
+def replay(
+    outbox_id: Annotated[
+        int | None, typer.Option("--id", help="One dead letter; all of them when left out.")
+    ] = None,
+) -> None:
+    """Puts dead letters back in the queue; a running worker delivers them."""
+    from app.wiring import open_runtime
+
+    async def main() -> list[tuple[int, str, str, str]]:
+        async with open_runtime(Settings()) as runtime:
+            revived = await runtime.outbox.replay("system:cli", outbox_id)
+        return [(r.outbox_id, r.kind, r.case_id, r.action) for r in revived]
+
+    try:
+        revived = asyncio.run(main())
+    except TriageError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(code=2) from exc
+    table = Table("outbox id", "kind", "case", "action", title="replayed")
+    for row in revived:
+        table.add_row(*(str(v) for v in row))
+    console.print(table if revived else "no dead letters to replay")

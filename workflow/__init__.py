@@ -1,0 +1,1 @@
+"""A case's life outside the graph: intake, review, the outbox, expiry and the worker."""

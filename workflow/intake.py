@@ -1,0 +1,221 @@
+"""The triage service: intake, graph runs under a lease, resumption and recovery of every state."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, Durability
+
+from agent.deps import AgentDeps
+from core import case_status
+from core.approvals import ApprovalStatus
+from core.errors import Conflict
+from core.models import Case, CaseStatus, TriageResult
+from core.principals import Principal
+from core.store import approvals as approval_store
+from core.store import audit
+from core.store import cases as case_store
+from core.store.cases import StoredCase
+
+log = logging.getLogger(__name__)
+ACTOR = "triage-service"
+
+
+class CaseBusy(Conflict):
+    """Raised when another live process holds the lease on running a case's graph."""
+
+
+def _config(case_id: str) -> RunnableConfig:
+    return RunnableConfig(configurable={"thread_id": case_id})
+
+
+class TriageService:
+    """Runs cases through the graph, resumes them when people have decided, and recovers them."""
+
+    def __init__(
+        self,
+        deps: AgentDeps,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
+        *,
+        durability: Durability = "async",
+        run_lease_s: float = 120.0,
+        owner: str | None = None,
+    ) -> None:
+        self.deps = deps
+        self.graph = graph
+        self.durability: Durability = durability
+        self.run_lease_s = run_lease_s
+        self.owner = owner or f"run-{uuid.uuid4().hex[:12]}"
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def _lock(self, case_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(case_id, asyncio.Lock())
+
+    @asynccontextmanager
+    async def _run(self, case_id: str, *, claimed: bool = False) -> AsyncIterator[None]:
+        """Holds the case's graph for this process: a local lock and the database lease."""
+        async with self._lock(case_id):
+            if not claimed:
+                async with self.deps.db.transaction() as conn:
+                    got = await case_store.claim_run(conn, case_id, self.owner, self.run_lease_s)
+                if not got:
+                    raise CaseBusy(f"case {case_id} is being run by another process")
+            try:
+                yield
+            finally:
+                async with self.deps.db.transaction() as conn:
+                    await case_store.release_run(conn, case_id, self.owner)
+
+    async def submit(
+        self, case: Case, submitter: Principal, *, wait: bool = True
+    ) -> tuple[StoredCase, bool]:
+        """Stores a case (idempotently) and triages it; returns the stored case and whether it is new."""
+        async with self.deps.db.transaction() as conn:
+            created = await case_store.insert_case(conn, case, submitter.label)
+            if created:
+                # The lease is taken with the insert: a crash before the run leaves it to expire.
+                await case_store.claim_run(conn, case.case_id, self.owner, self.run_lease_s)
+                await audit.record(
+                    conn,
+                    case_id=case.case_id,
+                    actor=submitter.label,
+                    kind="case.received",
+                    digest=case.digest(),
+                )
+        if created:
+            self.deps.faults.reach("intake.stored")
+            run = self._triage(case, submitter, claimed=True)
+            if wait:
+                await run
+            else:
+                self._spawn(run)
+        elif wait:
+            await self._settled(case.case_id)
+        return await self.get(case.case_id), created
+
+    async def _triage(self, case: Case, submitter: Principal, *, claimed: bool = False) -> None:
+        async with self._run(case.case_id, claimed=claimed):
+            await self._invoke(
+                case.case_id,
+                {"case": case.model_dump(mode="json"), "submitted_by": submitter.label},
+            )
+
+    async def _invoke(self, case_id: str, payload: Any) -> None:
+        """Runs the graph from a payload; a failure marks the case failed and voids its approvals."""
+        try:
+            await self.graph.ainvoke(payload, _config(case_id), durability=self.durability)
+        except Exception as exc:
+            log.exception("graph run of %s failed", case_id)
+            await self._mark_failed(case_id, exc)
+
+    async def _mark_failed(self, case_id: str, exc: Exception) -> None:
+        async with self.deps.db.transaction() as conn:
+            await case_status.lock(conn, case_id)
+            voided = await approval_store.void_open(conn, case_id)
+            await case_status.move(
+                conn,
+                case_id,
+                CaseStatus.failed,
+                actor=ACTOR,
+                error=f"{type(exc).__name__}: {exc}",
+                voided_approvals=voided,
+            )
+
+    async def _settled(self, case_id: str, timeout_s: float = 30.0) -> None:
+        """Waits until no run of this case is in flight here, and its triage has an answer."""
+        async with self._lock(case_id):
+            pass
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while asyncio.get_running_loop().time() < deadline:
+            stored = await self.get(case_id)
+            if stored.status is not CaseStatus.triaging:
+                return
+            await asyncio.sleep(
+                0.05
+            )  # another process is triaging it; recovery finishes a dead one
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def get(self, case_id: str) -> StoredCase:
+        """Returns a stored case."""
+        async with self.deps.db.transaction() as conn:
+            return await case_store.get_case(conn, case_id)
+
+    async def resume(self, case_id: str) -> bool:
+        """Resumes a case whose approvals are all decided; returns False when it is not waiting."""
+        async with self._run(case_id):
+            return await self._resume_held(case_id)
+
+    async def _resume_held(self, case_id: str) -> bool:
+        snapshot = await self.graph.aget_state(_config(case_id))
+        if "await_approval" not in (snapshot.next or ()):
+            return False
+        async with self.deps.db.transaction() as conn:
+            records = await approval_store.list_approvals(conn, case_id=case_id)
+        if any(r.status is ApprovalStatus.pending for r in records):
+            return False
+        if any(r.status in (ApprovalStatus.expired, ApprovalStatus.void) for r in records):
+            return False  # expired approvals route the case to a person; nothing may run on them
+        decided = {r.approval_id: r.status.value for r in records}
+        await self._invoke(case_id, Command(resume=decided))
+        return True
+
+    async def recover(self, *, all_leases: bool = False) -> int:
+        """Finishes every unfinished case whose run is not held by a live process; returns how many."""
+        if all_leases:
+            async with self.deps.db.transaction() as conn:
+                await case_store.release_all_runs(conn)
+        async with self.deps.db.transaction() as conn:
+            candidates = await case_store.recovery_candidates(conn, case_status.UNFINISHED)
+        recovered = 0
+        for stored in candidates:
+            recovered += await self._recover_one(stored)
+        return recovered
+
+    async def _recover_one(self, stored: StoredCase) -> int:
+        case_id = stored.case.case_id
+        try:
+            async with self._run(case_id):
+                return await self._continue(stored)
+        except CaseBusy:
+            return 0
+
+    async def _continue(self, stored: StoredCase) -> int:
+        """Takes a case from wherever its checkpoint stands to the next wait or the end."""
+        case_id = stored.case.case_id
+        current = (await self.get(case_id)).status
+        snapshot = await self.graph.aget_state(_config(case_id))
+        waiting = snapshot.next or ()
+        if "await_approval" in waiting:
+            return int(await self._resume_held(case_id))
+        if waiting:
+            await self._invoke(case_id, None)  # a node was cut short: run on from its checkpoint
+            return 1
+        if current is CaseStatus.triaging or not snapshot.values:
+            # No checkpoint, or one that holds only the input: triage again from the stored body.
+            await self._invoke(
+                case_id,
+                {"case": stored.case.model_dump(mode="json"), "submitted_by": stored.submitted_by},
+            )
+            return 1
+        return 0  # finished graph; an executing case waits for its postings to settle
+
+    async def result(self, case_id: str) -> TriageResult | None:
+        """Returns the stored triage result of a case."""
+        return (await self.get(case_id)).result
+
+    async def drain(self) -> None:
+        """Waits for background triage runs to finish."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)

@@ -1,0 +1,133 @@
+"""The background worker: delivers the outbox, resumes decided cases and recovers stalled ones.
+
+Any number of workers may run against PostgreSQL: outbox rows are claimed with SKIP LOCKED and
+a lease, and case runs with a lease. SQLite allows one writer process, so there one worker at
+most may beat: a second one refuses to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select, update
+
+from core.errors import ConfigurationError, RetryableIntegrationError
+from core.store.db import Database, utcnow
+from core.store.outbox import OutboxRow
+from core.store.tables import workers
+from workflow.intake import CaseBusy, TriageService
+from workflow.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """Runs the outbox, the resume jobs and the recovery sweep until asked to stop."""
+
+    def __init__(
+        self,
+        db: Database,
+        outbox: Outbox,
+        service: TriageService,
+        *,
+        poll_s: float = 1.0,
+        recover_every_s: float = 30.0,
+        heartbeat_s: float = 5.0,
+    ) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.service = service
+        self.worker_id = outbox.worker_id
+        self.poll_s = poll_s
+        self.recover_every_s = recover_every_s
+        self.heartbeat_s = heartbeat_s
+        self._wake = asyncio.Event()
+        outbox.register("resume", self._resume)
+
+    def wake(self) -> None:
+        """Asks the loop to look at the outbox now instead of at its next poll."""
+        self._wake.set()
+
+    async def _resume(self, row: OutboxRow) -> dict[str, object]:
+        try:
+            resumed = await self.service.resume(row.case_id)
+        except CaseBusy as busy:
+            raise RetryableIntegrationError(busy.message, retry_after=1.0) from busy
+        return {"resumed": resumed}
+
+    async def start(self) -> None:
+        """Registers this worker; on SQLite, refuses when another live worker already beats."""
+        now = utcnow()
+        async with self.db.transaction() as conn:
+            stale = now - timedelta(seconds=3 * self.heartbeat_s)
+            await conn.execute(delete(workers).where(workers.c.heartbeat_at < stale))
+            live = (await conn.execute(select(workers.c.worker_id, workers.c.pid))).all()
+            if self.db.is_sqlite and live:
+                raise ConfigurationError(
+                    f"SQLite allows one worker, and worker {live[0][0]} (pid {live[0][1]}) is "
+                    "running; use PostgreSQL for several"
+                )
+            await conn.execute(
+                insert(workers).values(
+                    worker_id=self.worker_id,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+            )
+
+    async def beat(self) -> None:
+        """Records that this worker is alive."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                update(workers)
+                .where(workers.c.worker_id == self.worker_id)
+                .values(heartbeat_at=utcnow())
+            )
+
+    async def stop(self) -> None:
+        """Removes this worker's registration."""
+        async with self.db.transaction() as conn:
+            await conn.execute(delete(workers).where(workers.c.worker_id == self.worker_id))
+
+    async def run_once(self, *, recover: bool) -> int:
+        """Delivers what is due and, when asked, recovers stalled cases; returns rows delivered."""
+        delivered = await self.outbox.deliver_due()
+        if recover:
+            await self.service.recover()
+        return delivered
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loops until `stop` is set; one failed round never ends the loop."""
+        loop = asyncio.get_running_loop()
+        next_recovery = next_beat = loop.time()
+        while not stop.is_set():
+            self._wake.clear()
+            now = loop.time()
+            try:
+                if now >= next_beat:
+                    await self.beat()
+                    next_beat = now + self.heartbeat_s
+                await self.run_once(recover=now >= next_recovery)
+                if now >= next_recovery:
+                    next_recovery = now + self.recover_every_s
+            except Exception:  # a passing database error must not end the worker
+                log.exception("worker round failed")
+            with contextlib.suppress(TimeoutError):
+                waiters = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self._wake.wait()),
+                ]
+                try:
+                    await asyncio.wait(
+                        waiters, timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
