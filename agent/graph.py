@@ -29,9 +29,10 @@ def with_fault_points(deps: AgentDeps, name: str, node: Any) -> Any:
     """Wraps a node with the crash suite's points before and after it (no-ops unless configured)."""
 
     async def run(state: TriageState) -> Any:
-        deps.faults.reach(f"before:{name}")
+        case_id = state["case"]["case_id"]
+        deps.faults.reach(f"before:{name}", case_id)
         update = await node(state) if inspect.iscoroutinefunction(node) else node(state)
-        deps.faults.reach(f"after:{name}")
+        deps.faults.reach(f"after:{name}", case_id)
         return update
 
     return run if deps.faults.point else node

@@ -123,7 +123,7 @@ async def open_runtime(
     index = given.index or ChromaContextIndex(
         settings.chroma_dir, given.embedder or build_embedder(settings)
     )
-    faults = FaultPoints(settings.crash_at, settings.crash_after)
+    faults = FaultPoints(settings.crash_at, settings.crash_after, settings.crash_case)
     outbox = Outbox(
         db,
         given.erp or build_erp(settings, db),

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     # The crash suite's fault injection: the process kills itself the nth time it reaches this
     # point (see core/faults.py). Never set in production.
     crash_at: str | None = None
+    crash_case: str | None = None
     crash_after: int = Field(default=1, ge=1)
 
     openai_api_key: SecretStr | None = Field(

@@ -91,7 +91,7 @@ class TriageService:
                     digest=case.digest(),
                 )
         if created:
-            self.deps.faults.reach("intake.stored")
+            self.deps.faults.reach("intake.stored", case.case_id)
             run = self._triage(case, submitter, claimed=True)
             if wait:
                 await run

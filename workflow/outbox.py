@@ -144,7 +144,7 @@ class Outbox:
             record, idempotency_key=row.idempotency_key, amount=case_amount, config=self.policy
         )
         receipt = await self.erp.post(posting)
-        self.faults.reach("outbox.posted")
+        self.faults.reach("outbox.posted", row.case_id)
         return {
             "adapter": self.erp.name,
             "reference": receipt.reference,

@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select, update
 
 from core.errors import ConfigurationError, RetryableIntegrationError
+from core.store import outbox as outbox_store
 from core.store.db import Database, utcnow
 from core.store.outbox import OutboxRow
 from core.store.tables import workers
@@ -72,6 +73,8 @@ class Worker:
                     f"SQLite allows one worker, and worker {live[0][0]} (pid {live[0][1]}) is "
                     "running; use PostgreSQL for several"
                 )
+            if self.db.is_sqlite:
+                await outbox_store.release_claims(conn)  # claims of a killed worker are void
             await conn.execute(
                 insert(workers).values(
                     worker_id=self.worker_id,

@@ -212,3 +212,12 @@ async def get(conn: AsyncConnection, outbox_id: int) -> OutboxRow:
     if found is None:
         raise NotFound(f"outbox row {outbox_id} not found")
     return _row(found)
+
+
+async def release_claims(conn: AsyncConnection) -> None:
+    """Voids every claim: only for a store that one process alone may use (SQLite)."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.claimed_by.is_not(None))
+        .values(claimed_by=None, lease_until=None)
+    )
