@@ -42,7 +42,9 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Returns one entry per invalid field: its dotted path, the message and any allowed values."""
     out = []
     for error in exc.errors():
-        loc = [str(p) for p in error["loc"] if p != "body"]
+        # Only the leading "body" marks where the input came from; a field may be called body too.
+        parts = error["loc"][1:] if error["loc"][:1] == ("body",) else error["loc"]
+        loc = [str(p) for p in parts]
         entry: dict[str, Any] = {"field": ".".join(loc) or "body", "message": error["msg"]}
         if (allowed := _allowed(error)) is not None:
             entry["allowed"] = allowed
