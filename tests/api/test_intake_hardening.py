@@ -201,3 +201,14 @@ def test_a_case_id_with_spaces_and_punctuation_is_accepted_and_readable(service:
     response = service.http.get(f"/v1/cases/{quote(case['case_id'], safe='')}", headers=bearer())
     assert response.status_code == 200, response.text
     assert response.json()["case_id"] == case["case_id"]
+
+
+# ---- malformed JSON --------------------------------------------------------------------------
+
+
+def test_malformed_json_names_the_body_and_the_line_and_column(service: Service) -> None:
+    """A syntax error is reported at `body` with its line and column, not a bare character offset."""
+    body = refused(post_raw(service, '{"case_id": "X-1",\n  "workflow": ,\n}'), "body")
+    assert "line 2, column 15" in body["message"], body
+    assert [e["field"] for e in body["errors"]] == ["body"]
+    assert "line 2, column 15" in body["errors"][0]["message"]
