@@ -212,3 +212,31 @@ def test_malformed_json_names_the_body_and_the_line_and_column(service: Service)
     assert "line 2, column 15" in body["message"], body
     assert [e["field"] for e in body["errors"]] == ["body"]
     assert "line 2, column 15" in body["errors"][0]["message"]
+
+
+# ---- NUL in URLs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "field"),
+    [
+        ("GET", "/v1/cases?site=%00", "query.site"),
+        ("GET", "/v1/cases?cause=DC%00", "query.cause"),
+        ("GET", "/v1/cases?status=%00", "query.status"),
+        ("GET", "/v1/cases/%00abc", "path.case_id"),
+        ("GET", "/v1/cases/abc%00/audit", "path.case_id"),
+        ("GET", "/v1/approvals/%00", "path.approval_id"),
+        ("POST", "/v1/approvals/AP-%00/decision", "path.approval_id"),
+        ("GET", "/v1/approvals?case_id=%00", "query.case_id"),
+        ("GET", "/v1/outbox?case_id=%00", "query.case_id"),
+        ("GET", "/v1/postings?case_id=%00", "query.case_id"),
+        ("GET", "/ui/cases/%00x", "path.case_id"),
+        ("GET", "/v1/cases?%00=1", "query"),
+    ],
+)
+def test_a_nul_in_a_path_or_query_parameter_is_a_422_naming_it(
+    service: Service, method: str, url: str, field: str
+) -> None:
+    """NUL never reaches a PostgreSQL query: any route refuses it with a 422 naming the parameter."""
+    response = service.http.request(method, url, headers=bearer(), json={"decision": "approve"})
+    refused(response, field)
