@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +20,7 @@ from service_harness import (
     empty_store,
     fresh_postgres,
     running_service,
+    table_rows,
 )
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -240,3 +244,40 @@ def test_a_nul_in_a_path_or_query_parameter_is_a_422_naming_it(
     """NUL never reaches a PostgreSQL query: any route refuses it with a 422 naming the parameter."""
     response = service.http.request(method, url, headers=bearer(), json={"decision": "approve"})
     refused(response, field)
+
+
+# ---- concurrent intake -----------------------------------------------------------------------
+
+
+async def _post_together(urls: list[str], case: dict[str, Any], count: int) -> list[int]:
+    clients = [httpx.AsyncClient(base_url=url, timeout=120.0) for url in urls]
+    try:
+        posts = [
+            clients[i % len(clients)].post("/v1/cases", json=case, headers=bearer())
+            for i in range(count)
+        ]
+        return [r.status_code for r in await asyncio.gather(*posts)]
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+@pytest.mark.postgres
+def test_concurrent_posts_of_one_case_to_two_servers_create_it_exactly_once(
+    tmp_path: Path,
+) -> None:
+    """20 simultaneous POSTs of one id and body across two servers: one 201, the rest 200, no 5xx."""
+    case = make_cutoff_case()
+    with (
+        fresh_postgres() as url,
+        running_service(tmp_path / "one", database_url=url) as one,
+        running_service(tmp_path / "two", database_url=url) as two,
+    ):
+        add_identities(url)
+        statuses = Counter(asyncio.run(_post_together([one.base_url, two.base_url], case, 20)))
+        assert statuses == {201: 1, 200: 19}, statuses
+        assert len(table_rows(one.settings, "cases", case["case_id"])) == 1
+        assert one.audit_kinds(case["case_id"]).count("case.received") == 1
+        changed = {**case, "stalled_step": "something else"}
+        clash = Counter(asyncio.run(_post_together([one.base_url, two.base_url], changed, 6)))
+        assert clash == {409: 6}, clash
