@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.docs import install_docs
 from api.errors import install_error_handlers
@@ -15,6 +15,7 @@ from api.limits import BodySizeLimit
 from api.routes import approvals, cases, context
 from api.slack_setup import install_slack, start_sla_timers
 from api.ui import install_ui
+from api.url_text import refuse_nul_in_url
 from app.wiring import Overrides, open_runtime
 from core.settings import Settings
 
@@ -59,6 +60,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # Every route, the UI's included, refuses NUL in its parameters before anything runs.
+        dependencies=[Depends(refuse_nul_in_url)],
     )
     app.add_middleware(BodySizeLimit)
     install_error_handlers(app)

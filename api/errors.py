@@ -38,11 +38,26 @@ def _allowed(error: dict[str, Any]) -> list[str] | None:
     return re.findall(r"'([^']*)'", expected)
 
 
+def _json_syntax(error: dict[str, Any], document: Any) -> dict[str, Any]:
+    """Returns the entry of a JSON syntax error at `body`, placed by line and column."""
+    position = error["loc"][-1] if isinstance(error["loc"][-1], int) else 0
+    text = document if isinstance(document, str) else ""
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    reason = (error.get("ctx") or {}).get("error") or "invalid syntax"
+    return {"field": "body", "message": f"malformed JSON at line {line}, column {column}: {reason}"}
+
+
 def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Returns one entry per invalid field: its dotted path, the message and any allowed values."""
     out = []
     for error in exc.errors():
-        loc = [str(p) for p in error["loc"] if p != "body"]
+        if error.get("type") == "json_invalid":
+            out.append(_json_syntax(error, exc.body))
+            continue
+        # Only the leading "body" marks where the input came from; a field may be called body too.
+        parts = error["loc"][1:] if error["loc"][:1] == ("body",) else error["loc"]
+        loc = [str(p) for p in parts]
         entry: dict[str, Any] = {"field": ".".join(loc) or "body", "message": error["msg"]}
         if (allowed := _allowed(error)) is not None:
             entry["allowed"] = allowed

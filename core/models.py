@@ -8,9 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Scalar = str | int | float | bool | None
+from core.values import AttributeValue, CaseId, ExtraRefValue, FiniteFloat, Instant, Text
+
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
@@ -74,15 +75,16 @@ class Refs(BaseModel):
     """Business references of a case; unknown keys are kept."""
 
     model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[Text, ExtraRefValue] = Field(init=False)
 
-    order_id: str | None = None
-    shipment_id: str | None = None
-    po_id: str | None = None
-    invoice_id: str | None = None
-    customer_id: str | None = None
-    supplier_id: str | None = None
-    carrier: str | None = None
-    skus: list[str] = Field(default_factory=list)
+    order_id: Text | None = None
+    shipment_id: Text | None = None
+    po_id: Text | None = None
+    invoice_id: Text | None = None
+    customer_id: Text | None = None
+    supplier_id: Text | None = None
+    carrier: Text | None = None
+    skus: list[Text] = Field(default_factory=list)
 
     def matching_keys(self) -> dict[str, str]:
         """Returns the refs that link loose messages to a case."""
@@ -93,47 +95,47 @@ class Refs(BaseModel):
 class Amount(BaseModel):
     """Money at stake in a case."""
 
-    value: float = Field(ge=0)
+    value: FiniteFloat = Field(ge=0)
     currency: Currency
 
 
 class Event(BaseModel):
     """An operational event reported by one of the systems."""
 
-    at: AwareDatetime
+    at: Instant
     system: System
-    type: str = Field(min_length=1, max_length=200)
-    detail: str | None = Field(default=None, max_length=20_000)
-    code: str | None = Field(default=None, max_length=20)
+    type: Text = Field(min_length=1, max_length=200)
+    detail: Text | None = Field(default=None, max_length=20_000)
+    code: Text | None = Field(default=None, max_length=20)
 
 
 class Message(BaseModel):
     """A communication about a case; its body is untrusted text."""
 
-    at: AwareDatetime
+    at: Instant
     channel: Channel
     direction: Direction
     party: Party
-    sender: str | None = None
-    subject: str | None = None
-    body: str = Field(max_length=20_000)
+    sender: Text | None = None
+    subject: Text | None = None
+    body: Text = Field(max_length=20_000)
 
 
 class Case(BaseModel):
     """A stalled-workflow case exactly as the orchestrator sends it (CONTRACT.md section 1)."""
 
-    case_id: str = Field(min_length=1, max_length=128)
+    case_id: CaseId
     workflow: Workflow
-    stalled_step: str = Field(min_length=1)
-    detected_at: AwareDatetime
-    sla_due_at: AwareDatetime | None = None
-    site: str = Field(min_length=1)
-    source_system: str = "orchestrator"
+    stalled_step: Text = Field(min_length=1)
+    detected_at: Instant
+    sla_due_at: Instant | None = None
+    site: Text = Field(min_length=1, max_length=128)  # the width of the cases.site column
+    source_system: Text = "orchestrator"
     refs: Refs = Field(default_factory=Refs)
     amount: Amount | None = None
     events: list[Event] = Field(default_factory=list, max_length=500)
     messages: list[Message] = Field(default_factory=list, max_length=200)
-    attributes: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    attributes: dict[Text, AttributeValue] = Field(default_factory=dict)
 
     def digest(self) -> str:
         """Returns a stable SHA-256 of the case body, used for idempotent intake."""
@@ -143,10 +145,10 @@ class Case(BaseModel):
 class Resolution(BaseModel):
     """How a past case was finally resolved."""
 
-    cause: str
-    actions: list[str] = Field(default_factory=list)
-    outcome: str = ""
-    resolved_at: AwareDatetime | None = None
+    cause: Text
+    actions: list[Text] = Field(default_factory=list)
+    outcome: Text = ""
+    resolved_at: Instant | None = None
 
 
 class ResolvedCase(Case):

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-from core.models import Scalar
+from core.values import Scalar
 
 Attributes = Mapping[str, Scalar | list[Scalar]]
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
@@ -21,7 +23,14 @@ from core.store.tables import approvals, cases
 # The hot statements are built once; values travel as parameters.
 _ID: BindParameter[str] = bindparam("id")
 _DIGEST = select(cases.c.digest).where(cases.c.case_id == _ID)
-_INSERT = insert(cases)
+# A concurrent intake of the same id waits for the other transaction and then inserts nothing,
+# instead of failing on the primary key; the stored digest then decides between 200 and 409.
+_INSERT_NEW = {
+    name: dialect_insert(cases)
+    .on_conflict_do_nothing(index_elements=[cases.c.case_id])
+    .returning(cases.c.case_id)
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
 _BY_ID = select(cases).where(cases.c.case_id == _ID)
 _FACTS = select(cases.c.status, cases.c.amount_value, cases.c.corrected_cause).where(
     cases.c.case_id == _ID
@@ -78,14 +87,9 @@ def _to_stored(row: Any) -> StoredCase:
 async def insert_case(conn: AsyncConnection, case: Case, submitted_by: str) -> bool:
     """Stores a new case; returns False when the same body was already stored, raises on a clash."""
     digest = case.digest()
-    existing = (await conn.execute(_DIGEST, {"id": case.case_id})).scalar_one_or_none()
-    if existing is not None:
-        if existing != digest:
-            raise Conflict(f"case {case.case_id} was already submitted with a different body")
-        return False
     now = utcnow()
-    await conn.execute(
-        _INSERT,
+    inserted = await conn.execute(
+        _INSERT_NEW[conn.dialect.name],
         {
             "case_id": case.case_id,
             "digest": digest,
@@ -101,7 +105,12 @@ async def insert_case(conn: AsyncConnection, case: Case, submitted_by: str) -> b
             "updated_at": now,
         },
     )
-    return True
+    if inserted.first() is not None:
+        return True
+    existing = (await conn.execute(_DIGEST, {"id": case.case_id})).scalar_one()
+    if existing != digest:
+        raise Conflict(f"case {case.case_id} was already submitted with a different body")
+    return False
 
 
 async def get_case(conn: AsyncConnection, case_id: str) -> StoredCase:

@@ -17,7 +17,15 @@ from core.taxonomy import load_taxonomy
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from service_harness import empty_store, running_service
 
-EXAMPLES = Path(__file__).parents[2].parent / "shared" / "contract" / "examples"
+# The shared contract sits beside the checkout; a worktree sits one level deeper than main.
+EXAMPLES = next(
+    (
+        p / "shared" / "contract" / "examples"
+        for p in Path(__file__).resolve().parents[3:5]
+        if (p / "shared" / "contract" / "examples").is_dir()
+    ),
+    Path(__file__).parents[2].parent / "shared" / "contract" / "examples",
+)
 CASE_FILES = sorted(EXAMPLES.glob("case-*.json"))
 MODELS: dict[str, type[BaseModel]] = {
     "history-line.json": ResolvedCase,
