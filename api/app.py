@@ -16,6 +16,7 @@ from api.limits import BodySizeLimit
 from api.routes import approvals, cases, context
 from api.slack_setup import install_slack, start_sla_timers
 from api.ui import install_ui
+from core.credentials import VerifiedCredentials
 from core.settings import Settings
 
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         redoc_url=None,
         openapi_url=None,
     )
+    app.state.verified_credentials = VerifiedCredentials(config.basic_auth_cache_ttl_s)
     app.add_middleware(BodySizeLimit)
     install_error_handlers(app)
     install_ui(app, config)

@@ -8,6 +8,7 @@ import binascii
 from fastapi import Request
 
 from agent.wiring import Runtime
+from core.credentials import VerifiedCredentials
 from core.errors import AuthenticationFailed
 from core.principals import Principal
 from core.store import identity
@@ -19,13 +20,27 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-async def _basic(runtime: Runtime, token: str) -> Principal:
+def _basic_credentials(token: str) -> tuple[str, str]:
+    """Returns the username and password of a Basic token, or raises AuthenticationFailed."""
     try:
-        username, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+        decoded = base64.b64decode(token, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise AuthenticationFailed("malformed Basic credentials") from exc
-    async with runtime.db.transaction() as conn:
-        return await identity.verify_password(conn, username, password)
+        raise AuthenticationFailed("malformed Basic credentials: not base64 of UTF-8") from exc
+    username, colon, password = decoded.partition(":")
+    if not colon or not username:
+        raise AuthenticationFailed("malformed Basic credentials: expected username:password")
+    if identity.has_control_characters(decoded):
+        raise AuthenticationFailed(
+            "malformed Basic credentials: control characters are not allowed"
+        )
+    return username, password
+
+
+async def _basic(request: Request, token: str) -> Principal:
+    username, password = _basic_credentials(token)
+    remembered: VerifiedCredentials = request.app.state.verified_credentials
+    async with runtime_of(request).db.transaction() as conn:
+        return await identity.verify_password(conn, username, password, remembered)
 
 
 async def current_principal(request: Request) -> Principal:
@@ -36,7 +51,7 @@ async def current_principal(request: Request) -> Principal:
         async with runtime.db.transaction() as conn:
             return await identity.principal_for_key(conn, token.strip())
     if scheme.lower() == "basic" and token:
-        return await _basic(runtime, token.strip())
+        return await _basic(request, token.strip())
     session_user = getattr(request.state, "session_user", None)
     if session_user:
         async with runtime.db.transaction() as conn:

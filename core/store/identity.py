@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.credentials import VerifiedCredentials
 from core.errors import AuthenticationFailed, Conflict, InvalidInput
 from core.principals import Principal, PrincipalKind
 from core.store.db import utcnow
@@ -19,6 +20,12 @@ from core.store.tables import api_keys, users
 
 _hasher = PasswordHasher()
 KEY_PREFIX = "trg_"
+_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
+
+
+def has_control_characters(text: str) -> bool:
+    """Tells whether text holds a control character, which RFC 7617 bars from user ids and passwords."""
+    return not _CONTROL_CHARACTERS.isdisjoint(text)
 
 
 def hash_key(key: str) -> str:
@@ -60,6 +67,8 @@ async def add_user(conn: AsyncConnection, username: str, password: str, roles: l
     """Creates a reviewer, or updates the password and roles of an existing one."""
     if not username.strip():
         raise InvalidInput("username must not be empty", field="username")
+    if has_control_characters(username) or ":" in username:
+        raise InvalidInput("username must not hold control characters or ':'", field="username")
     if len(password) < 8:
         raise InvalidInput("password must have at least 8 characters", field="password")
     values = {
@@ -90,8 +99,16 @@ async def person(conn: AsyncConnection, username: str) -> Principal | None:
     return Principal(name=row[0], kind=PrincipalKind.person, roles=frozenset(row[1]))
 
 
-async def verify_password(conn: AsyncConnection, username: str, password: str) -> Principal:
+async def verify_password(
+    conn: AsyncConnection,
+    username: str,
+    password: str,
+    remembered: VerifiedCredentials | None = None,
+) -> Principal:
     """Returns the reviewer whose password matches, or raises AuthenticationFailed."""
+    if has_control_characters(username) or has_control_characters(password):
+        # PostgreSQL refuses NUL in a string, so such input must never reach a query.
+        raise AuthenticationFailed("malformed credentials: control characters are not allowed")
     row = (
         await conn.execute(
             select(users.c.password_hash, users.c.roles).where(
@@ -103,11 +120,15 @@ async def verify_password(conn: AsyncConnection, username: str, password: str) -
         # Spend the time of a real check, so that user names cannot be probed by timing.
         await asyncio.to_thread(_hasher.hash, password)
         raise AuthenticationFailed("unknown user or wrong password")
-    try:
-        await asyncio.to_thread(_hasher.verify, row[0], password)
-    except (VerificationError, InvalidHashError) as exc:
-        raise AuthenticationFailed("unknown user or wrong password") from exc
-    return Principal(name=username, kind=PrincipalKind.person, roles=frozenset(row[1]))
+    stored_hash, roles = row
+    if remembered is None or not remembered.matches(username, password, stored_hash):
+        try:
+            await asyncio.to_thread(_hasher.verify, stored_hash, password)
+        except (VerificationError, InvalidHashError) as exc:
+            raise AuthenticationFailed("unknown user or wrong password") from exc
+        if remembered is not None:
+            remembered.remember(username, password, stored_hash)
+    return Principal(name=username, kind=PrincipalKind.person, roles=frozenset(roles))
 
 
 async def list_users(conn: AsyncConnection) -> list[Principal]:
