@@ -11,7 +11,7 @@ from agent.wiring import Runtime
 from core.credentials import VerifiedCredentials
 from core.errors import AuthenticationFailed
 from core.principals import Principal
-from core.store import identity
+from core.store import identity, sessions
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -52,10 +52,10 @@ async def current_principal(request: Request) -> Principal:
             return await identity.principal_for_key(conn, token.strip())
     if scheme.lower() == "basic" and token:
         return await _basic(request, token.strip())
-    session_user = getattr(request.state, "session_user", None)
-    if session_user:
+    session_id = getattr(request.state, "session_id", None)
+    if session_id:
         async with runtime.db.transaction() as conn:
-            principal = await identity.person(conn, session_user)
+            principal = await sessions.session_person(conn, session_id)
         if principal:
             return principal
     raise AuthenticationFailed("authentication required: Bearer API key or HTTP Basic")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.credentials import VerifiedCredentials
 from core.errors import AuthenticationFailed, Conflict, InvalidInput
 from core.principals import Principal, PrincipalKind
+from core.store import sessions
 from core.store.db import utcnow
 from core.store.tables import api_keys, users
 
@@ -81,6 +82,8 @@ async def add_user(conn: AsyncConnection, username: str, password: str, roles: l
     ).first()
     if exists:
         await conn.execute(update(users).where(users.c.username == username).values(**values))
+        # A new password must end the sessions the old one opened.
+        await sessions.revoke_sessions_of(conn, username)
     else:
         await conn.execute(insert(users).values(username=username, created_at=utcnow(), **values))
 

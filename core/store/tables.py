@@ -53,6 +53,15 @@ users = Table(
     _ts("created_at"),
 )
 
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("username", String(128), nullable=False, index=True),
+    _ts("created_at"),
+    _ts("expires_at"),
+    _ts("revoked_at", nullable=True),
+)
 cases = Table(
     "cases",
     metadata,
