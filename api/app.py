@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.wiring import Overrides, open_runtime
 from api.docs import install_docs
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.add_middleware(BodySizeLimit)
     install_error_handlers(app)
     install_ui(app, config)
+    # Added last so that it runs first: the session middleware must see the forwarded scheme.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.trusted_proxies)
     install_docs(app)
 
     @app.get("/healthz", tags=["health"])

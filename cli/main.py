@@ -61,7 +61,15 @@ def _serve(settings: Settings) -> None:
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # The app applies TRIAGE_TRUSTED_PROXIES itself; uvicorn's own proxy handling would trust
+    # its own default list on top of it.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 @app.command()

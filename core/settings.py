@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = None
     session_max_age_s: int = 8 * 3600
     public_url: str = "http://127.0.0.1:8000"
+    # Addresses or networks (comma-separated) whose X-Forwarded-Proto and X-Forwarded-For are
+    # believed; "" believes no one. Behind a TLS proxy this is what makes the cookie Secure.
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def openai_key(self) -> str | None:
