@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.credentials import VerifiedCredentials
 from core.errors import AuthenticationFailed, Conflict, InvalidInput
-from core.principals import Principal, PrincipalKind
+from core.principals import KeyScope, Principal, PrincipalKind
 from core.store import sessions
 from core.store.db import utcnow
 from core.store.tables import api_keys, users
@@ -34,15 +34,24 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def create_key(conn: AsyncConnection, name: str, key: str | None = None) -> str:
-    """Creates an API key for an orchestrator and returns it; only its hash is stored."""
+async def create_key(
+    conn: AsyncConnection,
+    name: str,
+    key: str | None = None,
+    scope: KeyScope = KeyScope.orchestrator,
+) -> str:
+    """Creates an API key with a scope and returns it; only its hash is stored."""
     if not name.strip():
         raise InvalidInput("key name must not be empty", field="name")
     key = key or KEY_PREFIX + secrets.token_urlsafe(32)
     try:
         await conn.execute(
             insert(api_keys).values(
-                key_id=secrets.token_hex(8), name=name, key_hash=hash_key(key), created_at=utcnow()
+                key_id=secrets.token_hex(8),
+                name=name,
+                key_hash=hash_key(key),
+                created_at=utcnow(),
+                scope=KeyScope(scope).value,
             )
         )
     except IntegrityError as exc:
@@ -54,14 +63,14 @@ async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
     """Returns the principal of a valid, unrevoked API key."""
     row = (
         await conn.execute(
-            select(api_keys.c.name).where(
+            select(api_keys.c.name, api_keys.c.scope).where(
                 api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)
             )
         )
     ).first()
     if row is None:
         raise AuthenticationFailed("unknown or revoked API key")
-    return Principal(name=row[0], kind=PrincipalKind.api_key)
+    return Principal(name=row[0], kind=PrincipalKind.api_key, scope=KeyScope(row[1]))
 
 
 async def add_user(conn: AsyncConnection, username: str, password: str, roles: list[str]) -> None:

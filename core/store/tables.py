@@ -41,6 +41,8 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     _ts("created_at"),
     _ts("revoked_at", nullable=True),
+    Column("scope", String(16), nullable=False, server_default="orchestrator"),
+    CheckConstraint("scope IN ('orchestrator', 'read', 'admin')", name="scope"),
 )
 
 users = Table(
