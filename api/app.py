@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.docs import install_docs
 from api.errors import install_error_handlers
@@ -17,6 +18,7 @@ from api.slack_setup import install_slack, start_sla_timers
 from api.ui import install_ui
 from api.url_text import refuse_nul_in_url
 from app.wiring import Overrides, open_runtime
+from core.credentials import VerifiedCredentials
 from core.settings import Settings
 
 
@@ -63,9 +65,12 @@ def create_app(
         # Every route, the UI's included, refuses NUL in its parameters before anything runs.
         dependencies=[Depends(refuse_nul_in_url)],
     )
+    app.state.verified_credentials = VerifiedCredentials(config.basic_auth_cache_ttl_s)
     app.add_middleware(BodySizeLimit)
     install_error_handlers(app)
     install_ui(app, config)
+    # Added last so that it runs first: the session middleware must see the forwarded scheme.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.trusted_proxies)
     install_docs(app)
 
     @app.get("/healthz", tags=["health"])

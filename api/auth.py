@@ -8,9 +8,10 @@ import binascii
 from fastapi import Request
 
 from app.wiring import Runtime
+from core.credentials import VerifiedCredentials
 from core.errors import AuthenticationFailed, PolicyRefusal
 from core.principals import Principal
-from core.store import identity
+from core.store import identity, sessions
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -19,13 +20,27 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-async def _basic(runtime: Runtime, token: str) -> Principal:
+def _basic_credentials(token: str) -> tuple[str, str]:
+    """Returns the username and password of a Basic token, or raises AuthenticationFailed."""
     try:
-        username, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+        decoded = base64.b64decode(token, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise AuthenticationFailed("malformed Basic credentials") from exc
-    async with runtime.db.transaction() as conn:
-        return await identity.verify_password(conn, username, password)
+        raise AuthenticationFailed("malformed Basic credentials: not base64 of UTF-8") from exc
+    username, colon, password = decoded.partition(":")
+    if not colon or not username:
+        raise AuthenticationFailed("malformed Basic credentials: expected username:password")
+    if identity.has_control_characters(decoded):
+        raise AuthenticationFailed(
+            "malformed Basic credentials: control characters are not allowed"
+        )
+    return username, password
+
+
+async def _basic(request: Request, token: str) -> Principal:
+    username, password = _basic_credentials(token)
+    remembered: VerifiedCredentials = request.app.state.verified_credentials
+    async with runtime_of(request).db.transaction() as conn:
+        return await identity.verify_password(conn, username, password, remembered)
 
 
 async def current_principal(request: Request) -> Principal:
@@ -36,11 +51,11 @@ async def current_principal(request: Request) -> Principal:
         async with runtime.db.transaction() as conn:
             return await identity.principal_for_key(conn, token.strip())
     if scheme.lower() == "basic" and token:
-        return await _basic(runtime, token.strip())
-    session_user = getattr(request.state, "session_user", None)
-    if session_user:
+        return await _basic(request, token.strip())
+    session_id = getattr(request.state, "session_id", None)
+    if session_id:
         async with runtime.db.transaction() as conn:
-            principal = await identity.person(conn, session_user)
+            principal = await sessions.session_person(conn, session_id)
         if principal:
             return principal
     raise AuthenticationFailed("authentication required: Bearer API key or HTTP Basic")
@@ -50,8 +65,8 @@ ADMIN_ROLE = "admin"
 
 
 def require_admin(caller: Principal) -> None:
-    """Raises PolicyRefusal unless the caller is a person holding the admin role."""
-    if not (caller.is_person and ADMIN_ROLE in caller.roles):
+    """Raises PolicyRefusal unless the caller is an admin key or a person with the admin role."""
+    if caller.is_person and ADMIN_ROLE not in caller.roles:
         raise PolicyRefusal(
             f"{caller.label} is not an admin; replaying the outbox needs the admin role",
             rule="admin-only",

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.auth import current_principal
-from core.principals import Principal
+from api.access import DocsReader
 
 SWAGGER_DIR = Path(__file__).parent / "static" / "swagger-ui"
-Caller = Annotated[Principal, Depends(current_principal)]
 
 
 def install_docs(app: FastAPI) -> None:
@@ -22,11 +19,11 @@ def install_docs(app: FastAPI) -> None:
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_DIR), name="swagger-ui")
 
     @app.get("/openapi.json", include_in_schema=False)
-    async def openapi(_caller: Caller) -> JSONResponse:
+    async def openapi(_caller: DocsReader) -> JSONResponse:
         return JSONResponse(app.openapi())
 
     @app.get("/docs", include_in_schema=False)
-    async def docs(_caller: Caller) -> HTMLResponse:
+    async def docs(_caller: DocsReader) -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url="/openapi.json",
             title=f"{app.title} API",

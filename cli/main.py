@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli.operate import outbox_app, worker
 from core.errors import TriageError
+from core.principals import KeyScope
 from core.settings import Settings
 from evals.cli import eval_app, simulate
 
@@ -64,9 +65,13 @@ def _serve(settings: Settings, workers: int = 1, *, with_worker: bool = True) ->
 
     from api.app import create_app
 
+    # The app applies TRIAGE_TRUSTED_PROXIES itself; uvicorn's own proxy handling would trust
+    # its own default list on top of it.
     if workers == 1:
         app_ = create_app(settings, with_worker=with_worker)
-        uvicorn.run(app_, host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(
+            app_, host=settings.host, port=settings.port, log_level="info", proxy_headers=False
+        )
         return
     if not settings.is_postgres:
         console.print(
@@ -82,6 +87,7 @@ def _serve(settings: Settings, workers: int = 1, *, with_worker: bool = True) ->
         host=settings.host,
         port=settings.port,
         log_level="info",
+        proxy_headers=False,
     )
 
 
@@ -172,16 +178,26 @@ def import_messages(file: Annotated[Path, typer.Argument(exists=True, dir_okay=F
 
 
 @keys_app.command("create")
-def keys_create(name: Annotated[str, typer.Option("--name", help="Who will use the key.")]) -> None:
-    """Creates an orchestrator API key and prints it as the last line."""
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="Who will use the key.")],
+    scope: Annotated[
+        KeyScope,
+        typer.Option(
+            "--scope",
+            help="orchestrator: submit and read its own cases, import context; "
+            "read: read everything; admin: everything.",
+        ),
+    ] = KeyScope.orchestrator,
+) -> None:
+    """Creates an API key (an orchestrator's by default) and prints it as the last line."""
     from core.store import identity
 
     async def work(runtime: Runtime) -> str:
         async with runtime.db.transaction() as conn:
-            return await identity.create_key(conn, name)
+            return await identity.create_key(conn, name, scope=scope)
 
     key = _run(work)
-    console.print(f"API key for {name} (shown once; store it now):")
+    console.print(f"API key for {name} with scope {scope.value} (shown once; store it now):")
     print(key)
 
 

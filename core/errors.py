@@ -6,6 +6,7 @@ TriageError                      base of every error the service raises on purpo
 ├── Conflict                     same case id with a different body, or a stale decision (HTTP 409)
 ├── AuthenticationFailed         missing or wrong credentials (HTTP 401)
 ├── PolicyRefusal                the policy gate refused a principal or action (HTTP 403)
+│   └── ScopeRefusal             an API key's scope does not cover the route (HTTP 403)
 ├── ConfigurationError           settings, policy or taxonomy files are inconsistent
 └── IntegrationError             an external system failed
     ├── RetryableIntegrationError      timeouts, 5xx, 429: worth another attempt
@@ -72,3 +73,10 @@ class RetryableIntegrationError(IntegrationError):
 
 class PermanentIntegrationError(IntegrationError):
     """Raised for failures that another attempt cannot fix: 4xx other than 429, bad payloads."""
+
+
+class ScopeRefusal(PolicyRefusal):
+    """Raised when an API key calls a route its scope does not cover; the rule is `key-scope`."""
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message, rule="key-scope", **detail)

@@ -17,6 +17,14 @@ class PrincipalKind(StrEnum):
     system = "system"
 
 
+class KeyScope(StrEnum):
+    """What an API key may do: submit and read its own cases, read everything, or everything."""
+
+    orchestrator = "orchestrator"
+    read = "read"
+    admin = "admin"
+
+
 class Principal(BaseModel):
     """An authenticated actor; only a person can approve anything."""
 
@@ -25,6 +33,7 @@ class Principal(BaseModel):
     name: str
     kind: PrincipalKind
     roles: frozenset[str] = Field(default_factory=frozenset)
+    scope: KeyScope | None = None  # set for API keys only; people act by their roles
 
     @property
     def is_person(self) -> bool:

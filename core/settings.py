@@ -75,9 +75,15 @@ class Settings(BaseSettings):
     slack_api_url: str | None = None
     slack_config_file: Path | None = None
 
+    # How long a verified HTTP Basic password is remembered, so that a reviewer's script does not
+    # pay a full argon2 check per request; 0 turns the memory off.
+    basic_auth_cache_ttl_s: float = Field(default=60.0, ge=0, le=3600)
     session_secret: SecretStr | None = None
     session_max_age_s: int = 8 * 3600
     public_url: str = "http://127.0.0.1:8000"
+    # Addresses or networks (comma-separated) whose X-Forwarded-Proto and X-Forwarded-For are
+    # believed; "" believes no one. Behind a TLS proxy this is what makes the cookie Secure.
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def openai_key(self) -> str | None:

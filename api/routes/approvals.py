@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from api.auth import current_principal, runtime_of
+from api.access import Decider, Reader
+from api.auth import runtime_of
 from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
-from core.principals import Principal
 from core.store import approvals as approval_store
 
 router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
-Caller = Annotated[Principal, Depends(current_principal)]
 
 
 class DecisionRequest(BaseModel):
@@ -27,7 +26,7 @@ class DecisionRequest(BaseModel):
 @router.get("", response_model=list[ApprovalRecord])
 async def list_approvals(
     request: Request,
-    _caller: Caller,
+    _caller: Reader,
     status: ApprovalStatus | None = None,
     case_id: str | None = None,
 ) -> list[ApprovalRecord]:
@@ -39,7 +38,7 @@ async def list_approvals(
 
 
 @router.get("/{approval_id}", response_model=ApprovalRecord)
-async def get_approval(approval_id: str, request: Request, _caller: Caller) -> ApprovalRecord:
+async def get_approval(approval_id: str, request: Request, _caller: Reader) -> ApprovalRecord:
     """Returns one approval with its votes."""
     async with runtime_of(request).db.transaction() as conn:
         return await approval_store.get_approval(conn, approval_id)
@@ -47,7 +46,7 @@ async def get_approval(approval_id: str, request: Request, _caller: Caller) -> A
 
 @router.post("/{approval_id}/decision", response_model=ApprovalRecord, responses={403: {}, 409: {}})
 async def decide(
-    approval_id: str, body: DecisionRequest, request: Request, caller: Caller
+    approval_id: str, body: DecisionRequest, request: Request, caller: Decider
 ) -> ApprovalRecord:
     """Records a person's decision; the policy gate refuses the wrong person with a 403."""
     return await runtime_of(request).desk.decide(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from api.auth import current_principal, runtime_of
+from api.access import CaseReader, Submitter, sees_case
+from api.auth import runtime_of
+from core.errors import Conflict, NotFound
 from core.models import Case, CaseStatus, TriageResult
 from core.principals import Principal
 from core.store import audit
@@ -17,7 +19,6 @@ from core.store.audit import AuditEntry
 from core.store.cases import StoredCase
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-Caller = Annotated[Principal, Depends(current_principal)]
 
 
 class CasePage(BaseModel):
@@ -25,6 +26,13 @@ class CasePage(BaseModel):
 
     items: list[TriageResult]
     next_cursor: str | None
+
+
+def _readable(caller: Principal, stored: StoredCase) -> StoredCase:
+    """Returns the case if the caller may read it; to others it does not exist."""
+    if not sees_case(caller, stored.submitted_by):
+        raise NotFound(f"case {stored.case.case_id!r} not found")
+    return stored
 
 
 def view(stored: StoredCase) -> TriageResult:
@@ -47,10 +55,13 @@ def view(stored: StoredCase) -> TriageResult:
     responses={200: {"model": TriageResult}, 202: {"model": TriageResult}, 409: {}, 413: {}},
 )
 async def submit_case(
-    case: Case, request: Request, response: Response, caller: Caller, wait: bool = True
+    case: Case, request: Request, response: Response, caller: Submitter, wait: bool = True
 ) -> TriageResult:
     """Takes a stalled case; the same id and body again returns the same triage."""
     stored, created = await runtime_of(request).service.submit(case, caller, wait=wait)
+    if not created and not sees_case(caller, stored.submitted_by):
+        # Replaying another key's case must not hand its triage over.
+        raise Conflict(f"case {case.case_id!r} was submitted by another caller")
     if not wait and created:
         response.status_code = 202
         # Case ids are free text; a header must be Latin-1, so the id is percent-encoded.
@@ -63,14 +74,14 @@ async def submit_case(
 @router.get("", response_model=CasePage)
 async def list_cases(
     request: Request,
-    _caller: Caller,
+    caller: CaseReader,
     status: CaseStatus | None = None,
     site: str | None = None,
     cause: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> CasePage:
-    """Lists cases newest first, filtered by status, site and cause."""
+    """Lists cases newest first, filtered by status, site and cause; a page may come up short."""
     async with runtime_of(request).db.transaction() as conn:
         page, next_cursor = await case_store.list_cases(
             conn,
@@ -80,19 +91,22 @@ async def list_cases(
             limit=limit,
             cursor=cursor,
         )
-    return CasePage(items=[view(s) for s in page], next_cursor=next_cursor)
+    # Orchestrator keys see their own cases only; filtering each stored page keeps the cursor
+    # exact, at the price of pages shorter than `limit`.
+    items = [view(s) for s in page if sees_case(caller, s.submitted_by)]
+    return CasePage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{case_id}", response_model=TriageResult)
-async def get_case(case_id: str, request: Request, _caller: Caller) -> TriageResult:
+async def get_case(case_id: str, request: Request, caller: CaseReader) -> TriageResult:
     """Returns one case's triage."""
-    return view(await runtime_of(request).service.get(case_id))
+    return view(_readable(caller, await runtime_of(request).service.get(case_id)))
 
 
 @router.get("/{case_id}/audit", response_model=list[AuditEntry])
-async def get_audit(case_id: str, request: Request, _caller: Caller) -> list[AuditEntry]:
+async def get_audit(case_id: str, request: Request, caller: CaseReader) -> list[AuditEntry]:
     """Returns the case's audit trail in the order it was written."""
     runtime = runtime_of(request)
     async with runtime.db.transaction() as conn:
-        await case_store.get_case(conn, case_id)
+        _readable(caller, await case_store.get_case(conn, case_id))
         return await audit.entries(conn, case_id)

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.auth import current_principal, require_admin, runtime_of
+from api.access import Administrator, Importer, Reader
+from api.auth import require_admin, runtime_of
 from core.ingest import LineError, parse_records
 from core.models import LooseMessage, ResolvedCase
-from core.principals import Principal
 from core.store import outbox as outbox_store
 from core.store.ledger import sandbox_postings_of
 from core.store.outbox import OutboxRow
 from core.taxonomy import known_cause_errors
 
 router = APIRouter(prefix="/v1", tags=["context"])
-Caller = Annotated[Principal, Depends(current_principal)]
 
 _BODY_DOC = {
     "requestBody": {
@@ -50,7 +49,7 @@ def _report(imported: int, errors: list[LineError]) -> JSONResponse:
 
 
 @router.post("/history", response_model=ImportReport, openapi_extra=_BODY_DOC)
-async def import_history(request: Request, _caller: Caller) -> JSONResponse:
+async def import_history(request: Request, _caller: Importer) -> JSONResponse:
     """Imports resolved cases (JSON array or JSONL); bad lines are reported, good ones stored."""
     runtime = runtime_of(request)
     parsed = parse_records((await request.body()).decode("utf-8", "replace"), ResolvedCase)
@@ -62,7 +61,7 @@ async def import_history(request: Request, _caller: Caller) -> JSONResponse:
 
 
 @router.post("/messages", response_model=ImportReport, openapi_extra=_BODY_DOC)
-async def import_messages(request: Request, _caller: Caller) -> JSONResponse:
+async def import_messages(request: Request, _caller: Importer) -> JSONResponse:
     """Imports loose supplier and carrier messages with refs (JSON array or JSONL)."""
     runtime = runtime_of(request)
     parsed = parse_records((await request.body()).decode("utf-8", "replace"), LooseMessage)
@@ -74,7 +73,7 @@ async def import_messages(request: Request, _caller: Caller) -> JSONResponse:
 @router.get("/outbox", response_model=list[OutboxRow], tags=["execution"])
 async def list_outbox(
     request: Request,
-    _caller: Caller,
+    _caller: Reader,
     status: outbox_store.OutboxStatus | None = None,
     case_id: str | None = None,
 ) -> list[OutboxRow]:
@@ -87,7 +86,7 @@ async def list_outbox(
 
 @router.get("/postings", tags=["execution"])
 async def list_postings(
-    request: Request, _caller: Caller, case_id: str | None = None
+    request: Request, _caller: Reader, case_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Lists what the sandbox ERP recorded: exactly what would have been posted."""
     async with runtime_of(request).db.transaction() as conn:
@@ -100,7 +99,9 @@ async def list_postings(
     tags=["execution"],
     responses={403: {}, 404: {}},
 )
-async def replay_outbox_row(outbox_id: int, request: Request, caller: Caller) -> list[OutboxRow]:
+async def replay_outbox_row(
+    outbox_id: int, request: Request, caller: Administrator
+) -> list[OutboxRow]:
     """Puts a dead letter back in the queue (an admin's call); answers with the revived row."""
     require_admin(caller)
     runtime = runtime_of(request)

@@ -17,7 +17,7 @@ from api.auth import runtime_of
 from api.ui.csrf import csrf_token, session_of
 from api.ui.queue import sla_text
 from core.principals import Principal
-from core.store import identity
+from core.store import sessions
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # Scripts and styles come only from /ui/static: an injected inline script or handler never runs.
@@ -68,10 +68,10 @@ def make_templates() -> Jinja2Templates:
 
 async def reviewer(request: Request) -> Principal:
     """Returns the person logged in to this UI session, or raises LoginRequired."""
-    user = getattr(request.state, "session_user", None)
-    if user:
+    session_id = getattr(request.state, "session_id", None)
+    if session_id:
         async with runtime_of(request).db.transaction() as conn:
-            principal = await identity.person(conn, user)
+            principal = await sessions.session_person(conn, session_id)
         if principal is not None:
             return principal
     raise LoginRequired()

@@ -20,7 +20,7 @@ from api.ui.rendering import back_to, render, reviewer, safe_return
 from core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PolicyRefusal
 from core.principals import Principal
 from core.store import approvals as approval_store
-from core.store import identity
+from core.store import identity, sessions
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(reviewer)]
@@ -50,9 +50,11 @@ async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 async def login(request: Request, form: Form) -> Response:
     """Checks the password and starts a session with a fresh CSRF token."""
     username, target = _text(form, "username").strip(), safe_return(_text(form, "next"))
+    max_age_s = request.app.state.ui_settings.session_max_age_s
     try:
         async with runtime_of(request).db.transaction() as conn:
             principal = await identity.verify_password(conn, username, _text(form, "password"))
+            session_id = await sessions.open_session(conn, principal.name, max_age_s)
     except AuthenticationFailed:
         return render(
             request,
@@ -62,14 +64,18 @@ async def login(request: Request, form: Form) -> Response:
             error="Unknown user or wrong password.",
             username=username,
         )
-    session_of(request).login(principal.name, request.app.state.ui_settings.session_max_age_s)
+    session_of(request).login(principal.name, max_age_s, session_id)
     return back_to(request, target)
 
 
 @router.post("/logout")
 async def logout(request: Request, _form: Form) -> RedirectResponse:
-    """Ends the session."""
-    session_of(request).logout()
+    """Ends the session on the server too, so that a copy of the old cookie stops working."""
+    session = session_of(request)
+    if session.session_id:
+        async with runtime_of(request).db.transaction() as conn:
+            await sessions.revoke_session(conn, session.session_id)
+    session.logout()
     return back_to(request, "/ui/login")
 
 

@@ -40,6 +40,7 @@ class Session:
     """The data one browser carries: who is logged in, the CSRF token, a flash message."""
 
     user: str | None = None
+    session_id: str | None = None
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     expires_at: float = 0.0
     flash: dict[str, str] | None = None
@@ -47,9 +48,10 @@ class Session:
     changed: bool = False
     cleared: bool = False
 
-    def login(self, user: str, max_age_s: int) -> None:
+    def login(self, user: str, max_age_s: int, session_id: str) -> None:
         """Starts an authenticated session with a fresh CSRF token (no fixation across logins)."""
         self.user = user
+        self.session_id = session_id
         self.csrf = secrets.token_urlsafe(32)
         self.expires_at = time.time() + max_age_s
         self.changed = True
@@ -57,6 +59,7 @@ class Session:
     def logout(self) -> None:
         """Ends the session; the cookie is deleted on the response."""
         self.user = None
+        self.session_id = None
         self.cleared = True
         self.changed = True
 
@@ -74,7 +77,13 @@ class Session:
 
     def payload(self) -> dict[str, Any]:
         """Returns what is signed into the cookie."""
-        return {"u": self.user, "c": self.csrf, "e": self.expires_at, "f": self.flash}
+        return {
+            "u": self.user,
+            "s": self.session_id,
+            "c": self.csrf,
+            "e": self.expires_at,
+            "f": self.flash,
+        }
 
 
 def load_secret(settings: Settings) -> bytes:
@@ -140,6 +149,7 @@ class SessionCodec:
             return Session(changed=True)
         session = Session(
             user=data.get("u"),
+            session_id=data.get("s"),
             csrf=str(data.get("c") or secrets.token_urlsafe(32)),
             expires_at=float(data.get("e") or 0),
             flash=data.get("f"),
@@ -173,8 +183,10 @@ class SessionMiddleware:
         session = self.codec.decode(HTTPConnection(scope).cookies.get(COOKIE))
         state = scope.setdefault("state", {})
         state["session"] = session
-        if session.user:
+        if session.user and session.session_id:
+            # Only the server-side record, checked by the routes, says whether it is still live.
             state["session_user"] = session.user
+            state["session_id"] = session.session_id
         secure = self.force_secure or scope.get("scheme") == "https"
 
         async def send_with_cookie(message: Message) -> None:

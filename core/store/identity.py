@@ -12,13 +12,21 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.credentials import VerifiedCredentials
 from core.errors import AuthenticationFailed, Conflict, InvalidInput
-from core.principals import Principal, PrincipalKind
+from core.principals import KeyScope, Principal, PrincipalKind
+from core.store import sessions
 from core.store.db import utcnow
 from core.store.tables import api_keys, users
 
 _hasher = PasswordHasher()
 KEY_PREFIX = "trg_"
+_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
+
+
+def has_control_characters(text: str) -> bool:
+    """Tells whether text holds a control character, which RFC 7617 bars from user ids and passwords."""
+    return not _CONTROL_CHARACTERS.isdisjoint(text)
 
 
 def hash_key(key: str) -> str:
@@ -26,15 +34,24 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def create_key(conn: AsyncConnection, name: str, key: str | None = None) -> str:
-    """Creates an API key for an orchestrator and returns it; only its hash is stored."""
+async def create_key(
+    conn: AsyncConnection,
+    name: str,
+    key: str | None = None,
+    scope: KeyScope = KeyScope.orchestrator,
+) -> str:
+    """Creates an API key with a scope and returns it; only its hash is stored."""
     if not name.strip():
         raise InvalidInput("key name must not be empty", field="name")
     key = key or KEY_PREFIX + secrets.token_urlsafe(32)
     try:
         await conn.execute(
             insert(api_keys).values(
-                key_id=secrets.token_hex(8), name=name, key_hash=hash_key(key), created_at=utcnow()
+                key_id=secrets.token_hex(8),
+                name=name,
+                key_hash=hash_key(key),
+                created_at=utcnow(),
+                scope=KeyScope(scope).value,
             )
         )
     except IntegrityError as exc:
@@ -46,20 +63,22 @@ async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
     """Returns the principal of a valid, unrevoked API key."""
     row = (
         await conn.execute(
-            select(api_keys.c.name).where(
+            select(api_keys.c.name, api_keys.c.scope).where(
                 api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)
             )
         )
     ).first()
     if row is None:
         raise AuthenticationFailed("unknown or revoked API key")
-    return Principal(name=row[0], kind=PrincipalKind.api_key)
+    return Principal(name=row[0], kind=PrincipalKind.api_key, scope=KeyScope(row[1]))
 
 
 async def add_user(conn: AsyncConnection, username: str, password: str, roles: list[str]) -> None:
     """Creates a reviewer, or updates the password and roles of an existing one."""
     if not username.strip():
         raise InvalidInput("username must not be empty", field="username")
+    if has_control_characters(username) or ":" in username:
+        raise InvalidInput("username must not hold control characters or ':'", field="username")
     if len(password) < 8:
         raise InvalidInput("password must have at least 8 characters", field="password")
     values = {
@@ -72,6 +91,8 @@ async def add_user(conn: AsyncConnection, username: str, password: str, roles: l
     ).first()
     if exists:
         await conn.execute(update(users).where(users.c.username == username).values(**values))
+        # A new password must end the sessions the old one opened.
+        await sessions.revoke_sessions_of(conn, username)
     else:
         await conn.execute(insert(users).values(username=username, created_at=utcnow(), **values))
 
@@ -90,8 +111,16 @@ async def person(conn: AsyncConnection, username: str) -> Principal | None:
     return Principal(name=row[0], kind=PrincipalKind.person, roles=frozenset(row[1]))
 
 
-async def verify_password(conn: AsyncConnection, username: str, password: str) -> Principal:
+async def verify_password(
+    conn: AsyncConnection,
+    username: str,
+    password: str,
+    remembered: VerifiedCredentials | None = None,
+) -> Principal:
     """Returns the reviewer whose password matches, or raises AuthenticationFailed."""
+    if has_control_characters(username) or has_control_characters(password):
+        # PostgreSQL refuses NUL in a string, so such input must never reach a query.
+        raise AuthenticationFailed("malformed credentials: control characters are not allowed")
     row = (
         await conn.execute(
             select(users.c.password_hash, users.c.roles).where(
@@ -103,11 +132,15 @@ async def verify_password(conn: AsyncConnection, username: str, password: str) -
         # Spend the time of a real check, so that user names cannot be probed by timing.
         await asyncio.to_thread(_hasher.hash, password)
         raise AuthenticationFailed("unknown user or wrong password")
-    try:
-        await asyncio.to_thread(_hasher.verify, row[0], password)
-    except (VerificationError, InvalidHashError) as exc:
-        raise AuthenticationFailed("unknown user or wrong password") from exc
-    return Principal(name=username, kind=PrincipalKind.person, roles=frozenset(row[1]))
+    stored_hash, roles = row
+    if remembered is None or not remembered.matches(username, password, stored_hash):
+        try:
+            await asyncio.to_thread(_hasher.verify, stored_hash, password)
+        except (VerificationError, InvalidHashError) as exc:
+            raise AuthenticationFailed("unknown user or wrong password") from exc
+        if remembered is not None:
+            remembered.remember(username, password, stored_hash)
+    return Principal(name=username, kind=PrincipalKind.person, roles=frozenset(roles))
 
 
 async def list_users(conn: AsyncConnection) -> list[Principal]:

@@ -41,6 +41,8 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     _ts("created_at"),
     _ts("revoked_at", nullable=True),
+    Column("scope", String(16), nullable=False, server_default="orchestrator"),
+    CheckConstraint("scope IN ('orchestrator', 'read', 'admin')", name="scope"),
 )
 
 users = Table(
@@ -53,6 +55,15 @@ users = Table(
     _ts("created_at"),
 )
 
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("username", String(128), nullable=False, index=True),
+    _ts("created_at"),
+    _ts("expires_at"),
+    _ts("revoked_at", nullable=True),
+)
 cases = Table(
     "cases",
     metadata,

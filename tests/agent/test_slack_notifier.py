@@ -25,7 +25,7 @@ from agent.deps import SilentNotifier
 from agent.slack_config import SlackConfig
 from api.app import create_app
 from app.wiring import Runtime
-from core.principals import Principal, PrincipalKind
+from core.principals import KeyScope, Principal, PrincipalKind
 from core.settings import Settings
 from core.store import audit, identity
 from core.store import outbox as outbox_store
@@ -169,7 +169,7 @@ def test_after_n_failures_the_message_is_dead_lettered_and_visible_in_the_api(
 
         async def seed() -> str:
             async with runtime.db.transaction() as conn:
-                key = await identity.create_key(conn, "orchestrator")
+                key = await identity.create_key(conn, "operator", scope=KeyScope.read)
             await submit(runtime, make_case())
             return key
 

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from app.wiring import Overrides
+from core.principals import KeyScope
 from core.settings import Settings
 from core.store import identity, tables
 from core.store.db import Database
@@ -35,6 +36,8 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 API_KEY = "trg_test_orchestrator_key"
 API_KEY_NAME = "test-orchestrator"
+READ_KEY = "trg_test_read_key"
+ADMIN_KEY = "trg_test_admin_key"
 PASSWORD = "correct-horse-battery"
 REVIEWERS: dict[str, list[str]] = {
     "alice": ["ops_supervisor", "inventory_controller"],
@@ -79,13 +82,13 @@ class Service:
 
     def case(self, case_id: str) -> dict[str, Any]:
         """Returns a case's triage, asserting it exists."""
-        response = self.http.get(f"/v1/cases/{case_id}", headers=bearer())
+        response = self.http.get(f"/v1/cases/{case_id}", headers=bearer(READ_KEY))
         assert response.status_code == 200, response.text
         return response.json()
 
     def audit(self, case_id: str) -> list[dict[str, Any]]:
         """Returns a case's audit trail."""
-        response = self.http.get(f"/v1/cases/{case_id}/audit", headers=bearer())
+        response = self.http.get(f"/v1/cases/{case_id}/audit", headers=bearer(READ_KEY))
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -96,7 +99,7 @@ class Service:
     def approvals(self, case_id: str, status: str | None = None) -> list[dict[str, Any]]:
         """Returns a case's approvals."""
         params = {"case_id": case_id} | ({"status": status} if status else {})
-        response = self.http.get("/v1/approvals", params=params, headers=bearer())
+        response = self.http.get("/v1/approvals", params=params, headers=bearer(READ_KEY))
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -118,7 +121,9 @@ class Service:
 
     def postings(self, case_id: str) -> list[dict[str, Any]]:
         """Returns what the sandbox ERP recorded for a case."""
-        response = self.http.get("/v1/postings", params={"case_id": case_id}, headers=bearer())
+        response = self.http.get(
+            "/v1/postings", params={"case_id": case_id}, headers=bearer(READ_KEY)
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -231,10 +236,12 @@ def run_store(database_url: str, work: Any) -> Any:
 
 
 def add_identities(database_url: str) -> None:
-    """Creates the test API key and the reviewers through the identity store."""
+    """Creates the test API keys (one per scope) and the reviewers through the identity store."""
 
     async def work(conn: Any) -> None:
         await identity.create_key(conn, API_KEY_NAME, API_KEY)
+        await identity.create_key(conn, "test-reader", READ_KEY, KeyScope.read)
+        await identity.create_key(conn, "test-admin", ADMIN_KEY, KeyScope.admin)
         for name, roles in REVIEWERS.items():
             await identity.add_user(conn, name, PASSWORD, roles)
 

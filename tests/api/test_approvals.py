@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from case_factories import make_inventory_case
-from service_harness import Service, basic, bearer, running_service, seeded_store
+from service_harness import ADMIN_KEY, Service, basic, bearer, running_service, seeded_store
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 ACTION = "post_inventory_adjustment"
@@ -118,12 +118,13 @@ def test_an_edit_without_params_is_a_422(service: Service) -> None:
 
 
 def test_an_api_key_can_never_approve(service: Service) -> None:
-    """A non-person principal gets a 403 person-only, and the refusal is audited."""
+    """Even an admin key gets the gate's 403 person-only, audited; other keys stop at their scope."""
     approval = _pending(service)
-    _assert_refused(service.decide(approval["approval_id"], bearer()), "person-only")
+    _assert_refused(service.decide(approval["approval_id"], bearer(ADMIN_KEY)), "person-only")
+    _assert_refused(service.decide(approval["approval_id"], bearer()), "key-scope")
     refused = _refusals(service, approval["case_id"])
     assert [(r["actor"], r["detail"]["rule"]) for r in refused] == [
-        ("api_key:test-orchestrator", "person-only")
+        ("api_key:test-admin", "person-only")
     ]
     assert service.approval_for(approval["case_id"], ACTION)["status"] == "pending"
 

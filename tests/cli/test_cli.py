@@ -55,6 +55,22 @@ def test_keys_create_prints_the_key_last_and_the_key_authenticates(data_dir: Pat
         assert service.http.get("/v1/cases", headers=bearer(key + "x")).status_code == 401
 
 
+def test_keys_create_defaults_to_the_orchestrator_scope_and_takes_scope(data_dir: Path) -> None:
+    """A plain key may not read the approval queue; a `--scope read` key may, but not submit."""
+    plain = triage(data_dir, "keys", "create", "--name", "plain").stdout.strip().splitlines()[-1]
+    made = triage(data_dir, "keys", "create", "--name", "auditor", "--scope", "read")
+    assert "scope read" in made.output
+    reader = made.stdout.strip().splitlines()[-1].strip()
+    assert triage(data_dir, "keys", "create", "--name", "x", "--scope", "root").exit_code != 0
+
+    with running_service(data_dir) as service:
+        refused = service.http.get("/v1/approvals", headers=bearer(plain.strip()))
+        assert refused.status_code == 403
+        assert refused.json()["rule"] == "key-scope"
+        assert service.http.get("/v1/approvals", headers=bearer(reader)).status_code == 200
+        assert service.http.post("/v1/cases", json={}, headers=bearer(reader)).status_code == 403
+
+
 def test_keys_create_refuses_a_duplicate_name(data_dir: Path) -> None:
     """A second key with the same name is an error, not a silent overwrite."""
     assert triage(data_dir, "keys", "create", "--name", "dup").exit_code == 0

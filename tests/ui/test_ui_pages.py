@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -29,7 +32,7 @@ from ui_harness import (
 
 from api.ui.queue import priority, sla_text
 from api.ui.rendering import safe_return
-from api.ui.sessions import Session, SessionCodec
+from api.ui.sessions import Session, SessionCodec, SessionMiddleware
 
 
 @pytest.fixture(scope="module")
@@ -231,11 +234,62 @@ def test_logout_ends_the_session(base_url: str) -> None:
     assert client.get("/ui/queue").status_code == 303
 
 
+def test_logout_revokes_the_old_cookie_on_the_server(base_url: str) -> None:
+    """A copy of the cookie taken before logout no longer opens any page afterwards."""
+    client = login(base_url)
+    stolen = dict(client.cookies)
+    token = csrf_of(client.get("/ui/queue").text)
+    assert client.post("/ui/logout", data={"csrf_token": token}).status_code == 303
+    with httpx.Client(base_url=base_url, cookies=stolen, timeout=60) as replay:
+        assert replay.get("/ui/queue").status_code == 303
+        assert replay.get("/ui/dashboard").status_code == 303
+
+
+def test_other_sessions_survive_a_logout_and_pages_pay_no_argon2(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logging out one browser leaves another logged in; page loads never verify a password."""
+    calls: list[str] = []
+    real = PasswordHasher.verify
+
+    def counting(self: PasswordHasher, hash: Any, password: Any) -> bool:
+        calls.append("verify")
+        return real(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    first, second = login(base_url, "dave"), login(base_url, "dave")
+    token = csrf_of(first.get("/ui/queue").text)
+    first.post("/ui/logout", data={"csrf_token": token})
+    for _ in range(5):
+        assert second.get("/ui/queue").status_code == 200
+    assert calls == ["verify", "verify"]
+
+
+def test_a_cookie_without_a_server_side_session_is_not_logged_in() -> None:
+    """A signed cookie that names a user but no session id (the old format) opens nothing."""
+    codec = SessionCodec(b"k" * 32, max_age_s=60)
+    raw = codec.encode(Session(user="alice", expires_at=time.time() + 60))
+    state: dict[str, Any] = {}
+
+    async def app(scope: Any, _receive: Any, _send: Any) -> None:
+        state.update(scope["state"])
+
+    scope = {
+        "type": "http",
+        "path": "/ui/queue",
+        "headers": [(b"cookie", f"triage_session={raw}".encode())],
+    }
+    asyncio.run(SessionMiddleware(app, codec)(scope, None, None))  # type: ignore[arg-type]
+    assert state["session"].user == "alice"
+    assert "session_id" not in state
+    assert "session_user" not in state
+
+
 def test_forged_and_expired_session_cookies_are_not_trusted() -> None:
     """A tampered cookie gives an anonymous session; an expired one is marked expired."""
     codec = SessionCodec(b"k" * 32, max_age_s=60)
     session = Session()
-    session.login("alice", 60)
+    session.login("alice", 60, "session-id")
     raw = codec.encode(session)
     assert codec.decode(raw).user == "alice"
     body, _, signature = raw.rpartition(".")

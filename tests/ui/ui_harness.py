@@ -25,12 +25,14 @@ import uvicorn
 from api.app import create_app
 from app.wiring import open_runtime
 from core.models import LooseMessage, ResolvedCase
+from core.principals import KeyScope
 from core.settings import Settings
 from core.store import identity
 from evals.simulator import simulate
 
 PASSWORD = "ui-test-password"
 API_KEY = "trg_ui_test_orchestrator_key"
+READ_KEY = "trg_ui_test_read_key"
 REVIEWERS: dict[str, list[str]] = {
     "alice": ["ops_supervisor", "inventory_controller"],
     "bob": ["finance_approver", "buyer"],
@@ -55,6 +57,7 @@ async def _seed(settings: Settings, history: int) -> None:
             for name, roles in REVIEWERS.items():
                 await identity.add_user(conn, name, PASSWORD, roles)
             await identity.create_key(conn, "ui-test-orchestrator", API_KEY)
+            await identity.create_key(conn, "ui-test-reader", READ_KEY, KeyScope.read)
         await runtime.learner.add_messages([LooseMessage.model_validate(m) for m in data.messages])
         await runtime.learner.add_history([ResolvedCase.model_validate(h) for h in data.history])
 
@@ -174,7 +177,10 @@ def submit(base_url: str, case: dict[str, Any], headers: dict[str, str]) -> dict
 def approvals_of(base_url: str, case_id: str) -> list[dict[str, Any]]:
     """Returns a case's approval records through the JSON API."""
     response = httpx.get(
-        f"{base_url}/v1/approvals", params={"case_id": case_id}, headers=bearer(), timeout=30
+        f"{base_url}/v1/approvals",
+        params={"case_id": case_id},
+        headers={"authorization": f"Bearer {READ_KEY}"},
+        timeout=30,
     )
     response.raise_for_status()
     records: list[dict[str, Any]] = response.json()
