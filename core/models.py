@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from core.parameters.provenance import ParamSource
 from core.values import AttributeValue, CaseId, ExtraRefValue, FiniteFloat, Instant, Text
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -71,6 +72,10 @@ class Party(StrEnum):
     internal = "internal"
 
 
+DOCUMENT_REFS = ("order_id", "po_id", "shipment_id", "invoice_id")
+PARTY_REFS = ("supplier_id", "customer_id", "carrier")
+
+
 class Refs(BaseModel):
     """Business references of a case; unknown keys are kept."""
 
@@ -87,9 +92,22 @@ class Refs(BaseModel):
     skus: list[Text] = Field(default_factory=list)
 
     def matching_keys(self) -> dict[str, str]:
-        """Returns the refs that link loose messages to a case."""
+        """Returns the document and supplier refs that identify a case to people and systems."""
         keys = ("po_id", "supplier_id", "shipment_id", "order_id", "invoice_id")
         return {k: v for k in keys if (v := getattr(self, k))}
+
+    def document_keys(self) -> dict[str, str]:
+        """Returns the document refs; only a shared one makes a loose message evidence."""
+        return {k: v for k in DOCUMENT_REFS if (v := getattr(self, k))}
+
+    def party_keys(self) -> dict[str, str]:
+        """Returns the party refs; a shared one alone makes a loose message party context."""
+        return {k: v for k in PARTY_REFS if (v := getattr(self, k))}
+
+    def conflicting_documents(self, other: dict[str, str]) -> list[str]:
+        """Returns the document refs that `other` names differently from these refs."""
+        own = self.document_keys()
+        return [k for k, v in other.items() if k in own and own[k] != v]
 
 
 class Amount(BaseModel):
@@ -236,16 +254,29 @@ class SimilarCase(BaseModel):
     summary: str
 
 
+MatchedBy = Literal["refs", "similarity", "party"]
+
+
 class MatchedMessage(BaseModel):
-    """A loose message retrieved for a case, and how it was matched."""
+    """A loose message retrieved for a case, and how it was matched.
+
+    `refs` means a shared document identifier (evidence); `party` means only a shared supplier,
+    customer or carrier (context about that party, never evidence nor a parameter source).
+    """
 
     message_id: str
-    matched_by: Literal["refs", "similarity"]
+    matched_by: MatchedBy
     score: float
     party: str
     at: datetime
     subject: str | None
     body: str
+    document_refs: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def is_evidence(self) -> bool:
+        """Tells whether the message may be cited as evidence about the case."""
+        return self.matched_by != "party"
 
 
 class ProposedAction(BaseModel):
@@ -256,6 +287,7 @@ class ProposedAction(BaseModel):
     posts_to_erp: bool
     approver_role: str | None = None
     rationale: str = ""
+    provenance: dict[str, ParamSource] = Field(default_factory=dict)
 
     def key(self, case_id: str) -> str:
         """Returns the deterministic idempotency key of this action for a case."""

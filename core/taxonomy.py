@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core.errors import ConfigurationError, InvalidInput
 from core.ingest import LineError
+from core.parameters.schema import ParamSpec
 
 if TYPE_CHECKING:
     from core.models import ResolvedCase
@@ -41,12 +42,30 @@ class CauseSpec(BaseModel):
 
 
 class ActionSpec(BaseModel):
-    """One action of the catalogue."""
+    """One action of the catalogue, with the typed parameters it takes."""
 
     id: str
     target: str
     posts_to_erp: bool
     approver_role: str | None = None
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    # The parameters whose product is the posting's own amount (absolute values), if any.
+    posting_amount: list[str] = Field(default_factory=list)
+    # The parameter naming that amount's currency; when it is empty the case currency applies.
+    posting_currency: str | None = None
+
+    @model_validator(mode="after")
+    def _check_parameter_names(self) -> ActionSpec:
+        for name in self.posting_amount:
+            if name not in self.params or self.params[name].type not in ("integer", "number"):
+                raise ValueError(f"action {self.id!r}: posting_amount names {name!r}, not a number")
+        currencies = [self.posting_currency] + [p.currency_param for p in self.params.values()]
+        for name in filter(None, currencies):
+            if name not in self.params or self.params[name].type != "currency":
+                raise ValueError(f"action {self.id!r}: {name!r} is not a currency parameter")
+        if self.posts_to_erp and not self.params:
+            raise ValueError(f"ERP action {self.id!r} declares no parameters")
+        return self
 
 
 class Taxonomy(BaseModel):

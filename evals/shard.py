@@ -65,8 +65,23 @@ async def review(
         except TriageError as refusal:
             # A refusal is a finding about the gate, not a reason to abandon the whole run.
             status = f"refused: {getattr(refusal, 'rule', type(refusal).__name__)}"
+            if getattr(refusal, "rule", None) == "params-schema":
+                # Like a reviewer with nothing to fill the empty field from: send it back.
+                status = await _reject_incomplete(runtime, record.approval_id, people[0], refusal)
         reviews.append({"action": record.action, "decision": decision, "status": status})
     return reviews
+
+
+async def _reject_incomplete(
+    runtime: Runtime, approval_id: str, voter: Principal, refusal: TriageError
+) -> str:
+    """Rejects an approval whose parameters the seal refused; returns the resulting status."""
+    reason = f"parameters incomplete: {refusal.message}"
+    try:
+        decided = await runtime.desk.decide(approval_id, voter, "reject", reason)
+    except TriageError as again:
+        return f"refused: {getattr(again, 'rule', type(again).__name__)}"
+    return f"{decided.status.value} (params-schema)"
 
 
 async def import_context(

@@ -41,7 +41,8 @@ async def posting_violations(
         for posting in erp.postings.values():
             stored = await case_store.get_case(conn, posting.case_id)
             record = approvals.get(posting.approval_id)
-            amount = amount_at_stake(stored.case, record.params if record else posting.params)
+            params = record.params if record else posting.params
+            amount = amount_at_stake(stored.case, posting.action, params, runtime.deps.policy)
             four_eyes = runtime.deps.policy.four_eyes_amount
             needed = required_approvers(record, amount, four_eyes) if record else 1
             problem = posting_problem(record, posting.case_id, posting.action, needed=needed)

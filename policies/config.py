@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from core.errors import ConfigurationError
-from core.taxonomy import Taxonomy
+from core.models import Currency
+from core.taxonomy import ActionSpec, Taxonomy
 
 DEFAULT_POLICY_FILE = Path(__file__).parent / "default_policy.toml"
 
@@ -37,6 +39,18 @@ class PolicyConfig(BaseModel):
     confidence_threshold: float = Field(default=0.6, ge=0, le=1)
     roles: dict[str, str] = Field(default_factory=dict)
     rules: list[ExtraRule] = Field(default_factory=list)
+    # Value of one unit of each currency in a common base, to compare action and case amounts.
+    rates: dict[Currency, float] = Field(default_factory=dict)
+    # The taxonomy's catalogue, attached by load_policy so the posting seal can check parameters.
+    catalogue: dict[str, ActionSpec] = Field(default_factory=dict)
+
+    @field_validator("rates")
+    @classmethod
+    def _check_rates(cls, rates: dict[str, float]) -> dict[str, float]:
+        bad = sorted(code for code, rate in rates.items() if not (rate > 0 and rate < math.inf))
+        if bad:
+            raise ValueError(f"rates must be positive finite numbers: {bad}")
+        return rates
 
     def approver_role(self, taxonomy: Taxonomy, action: str) -> str | None:
         """Returns the role that must approve an action: the catalogue's, unless config adds one."""
@@ -60,7 +74,10 @@ def load_policy(path: Path | None, taxonomy: Taxonomy) -> PolicyConfig:
     """Loads and checks a policy file, or the shipped default."""
     source = path or DEFAULT_POLICY_FILE
     try:
-        config = PolicyConfig.model_validate(tomllib.loads(source.read_text()))
+        data = tomllib.loads(source.read_text())
+        if "catalogue" in data:
+            raise ConfigurationError(f"policy {source}: the catalogue comes from the taxonomy")
+        config = PolicyConfig.model_validate({**data, "catalogue": taxonomy.action_index})
     except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
         raise ConfigurationError(f"cannot load policy {source}: {exc}") from exc
     check_against_taxonomy(config, taxonomy)

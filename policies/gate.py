@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import InvalidInput, PolicyRefusal
 from core.models import (
     Case,
     Classification,
@@ -14,7 +14,9 @@ from core.models import (
     ProposedAction,
     canonical_digest,
 )
+from core.parameters import screen_params
 from core.taxonomy import Taxonomy
+from policies.amounts import posting_amount
 from policies.config import ExtraRule, PolicyConfig
 
 _RANK: dict[Outcome, int] = {"auto": 0, "needs_approval": 1, "deny": 2}
@@ -59,39 +61,42 @@ class _Verdict:
         self.reasons.append(reason)
 
 
-def _as_amount(raw: Any) -> float | None:
-    if isinstance(raw, bool):
+def _amount_or_refusal(
+    case: Case, proposal: ProposedAction, context: PolicyContext
+) -> tuple[float | None, str | None]:
+    try:
+        return posting_amount(
+            context.taxonomy.action_index.get(proposal.action),
+            proposal.params,
+            case_amount=case.amount.value if case.amount else 0.0,
+            case_currency=case.amount.currency if case.amount else None,
+            config=context.config,
+        ), None
+    except PolicyRefusal as refusal:
+        return None, refusal.message
+
+
+def _params_problem(case: Case, proposal: ProposedAction, context: PolicyContext) -> str | None:
+    spec = context.taxonomy.action_index.get(proposal.action)
+    if spec is None:
         return None
-    if isinstance(raw, int | float):
-        value = abs(float(raw))
-    elif isinstance(raw, str):
-        try:
-            value = abs(float(raw.replace(",", "").strip()))
-        except ValueError:
-            return None
-    else:
-        return None
-    return value if math.isfinite(value) else math.inf
-
-
-def params_amount(params: dict[str, Any]) -> float:
-    """Returns the largest amount written in an action's parameters, numbers or numeric text."""
-    found = [_as_amount(params.get(key)) for key in ("amount", "value", "credit_amount")]
-    return max((v for v in found if v is not None), default=0.0)
-
-
-def amount_at_stake(case: Case, params: dict[str, Any]) -> float:
-    """Returns the larger of the case amount and any amount in the action's parameters."""
-    return max(case.amount.value if case.amount else 0.0, params_amount(params))
+    try:
+        _kept, dropped = screen_params(spec, proposal.params, now=case.detected_at)
+    except InvalidInput as problem:
+        return problem.message
+    return dropped[0].message if dropped else None
 
 
 def policy_inputs(case: Case, proposal: ProposedAction, context: PolicyContext) -> dict[str, Any]:
     """Returns exactly the inputs the gate decides on, for logging and digesting."""
+    amount, amount_refusal = _amount_or_refusal(case, proposal, context)
     return {
         "case_id": case.case_id,
         "workflow": case.workflow.value,
         "site": case.site,
-        "amount": amount_at_stake(case, proposal.params),
+        "amount": amount,
+        "amount_refusal": amount_refusal,
+        "params_problem": _params_problem(case, proposal, context),
         "currency": case.amount.currency if case.amount else None,
         "action": proposal.action,
         "params": proposal.params,
@@ -145,11 +150,15 @@ def _apply_invariants(
     inputs: dict[str, Any],
     context: PolicyContext,
 ) -> None:
+    if inputs["params_problem"]:
+        verdict.tighten("deny", 0, "params-schema", inputs["params_problem"])
     if posts_to_erp:
         verdict.tighten(
             "needs_approval", 1, "erp-needs-person", "ERP postings need a person's approval"
         )
-        if inputs["amount"] > context.config.four_eyes_amount:
+        if inputs["amount"] is None:
+            verdict.tighten("deny", 0, "currency-conversion", inputs["amount_refusal"])
+        elif inputs["amount"] > context.config.four_eyes_amount:
             verdict.tighten(
                 "needs_approval",
                 2,
@@ -189,7 +198,9 @@ def _matches(rule: ExtraRule, inputs: dict[str, Any]) -> bool:
     )
     if any(allowed and value not in allowed for allowed, value in checks):
         return False
-    return rule.amount_above is None or inputs["amount"] > rule.amount_above
+    # An amount that cannot be converted matches every threshold: the stricter reading.
+    amount = inputs["amount"]
+    return rule.amount_above is None or amount is None or amount > rule.amount_above
 
 
 def _apply_extra_rule(verdict: _Verdict, rule: ExtraRule) -> None:

@@ -18,6 +18,7 @@ from core.approvals import ApprovalRecord
 from core.errors import IntegrationError, PolicyRefusal, RetryableIntegrationError
 from core.faults import FaultPoints
 from core.models import CaseStatus, ProposedAction, canonical_digest
+from core.postings import ApprovedPosting
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
@@ -37,9 +38,8 @@ async def queue_posting(
     conn: AsyncConnection, record: ApprovalRecord, policy: PolicyConfig
 ) -> None:
     """Seals a complete approval through the gate and commits its ERP row in the caller's transaction."""
-    _status, case_amount, _corrected = await case_store.case_facts(conn, record.case_id)
     key = ProposedAction(action=record.action, posts_to_erp=True).key(record.case_id)
-    posting = authorize_posting(record, idempotency_key=key, amount=case_amount, config=policy)
+    posting = await _seal(conn, record, key, policy)
     await outbox_store.enqueue(
         conn,
         kind="erp",
@@ -57,6 +57,21 @@ async def queue_posting(
         approval_id=record.approval_id,
         action=record.action,
         idempotency_key=key,
+    )
+
+
+async def _seal(
+    conn: AsyncConnection, record: ApprovalRecord, key: str, policy: PolicyConfig
+) -> ApprovedPosting:
+    """Has the policy code check a complete record against the case and seal its posting."""
+    case = (await case_store.get_case(conn, record.case_id)).case
+    return authorize_posting(
+        record,
+        idempotency_key=key,
+        amount=case.amount.value if case.amount else 0.0,
+        config=policy,
+        case_currency=case.amount.currency if case.amount else None,
+        now=case.detected_at,
     )
 
 
@@ -138,11 +153,8 @@ class Outbox:
     async def _post_to_erp(self, row: OutboxRow) -> dict[str, object]:
         async with self.db.transaction() as conn:
             record = await approval_store.get_approval(conn, row.approval_id or "")
-            _status, case_amount, _corrected = await case_store.case_facts(conn, row.case_id)
-        # The record is read again and re-checked: a rejected or voided approval never posts.
-        posting = authorize_posting(
-            record, idempotency_key=row.idempotency_key, amount=case_amount, config=self.policy
-        )
+            # The record is read again and re-checked: a rejected or voided approval never posts.
+            posting = await _seal(conn, record, row.idempotency_key, self.policy)
         receipt = await self.erp.post(posting)
         self.faults.reach("outbox.posted", row.case_id)
         return {

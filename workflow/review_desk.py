@@ -18,6 +18,7 @@ from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
 from core.errors import Conflict, InvalidInput, PolicyRefusal
 from core.models import Classification, ProposedAction
+from core.parameters import validate_params
 from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import audit
@@ -149,8 +150,10 @@ class ReviewDesk:
     ) -> None:
         if not isinstance(params, dict) or not params:
             raise InvalidInput("an edit needs the new parameters", field="params")
-        new_params = {**record.params, **params}
         stored = await case_store.get_case(conn, record.case_id)
+        # A person's edit meets the action's schema as any other source does: a 422 names the field.
+        spec = self.deps.taxonomy.action(record.action)
+        new_params = validate_params(spec, {**record.params, **params}, now=stored.case.detected_at)
         raw = stored.result.classification if stored.result else None
         if raw is None:
             raise InvalidInput("the case has no classification to re-check", field="approval_id")

@@ -12,11 +12,19 @@ from core.models import Case, Evidence, MatchedMessage, SimilarCase
 
 @dataclass(frozen=True)
 class ClassifierInput:
-    """A case with the context retrieved for it."""
+    """A case with the context retrieved for it; party-only messages are kept apart from evidence."""
 
     case: Case
     similar: list[SimilarCase] = field(default_factory=list)
     messages: list[MatchedMessage] = field(default_factory=list)
+    party_context: list[MatchedMessage] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Every classifier reads `messages` as evidence, so a party-only match never reaches it.
+        party = [m for m in self.messages if not m.is_evidence]
+        if party:
+            object.__setattr__(self, "messages", [m for m in self.messages if m.is_evidence])
+            object.__setattr__(self, "party_context", [*self.party_context, *party])
 
 
 class CauseScores(BaseModel):

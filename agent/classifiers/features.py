@@ -32,7 +32,8 @@ def normalise_text(text: str) -> str:
 
 
 def case_fragment(case: Case, messages: Sequence[MatchedMessage] = ()) -> Fragment:
-    """Returns the whole case, plus the loose messages retrieved for it, as one fragment."""
+    """Returns the whole case, plus the loose messages retrieved as evidence, as one fragment."""
+    messages = [m for m in messages if m.is_evidence]
     loose = [_loose_text(m) for m in messages]
     text = "\n".join([case_text(case), *loose])
     facts = {f"wf={case.workflow.value}": 1.0}

@@ -120,6 +120,8 @@ def case_data(item: ClassifierInput, clip: _Clipper) -> dict[str, Any]:
         ],
         "similar_history": [_similar(s, clip) for s in item.similar],
         "loose_messages": [_loose(m, clip) for m in item.messages],
+        # Shares only a supplier, customer or carrier with the case: background, not evidence.
+        "party_context": [_loose(m, clip) for m in item.party_context],
     }
 
 

@@ -5,10 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from agent.deps import AgentDeps
-from agent.proposing.parameters import parameters_for
+from agent.proposing.parameters import propose_parameters
 from agent.proposing.playbook import select_actions
 from agent.state import TriageNode, TriageState
 from core.models import Case, Classification, MatchedMessage, ProposedAction
+
+
+def _from_playbook(
+    deps: AgentDeps, action: str, case: Case, messages: list[MatchedMessage], cause: str
+) -> ProposedAction:
+    params, provenance = propose_parameters(deps.taxonomy.action(action), case, messages)
+    return ProposedAction(
+        action=action,
+        params=params,
+        provenance=provenance,
+        posts_to_erp=False,
+        rationale=f"playbook for {cause}",
+    )
 
 
 def make_propose(deps: AgentDeps) -> TriageNode:
@@ -27,12 +40,7 @@ def make_propose(deps: AgentDeps) -> TriageNode:
         else:
             source = "playbook"
             chosen = [
-                ProposedAction(
-                    action=action,
-                    params=parameters_for(action, case, messages),
-                    posts_to_erp=False,
-                    rationale=f"playbook for {cause.id}",
-                )
+                _from_playbook(deps, action, case, messages, cause.id)
                 for action in select_actions(cause, case)
             ]
         proposals = []

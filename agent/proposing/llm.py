@@ -16,9 +16,10 @@ from pydantic import BaseModel, ValidationError
 
 from agent.classifiers.base import ClassifierInput
 from agent.classifiers.llm_prompt import MAX_TEXT_CHARS, _Clipper, case_data, fence_safe_json
-from agent.proposing.parameters import parameters_for
-from core.models import Case, Classification, MatchedMessage, ProposedAction
-from core.taxonomy import Taxonomy
+from agent.proposing.parameters import propose_parameters
+from core.models import Case, Classification, MatchedMessage, ParamSource, ProposedAction
+from core.parameters import screen_params
+from core.taxonomy import ActionSpec, Taxonomy
 from prompts import Prompt
 from tools.llm.base import ChatModel, LlmFailure, strict_json_schema
 
@@ -134,13 +135,12 @@ class LlmProposer:
                 duplicates += 1
                 continue
             seen.add(choice.action)
+            params, provenance = checked_params(spec, case, messages, choice.params)
             proposals.append(
                 ProposedAction(
                     action=spec.id,
-                    params=merge_params(
-                        parameters_for(spec.id, case, messages),
-                        {p.name: p.value for p in choice.params},
-                    ),
+                    params=params,
+                    provenance=provenance,
                     # Never the model's word: the catalogue decides; the node applies the policy.
                     posts_to_erp=spec.posts_to_erp,
                     approver_role=spec.approver_role,
@@ -157,6 +157,21 @@ class LlmProposer:
         self.stats.unknown_dropped += unknown
         self.stats.duplicates_dropped += duplicates
         return proposals
+
+
+def checked_params(
+    spec: ActionSpec, case: Case, messages: Sequence[MatchedMessage], suggested: list[ParamValue]
+) -> tuple[dict[str, Any], dict[str, ParamSource]]:
+    """Returns the extractor's params with the model's schema-valid suggestions in its gaps."""
+    extracted, provenance = propose_parameters(spec, case, messages)
+    # Dates must come from evidence the extractor can trace to this case's own documents.
+    timed = {name for name, p in spec.params.items() if p.type in ("date", "datetime")}
+    offered = {p.name: p.value for p in suggested if p.name not in timed}
+    merged, _dropped = screen_params(spec, merge_params(extracted, offered), now=case.detected_at)
+    for name, value in merged.items():
+        if value is not None and name not in provenance:
+            provenance[name] = ParamSource(kind="model", span=str(value)[:RATIONALE_CHARS])
+    return merged, provenance
 
 
 def merge_params(extracted: dict[str, Any], suggested: dict[str, Any]) -> dict[str, Any]:

@@ -1,20 +1,18 @@
-"""Fills an action's parameters with concrete values taken from the case and its evidence."""
+"""Fills an action's parameters with concrete values from the case and its evidence, each with its source."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from core.models import Case, MatchedMessage
-from core.rendering import case_text
+from agent.proposing.dates import last_date, pickup_offer
+from agent.proposing.sources import SourceText, evidence_texts, latest_first, party_texts
+from core.models import Case, MatchedMessage, ParamSource
+from core.parameters import screen_params
+from core.taxonomy import ActionSpec
 
 _LOCATION = re.compile(r"\b([A-Z]{1,3}-\d{1,3}-\d{1,3}(?:-\d{1,3})?)\b")
-_TIME = re.compile(
-    r"\b(?:tomorrow|today|mon|tue|wed|thu|fri|sat|sun)\w*\.?\s*(?:at\s*)?\d{1,2}[:.]\d{2}\b|\b\d{1,2}[:.]\d{2}\b",
-    re.I,
-)
-_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b")
 _DOCUMENTS = {
     "certificate of origin": "certificate_of_origin",
     "commercial invoice": "commercial_invoice",
@@ -37,7 +35,29 @@ _TEAMS = {
     "inventory_sync": "inventory_control",
 }
 
-Extractor = Callable[[Case, Sequence[MatchedMessage]], dict[str, Any]]
+
+class Found(NamedTuple):
+    """A value read for a parameter and where it was read from."""
+
+    value: Any
+    source: ParamSource
+
+
+Extracted = dict[str, Found | None]
+Extractor = Callable[[Case, Sequence[MatchedMessage]], Extracted]
+
+
+def _ref(case: Case, key: str) -> Found | None:
+    value = getattr(case.refs, key, None)
+    return Found(value, ParamSource(kind="refs", keys=[key])) if value else None
+
+
+def _refs(case: Case, *keys: str) -> Extracted:
+    return {key: _ref(case, key) for key in keys}
+
+
+def _field(value: Any, *keys: str) -> Found | None:
+    return Found(value, ParamSource(kind="case", keys=list(keys))) if value else None
 
 
 def _number(case: Case, key: str) -> float | None:
@@ -45,76 +65,85 @@ def _number(case: Case, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _all_text(case: Case, messages: Sequence[MatchedMessage]) -> str:
-    return "\n".join([case_text(case), *(m.body for m in messages)])
+def _attribute(value: Any, *keys: str) -> Found | None:
+    return None if value is None else Found(value, ParamSource(kind="attribute", keys=list(keys)))
 
 
-def _carrier_texts(case: Case, messages: Sequence[MatchedMessage]) -> list[str]:
-    texts = [m.body for m in case.messages if m.party.value == "carrier"]
-    texts += [m.body for m in messages if m.party == "carrier"]
-    texts += [e.detail or "" for e in case.events if e.system.value in ("CARRIER", "TMS")]
-    return texts
+def _skus(case: Case) -> Found | None:
+    return (
+        Found(list(case.refs.skus), ParamSource(kind="refs", keys=["skus"]))
+        if case.refs.skus
+        else None
+    )
 
 
-def _first(pattern: re.Pattern[str], texts: Sequence[str]) -> str | None:
-    for text in texts:
-        if match := pattern.search(text):
-            return match.group(0).strip()
+def _location(case: Case) -> Found | None:
+    explicit = case.attributes.get("location")
+    if isinstance(explicit, str) and explicit:
+        return _attribute(explicit, "location")
+    for index, event in enumerate(case.events):
+        if match := _LOCATION.search(event.detail or ""):
+            return Found(
+                match.group(1), ParamSource(kind="event", index=index, span=match.group(0))
+            )
     return None
 
 
-def _location(case: Case) -> str | None:
-    explicit = case.attributes.get("location")
-    if isinstance(explicit, str) and explicit:
-        return explicit
-    return _first(_LOCATION, [e.detail or "" for e in case.events])
+def _first_pickup(texts: Sequence[SourceText]) -> Found | None:
+    for text in latest_first(texts):
+        if offer := pickup_offer(text.text, text.at):
+            return Found(offer[0].isoformat(), text.cite(offer[1]))
+    return None
 
 
-def _rebook(case: Case, messages: Sequence[MatchedMessage]) -> dict[str, Any]:
+def _first_eta(texts: Sequence[SourceText]) -> Found | None:
+    for text in latest_first(texts):
+        if found := last_date(text.text, text.at):
+            return Found(found[0].isoformat(), text.cite(found[1]))
+    return None
+
+
+def _rebook(case: Case, messages: Sequence[MatchedMessage]) -> Extracted:
+    carrier_texts = party_texts(case, messages, "carrier", ("CARRIER", "TMS"))
     return {
-        "carrier": case.refs.carrier,
-        "shipment_id": case.refs.shipment_id,
-        "order_id": case.refs.order_id,
-        "earliest_pickup": _first(_TIME, _carrier_texts(case, messages)),
+        **_refs(case, "carrier", "shipment_id", "order_id"),
+        "earliest_pickup": _first_pickup(carrier_texts),
     }
 
 
-def _shipment(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
-    codes = [e.code for e in case.events if e.code]
-    return {
-        "carrier": case.refs.carrier,
-        "shipment_id": case.refs.shipment_id,
-        "order_id": case.refs.order_id,
-        "status_codes": codes,
-    }
+def _shipment(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    coded = [(i, e.code) for i, e in enumerate(case.events) if e.code]
+    codes = None
+    if coded:
+        span = ", ".join(code for _, code in coded)
+        source = ParamSource(kind="event", index=coded[-1][0], span=span)
+        codes = Found([code for _, code in coded], source)
+    return {**_refs(case, "carrier", "shipment_id", "order_id"), "status_codes": codes}
 
 
-def _inventory_adjustment(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
+def _inventory_adjustment(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
     erp, wms = _number(case, "erp_on_hand"), _number(case, "wms_on_hand")
     delta = wms - erp if erp is not None and wms is not None else None
     return {
-        "site": case.site,
-        "sku": case.refs.skus[0] if case.refs.skus else None,
+        "site": _field(case.site, "site"),
+        "sku": _skus(case) and Found(case.refs.skus[0], ParamSource(kind="refs", keys=["skus"])),
         "location": _location(case),
-        "quantity_delta": delta,
+        "quantity_delta": _attribute(delta, "wms_on_hand", "erp_on_hand"),
+        "unit_cost": _attribute(_number(case, "unit_cost"), "unit_cost"),
+        "currency": _field(case.amount.currency if case.amount else None, "amount.currency"),
     }
 
 
-def _cycle_count(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
-    return {"site": case.site, "skus": list(case.refs.skus), "location": _location(case)}
+def _cycle_count(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    return {"site": _field(case.site, "site"), "skus": _skus(case), "location": _location(case)}
 
 
-def _supplier(case: Case, messages: Sequence[MatchedMessage]) -> dict[str, Any]:
-    texts = [m.body for m in case.messages if m.party.value == "supplier"]
-    texts += [m.body for m in messages if m.party == "supplier"]
-    return {
-        "po_id": case.refs.po_id,
-        "supplier_id": case.refs.supplier_id,
-        "new_eta": _first(_DATE, texts),
-    }
+def _supplier(case: Case, messages: Sequence[MatchedMessage]) -> Extracted:
+    supplier_texts = party_texts(case, messages, "supplier", ("SUPPLIER",))
+    return {**_refs(case, "po_id", "supplier_id"), "new_eta": _first_eta(supplier_texts)}
 
 
-def _credit_memo(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
+def _credit_memo(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
     po_price, inv_price = _number(case, "po_price"), _number(case, "invoice_price")
     qty_rcv, qty_inv = _number(case, "qty_received"), _number(case, "qty_invoiced")
     amount = 0.0
@@ -122,80 +151,102 @@ def _credit_memo(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, A
         amount += max(0.0, inv_price - po_price) * qty_inv
     if qty_rcv is not None and qty_inv is not None and inv_price is not None:
         amount += max(0.0, qty_inv - qty_rcv) * inv_price
+    keys = ("po_price", "invoice_price", "qty_received", "qty_invoiced")
     return {
-        "invoice_id": case.refs.invoice_id,
-        "po_id": case.refs.po_id,
-        "supplier_id": case.refs.supplier_id,
-        "amount": round(amount, 2) if amount else None,
-        "currency": case.amount.currency if case.amount else None,
+        **_refs(case, "invoice_id", "po_id", "supplier_id"),
+        "amount": _attribute(round(amount, 2), *keys) if amount else None,
+        "currency": _field(case.amount.currency if case.amount else None, "amount.currency"),
     }
 
 
-def _invoice(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
-    finance = [e.detail for e in case.events if e.system.value == "FINANCE" and e.detail]
+def _invoice(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    finance = [
+        (i, e.detail) for i, e in enumerate(case.events) if e.system.value == "FINANCE" and e.detail
+    ]
+    reason = (
+        Found(finance[-1][1], ParamSource(kind="event", index=finance[-1][0], span=finance[-1][1]))
+        if finance
+        else _field(case.stalled_step, "stalled_step")
+    )
+    return {**_refs(case, "invoice_id", "po_id"), "reason": reason}
+
+
+def _integration(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    failed = [(i, e) for i, e in enumerate(case.events) if e.system.value == "MIDDLEWARE"]
+    last = failed[-1] if failed else None
+    error = _attribute(case.attributes.get("last_sync_error") or None, "last_sync_error")
+    if last and last[1].detail:
+        error = Found(last[1].detail, ParamSource(kind="event", index=last[0], span=last[1].detail))
+    refs = case.refs.matching_keys()
     return {
-        "invoice_id": case.refs.invoice_id,
-        "po_id": case.refs.po_id,
-        "reason": finance[-1] if finance else case.stalled_step,
+        "interface": last
+        and Found(last[1].type, ParamSource(kind="event", index=last[0], span=last[1].type)),
+        "error": error,
+        "document_refs": Found(refs, ParamSource(kind="refs", keys=sorted(refs))) if refs else None,
     }
 
 
-def _integration(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
-    failed = [e for e in case.events if e.system.value == "MIDDLEWARE"]
-    return {
-        "interface": failed[-1].type if failed else None,
-        "error": (failed[-1].detail if failed else None) or case.attributes.get("last_sync_error"),
-        "document_refs": case.refs.matching_keys(),
-    }
-
-
-def _master_data(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
+def _master_data(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
     hints = {
         k: v for k, v in case.attributes.items() if "uom" in k or "item" in k or "location" in k
     }
-    return {"skus": list(case.refs.skus), "site": case.site, "observed": hints}
-
-
-def _documents(case: Case, messages: Sequence[MatchedMessage]) -> dict[str, Any]:
-    text = _all_text(case, messages).lower()
-    docs = sorted({doc for cue, doc in _DOCUMENTS.items() if cue in text})
     return {
-        "shipment_id": case.refs.shipment_id,
-        "order_id": case.refs.order_id,
-        "documents": docs or ["unspecified"],
+        "skus": _skus(case),
+        "site": _field(case.site, "site"),
+        "observed": _attribute(hints, *sorted(hints)) if hints else None,
     }
 
 
-def _notify(case: Case, messages: Sequence[MatchedMessage]) -> dict[str, Any]:
+def _documents(case: Case, messages: Sequence[MatchedMessage]) -> Extracted:
+    found: dict[str, SourceText] = {}
+    for text in evidence_texts(case, messages):
+        for cue, doc in _DOCUMENTS.items():
+            if doc not in found and re.search(rf"\b{cue}", text.text, re.IGNORECASE):
+                found[doc] = text
+    docs = sorted(found)
+    source = found[docs[0]].cite(docs[0]) if docs else ParamSource(kind="case", keys=["workflow"])
     return {
-        "customer_id": case.refs.customer_id,
-        "order_id": case.refs.order_id,
-        "shipment_id": case.refs.shipment_id,
-        "sla_due_at": case.sla_due_at.isoformat() if case.sla_due_at else None,
+        **_refs(case, "shipment_id", "order_id"),
+        "documents": Found(docs or ["unspecified"], source),
     }
 
 
-def _route(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
+def _notify(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    due = case.sla_due_at.isoformat() if case.sla_due_at else None
     return {
-        "team": _TEAMS.get(case.workflow.value, f"{case.site.lower()}_operations"),
-        "site": case.site,
+        **_refs(case, "customer_id", "order_id", "shipment_id"),
+        "sla_due_at": _field(due, "sla_due_at"),
     }
 
 
-def _credit_hold(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
-    return {"customer_id": case.refs.customer_id, "order_id": case.refs.order_id}
+def _route(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    team = _TEAMS.get(case.workflow.value, f"{case.site.lower()}_operations")
+    return {"team": _field(team, "workflow", "site"), "site": _field(case.site, "site")}
 
 
-def _wave(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
+def _credit_hold(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    return _refs(case, "customer_id", "order_id")
+
+
+def _wave(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    backlog = case.attributes.get("wms_backlog_orders")
     return {
-        "site": case.site,
-        "order_id": case.refs.order_id,
-        "backlog": case.attributes.get("wms_backlog_orders"),
+        "site": _field(case.site, "site"),
+        **_refs(case, "order_id"),
+        "backlog": _attribute(backlog, "wms_backlog_orders"),
     }
 
 
-def _reallocate(case: Case, _messages: Sequence[MatchedMessage]) -> dict[str, Any]:
-    return {"order_id": case.refs.order_id, "skus": list(case.refs.skus), "site": case.site}
+def _reallocate(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    return {**_refs(case, "order_id"), "skus": _skus(case), "site": _field(case.site, "site")}
+
+
+def _case_refs(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    refs = case.refs.matching_keys()
+    return {
+        "case_refs": Found(refs, ParamSource(kind="refs", keys=sorted(refs))) if refs else None,
+        "site": _field(case.site, "site"),
+    }
 
 
 EXTRACTORS: dict[str, Extractor] = {
@@ -219,9 +270,16 @@ EXTRACTORS: dict[str, Extractor] = {
 }
 
 
-def parameters_for(action: str, case: Case, messages: Sequence[MatchedMessage]) -> dict[str, Any]:
-    """Returns the concrete parameters of an action; catalogue additions get the case refs."""
-    extractor = EXTRACTORS.get(action)
-    if extractor is None:
-        return {"case_refs": case.refs.matching_keys(), "site": case.site}
-    return extractor(case, messages)
+def propose_parameters(
+    spec: ActionSpec, case: Case, messages: Sequence[MatchedMessage]
+) -> tuple[dict[str, Any], dict[str, ParamSource]]:
+    """Returns an action's schema-valid parameters (bad values left empty) and each one's source."""
+    found = EXTRACTORS.get(spec.id, _case_refs)(case, messages)
+    raw = {name: item.value for name, item in found.items() if item is not None}
+    params, _dropped = screen_params(spec, raw, now=case.detected_at)
+    provenance = {
+        name: item.source
+        for name, item in found.items()
+        if item is not None and params.get(name) is not None
+    }
+    return params, provenance

@@ -87,21 +87,33 @@ async def upsert_messages(conn: AsyncConnection, items: Sequence[tuple[str, Loos
     return len(fresh)
 
 
+async def _messages_matching(
+    conn: AsyncConnection, keys: dict[str, str], limit: int, exclude: Sequence[str] = ()
+) -> list[tuple[str, LooseMessage]]:
+    columns = {k: v for k, v in keys.items() if k in _REF_COLUMNS}
+    if not columns:
+        return []
+    clauses = [getattr(loose_messages.c, key) == value for key, value in columns.items()]
+    query = select(loose_messages.c.message_id, loose_messages.c.body).where(or_(*clauses))
+    if exclude:
+        query = query.where(loose_messages.c.message_id.not_in(list(exclude)))
+    rows = await conn.execute(query.order_by(loose_messages.c.at.desc()).limit(limit))
+    return [(mid, LooseMessage.model_validate(body)) for mid, body in rows]
+
+
 async def messages_by_refs(
     conn: AsyncConnection, refs: Refs, limit: int = 20
 ) -> list[tuple[str, LooseMessage]]:
-    """Returns loose messages that share a po, supplier, shipment, order or invoice ref."""
-    keys = refs.matching_keys()
-    if not keys:
-        return []
-    clauses = [getattr(loose_messages.c, key) == value for key, value in keys.items()]
-    rows = await conn.execute(
-        select(loose_messages.c.message_id, loose_messages.c.body)
-        .where(or_(*clauses))
-        .order_by(loose_messages.c.at.desc())
-        .limit(limit)
-    )
-    return [(mid, LooseMessage.model_validate(body)) for mid, body in rows]
+    """Returns loose messages that share a document ref: an order, po, shipment or invoice id."""
+    return await _messages_matching(conn, refs.document_keys(), limit)
+
+
+async def messages_by_party(
+    conn: AsyncConnection, refs: Refs, exclude: Sequence[str] = (), limit: int = 10
+) -> list[tuple[str, LooseMessage]]:
+    """Returns loose messages that share only a party (the supplier): context, not evidence."""
+    # Only supplier_id is a stored column; customer and carrier refs live in the message body.
+    return await _messages_matching(conn, refs.party_keys(), limit, exclude)
 
 
 async def messages_by_ids(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, LooseMessage]:

@@ -124,7 +124,9 @@ async def test_llm_proposals_keep_catalogue_flags_and_evidence_params(
     rebook, reallocate = proposals
     # The extractor's evidence wins; the model only fills what the extractor left None.
     assert rebook["params"]["shipment_id"] == "SH-1"
-    assert rebook["params"]["earliest_pickup"] == "08:00"
+    assert rebook["params"]["earliest_pickup"] == "2026-11-21T08:00:00Z"
+    assert rebook["provenance"]["earliest_pickup"]["span"] == "next pickup 08:00"
+    assert rebook["provenance"]["carrier"]["kind"] == "model"
     assert rebook["params"]["carrier"] == "ACME Freight"
     assert "approved" not in rebook["params"]
     assert rebook["posts_to_erp"] is False

@@ -8,7 +8,15 @@ import pickle
 from typing import Any
 
 import pytest
-from factories import DEFAULT_POLICY, make_policy, make_record, make_vote, person, principal
+from factories import (
+    DEFAULT_POLICY,
+    TAXONOMY,
+    make_policy,
+    make_record,
+    make_vote,
+    person,
+    principal,
+)
 
 from core import sealing
 from core.approvals import ApprovalStatus
@@ -20,6 +28,8 @@ FINANCE = "finance_approver"
 BOB = person("bob", FINANCE)
 DAN = person("dan", FINANCE)
 KEY = "idem-CASE-1001-issue_credit_memo"
+# An ERP action without an amount of its own: four-eyes reads the case amount for it.
+HOLD = {"action": "hold_invoice", "params": {"invoice_id": "INV-1"}}
 
 
 def authorize(record: Any, amount: float = 500.0, config: Any = DEFAULT_POLICY) -> ApprovedPosting:
@@ -60,12 +70,14 @@ FORGED_RECORDS = [
     pytest.param({}, [], 500, "erp-needs-person", id="approved-without-votes"),
     pytest.param({"required_approvals": 0}, [], 500, "erp-needs-person", id="required-zero"),
     pytest.param({"required_approvals": 2}, [BOB], 500, "four-eyes", id="one-of-two"),
-    pytest.param({}, [BOB], 15_000, "four-eyes", id="stored-1-but-amount-above-threshold"),
-    pytest.param({}, [BOB, BOB], 15_000, "four-eyes", id="same-person-twice"),
+    pytest.param(HOLD, [BOB], 15_000, "four-eyes", id="stored-1-but-amount-above-threshold"),
+    pytest.param(HOLD, [BOB, BOB], 15_000, "four-eyes", id="same-person-twice"),
     pytest.param(
         {"proposed_by": "bob"}, [BOB], 500, "erp-needs-person", id="proposer-approved-own"
     ),
-    pytest.param({"proposed_by": "bob"}, [BOB, DAN], 15_000, "four-eyes", id="proposer-plus-one"),
+    pytest.param(
+        {**HOLD, "proposed_by": "bob"}, [BOB, DAN], 15_000, "four-eyes", id="proposer-plus-one"
+    ),
     pytest.param({"edited_by": ["bob"]}, [BOB], 500, "erp-needs-person", id="editor-approved"),
     pytest.param({}, [person("eve")], 500, "erp-needs-person", id="approver-without-role"),
     pytest.param(
@@ -127,6 +139,7 @@ def test_refuses_an_erp_record_without_an_approver_role() -> None:
     [
         pytest.param([BOB], 1, 500, ("bob",), id="one-approver"),
         pytest.param([BOB, DAN], 2, 15_000, ("bob", "dan"), id="four-eyes"),
+        pytest.param([BOB], 1, 15_000, ("bob",), id="own-500-amount-on-a-15000-case"),
         pytest.param([BOB, DAN], 1, 10_000, ("bob", "dan"), id="extra-approver-ok"),
         pytest.param(
             [person("eve"), BOB], 1, 500, ("bob",), id="ineligible-votes-left-out-of-approvers"
@@ -143,7 +156,8 @@ def test_seals_a_complete_record_with_its_eligible_approvers(
     assert len(posting.digest) == 64
     assert posting.case_id == record.case_id
     assert posting.action == record.action
-    assert posting.params == record.params
+    assert posting.params == {"invoice_id": "INV-1", "po_id": None, "supplier_id": None,
+                              "amount": 500.0, "currency": None}  # fmt: skip
     assert posting.approval_id == record.approval_id
     assert posting.idempotency_key == KEY
     assert posting.policy_version == DEFAULT_POLICY.version
@@ -239,3 +253,64 @@ def test_replace_cannot_retarget_a_sealed_posting() -> None:
     posting = authorize(approved(BOB))
     with pytest.raises(TypeError):
         dataclasses.replace(posting, action="release_credit_hold", params={"amount": 1_000_000})
+
+
+# ---- the parameter schema ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "field"),
+    [
+        pytest.param(
+            "update_po_eta",
+            {"po_id": "PO-1", "new_eta": "next tuesday-ish", "frobnicate": "x"},
+            "params.new_eta",
+            id="free-text-eta",
+        ),
+        pytest.param(
+            "update_po_eta",
+            {"po_id": "PO-1", "new_eta": "2026-12-01", "frobnicate": "x"},
+            "params.frobnicate",
+            id="unknown-key",
+        ),
+        pytest.param(
+            "update_po_eta",
+            {"po_id": "PO-1", "new_eta": None},
+            "params.new_eta",
+            id="eta-left-empty",
+        ),
+        pytest.param(
+            "post_inventory_adjustment",
+            {"site": "DC-1", "sku": "S-1", "quantity_delta": "twelve"},
+            "params.quantity_delta",
+            id="twelve",
+        ),
+    ],
+)
+def test_refuses_a_record_whose_params_fail_the_schema(
+    action: str, params: dict[str, Any], field: str
+) -> None:
+    """An approved record is sealed only from parameters that pass the catalogue schema."""
+    role = TAXONOMY.action(action).approver_role or ""
+    record = approved(person("bob", role), action=action, approver_role=role, params=params)
+    with pytest.raises(PolicyRefusal) as caught:
+        authorize(record)
+    assert caught.value.rule == "params-schema"
+    assert caught.value.detail["field"] == field
+
+
+def test_posts_the_typed_canonical_values() -> None:
+    """Numeric text approved by a person is posted as a number, not as text."""
+    role = "inventory_controller"
+    params = {"site": "DC-1", "sku": "SKU-1", "quantity_delta": "-6"}
+    record = approved(
+        person("bob", role), action="post_inventory_adjustment", approver_role=role, params=params
+    )
+    assert authorize(record).params["quantity_delta"] == -6
+
+
+def test_refuses_when_the_policy_has_no_catalogue() -> None:
+    """A policy built without the taxonomy's catalogue cannot seal anything (fail closed)."""
+    with pytest.raises(PolicyRefusal) as caught:
+        authorize(approved(BOB), config=make_policy(catalogue={}))
+    assert caught.value.rule == "params-schema"

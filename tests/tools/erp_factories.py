@@ -28,7 +28,7 @@ def make_approval(**over: Any) -> ApprovalRecord:
         "approval_id": "APR-1",
         "case_id": "CASE-1",
         "action": "post_inventory_adjustment",
-        "params": {"sku": "SKU-42", "site": "DC-1", "quantity": -3},
+        "params": {"sku": "SKU-42", "site": "DC-1", "quantity_delta": -3},
         "posts_to_erp": True,
         "approver_role": "inventory_controller",
         "required_approvals": 1,

@@ -137,7 +137,7 @@ def assert_gate_holds(item: ClassifierInput, scores: CauseScores) -> None:
     for spec in ERP_ACTIONS:
         honest = ProposedAction(
             action=spec.id,
-            params={"amount": 48000.0},
+            params={},
             posts_to_erp=True,
             approver_role=spec.approver_role,
         )

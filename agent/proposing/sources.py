@@ -1,0 +1,94 @@
+"""The texts a parameter may be read from, each with its provenance; evidence about other documents is left out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.models import Case, MatchedMessage, ParamSource
+
+_PO_MENTION = re.compile(
+    r"\bP\.?O\.?\s*(?:#|no\.?|number)?\s*[:#-]?\s*([A-Z0-9-]*\d[A-Z0-9-]*)", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """One piece of text about the case, when it was written, and where it sits."""
+
+    text: str
+    at: datetime
+    source: ParamSource
+
+    def cite(self, span: str) -> ParamSource:
+        """Returns this text's provenance narrowed to the span a value was read from."""
+        return self.source.model_copy(update={"span": span})
+
+
+def _normalised_po(value: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", value.upper()).removeprefix("PO")
+
+
+def mentions_another_po(case: Case, text: str) -> bool:
+    """Tells whether the text names a PO number other than the case's."""
+    own = _normalised_po(case.refs.po_id) if case.refs.po_id else None
+    return any(_normalised_po(m.group(1)) != own for m in _PO_MENTION.finditer(text))
+
+
+def is_about_case(case: Case, message: MatchedMessage) -> bool:
+    """Tells whether a retrieved message is evidence about this case's own documents."""
+    if message.matched_by != "refs":
+        return False  # similar or party-only messages are about other cases or the party at large
+    return not case.refs.conflicting_documents(message.document_refs)
+
+
+def party_texts(
+    case: Case, messages: Sequence[MatchedMessage], party: str, systems: Sequence[str]
+) -> list[SourceText]:
+    """Returns one party's texts about this case: its case messages, events and matched messages."""
+    texts = [
+        SourceText(m.body, m.at, ParamSource(kind="message", index=i))
+        for i, m in enumerate(case.messages)
+        if m.party.value == party
+    ]
+    texts += [
+        SourceText(e.detail, e.at, ParamSource(kind="event", index=i))
+        for i, e in enumerate(case.events)
+        if e.system.value in systems and e.detail
+    ]
+    texts += [
+        SourceText(m.body, m.at, ParamSource(kind="message", message_id=m.message_id))
+        for m in messages
+        if m.party == party and is_about_case(case, m)
+    ]
+    return [t for t in texts if not mentions_another_po(case, t.text)]
+
+
+def evidence_texts(case: Case, messages: Sequence[MatchedMessage]) -> list[SourceText]:
+    """Returns every text about this case: the stalled step, events, messages and matched ones."""
+    texts = [
+        SourceText(
+            case.stalled_step, case.detected_at, ParamSource(kind="case", keys=["stalled_step"])
+        )
+    ]
+    texts += [
+        SourceText(e.detail or e.type, e.at, ParamSource(kind="event", index=i))
+        for i, e in enumerate(case.events)
+    ]
+    texts += [
+        SourceText(f"{m.subject or ''} {m.body}", m.at, ParamSource(kind="message", index=i))
+        for i, m in enumerate(case.messages)
+    ]
+    texts += [
+        SourceText(m.body, m.at, ParamSource(kind="message", message_id=m.message_id))
+        for m in messages
+        if is_about_case(case, m)
+    ]
+    return texts
+
+
+def latest_first(texts: Sequence[SourceText]) -> list[SourceText]:
+    """Returns the texts newest first, so a revised value wins over the one it replaced."""
+    return sorted(texts, key=lambda t: t.at, reverse=True)
