@@ -27,6 +27,17 @@ from workflow.outbox import Outbox
 log = logging.getLogger(__name__)
 
 
+def _alive(pid: int) -> bool:
+    """Tells whether a process of this host is still running (a killed worker's is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Worker:
     """Runs the outbox, the resume jobs and the recovery sweep until asked to stop."""
 
@@ -67,7 +78,12 @@ class Worker:
         async with self.db.transaction() as conn:
             stale = now - timedelta(seconds=3 * self.heartbeat_s)
             await conn.execute(delete(workers).where(workers.c.heartbeat_at < stale))
-            live = (await conn.execute(select(workers.c.worker_id, workers.c.pid))).all()
+            rows = (
+                await conn.execute(select(workers.c.worker_id, workers.c.host, workers.c.pid))
+            ).all()
+            dead = [w for w, host, pid in rows if host == socket.gethostname() and not _alive(pid)]
+            await conn.execute(delete(workers).where(workers.c.worker_id.in_(dead)))
+            live = [(w, pid) for w, _host, pid in rows if w not in dead]
             if self.db.is_sqlite and live:
                 raise ConfigurationError(
                     f"SQLite allows one worker, and worker {live[0][0]} (pid {live[0][1]}) is "

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from case_factories import make_inventory_case
 from process_harness import Process, api_process, client, stop_all, worker_process
-from service_harness import Service, Store, basic, bearer, seeded_store
+from service_harness import READ_KEY, Service, Store, basic, bearer, seeded_store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ACTION = "post_inventory_adjustment"
@@ -68,7 +68,7 @@ def pending_case(service: Service, amount: float = 3200.0) -> tuple[str, dict[st
 
 def votes(service: Service, approval_id: str) -> list[dict[str, Any]]:
     """Returns the votes recorded on an approval."""
-    response = service.http.get(f"/v1/approvals/{approval_id}", headers=bearer())
+    response = service.http.get(f"/v1/approvals/{approval_id}", headers=bearer(READ_KEY))
     assert response.status_code == 200, response.text
     return list(response.json()["votes"])
 
