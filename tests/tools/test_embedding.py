@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from core.errors import ConfigurationError
+from core.settings import Settings
 from tools.embedding import wordllama_embed
 from tools.embedding.base import Embedder
 from tools.embedding.fake import FakeEmbedder
@@ -128,3 +129,15 @@ def test_wordllama_reports_a_missing_model_package_as_a_configuration_error() ->
 def test_wordllama_embeds_an_empty_text_as_a_zero_vector() -> None:
     assert WordLlamaEmbedder().embed([]) == []
     assert not any(WordLlamaEmbedder().embed([""])[0])
+
+
+def test_message_similarity_threshold_defaults_per_embedder_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TRIAGE_MESSAGE_MIN_SIMILARITY", raising=False)
+    monkeypatch.delenv("TRIAGE_EMBEDDER", raising=False)
+    assert Settings().embedder == "wordllama"
+    assert Settings().message_min_similarity == 0.62
+    assert Settings(embedder="hashing").message_min_similarity == 0.6
+    monkeypatch.setenv("TRIAGE_MESSAGE_MIN_SIMILARITY", "0.4")
+    assert Settings().message_min_similarity == 0.4
