@@ -34,6 +34,7 @@ from tools.actions.base import ActionRunner
 from tools.actions.recording import RecordingActions
 from tools.embedding.base import Embedder
 from tools.embedding.hashing import HashingEmbedder
+from tools.embedding.wordllama_embed import WordLlamaEmbedder
 from tools.erp.base import ErpPoster
 from tools.erp.http import HttpErp
 from tools.erp.sandbox import SandboxErp
@@ -87,7 +88,10 @@ def build_erp(settings: Settings, db: Database) -> ErpPoster:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """Returns the configured embedder: the offline hashing one unless OpenAI embeddings are asked for."""
+    """Returns the configured embedder: offline WordLlama vectors by default, hashing or OpenAI by choice."""
+    if settings.embedder == "wordllama":
+        # Loads nothing yet: the weights are verified and read on the first embed, once per process.
+        return WordLlamaEmbedder()
     if settings.embedder == "hashing":
         return HashingEmbedder()
     from tools.embedding.openai_embed import OpenAiEmbedder  # the OpenAI SDK only when asked for

@@ -220,3 +220,32 @@ def test_chroma_keeps_vectors_and_metadata_but_not_the_texts(tmp_path: Path, off
         assert stored["documents"] == [None] * len(stored["ids"])
     history = client.get_collection("history").get(include=["metadatas"])
     assert all(meta and meta["cause"] for meta in history["metadatas"] or [])
+
+
+def test_chroma_drops_vectors_of_another_embedder_instead_of_mixing_them(
+    tmp_path: Path, offline: None
+) -> None:
+    # An index built with the old default (768-dim hashing) must not break queries with a new
+    # 256-dim embedder; it starts empty and the learner refills history from the store.
+    from tools.retrieval.chroma import ChromaContextIndex
+
+    seed_history(chroma(tmp_path))
+    reopened = ChromaContextIndex(tmp_path, HashingEmbedder(dimension=64))
+    assert reopened.history_count() == 0
+    assert reopened.similar_history(make_case("Q", _STORIES["credit_hold"]), k=1) == []
+    seed_history(reopened)
+    assert reopened.similar_history(make_case("Q", _STORIES["credit_hold"]), k=1)[0].cause == (
+        "credit_hold"
+    )
+
+
+def test_chroma_ranks_history_with_the_default_pretrained_embedder(
+    tmp_path: Path, offline: None
+) -> None:
+    from tools.embedding.wordllama_embed import WordLlamaEmbedder
+    from tools.retrieval.chroma import ChromaContextIndex
+
+    index = ChromaContextIndex(tmp_path, WordLlamaEmbedder())
+    seed_history(index)
+    query = make_case("Q-1", "carrier driver left early, the trailer was full, pickup missed")
+    assert index.similar_history(query, k=1)[0].cause == "carrier_cutoff_missed"

@@ -1,4 +1,4 @@
-"""Text embedders: the Protocol, the offline hashing default and a fake for tests."""
+"""Text embedders: the Protocol, hashing, a fake for tests; the WordLlama default lives in wordllama_embed."""
 
 from tools.embedding.base import Embedder
 from tools.embedding.fake import FakeEmbedder

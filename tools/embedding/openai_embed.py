@@ -1,4 +1,4 @@
-"""Embeddings from an OpenAI-compatible endpoint, by configuration; the hashing embedder stays default."""
+"""Embeddings from an OpenAI-compatible endpoint, by configuration; the packaged WordLlama stays default."""
 
 from __future__ import annotations
 

@@ -98,12 +98,18 @@ class ChromaContextIndex:
     def _collection(self, name: str) -> Collection:
         # embedding_function=None keeps Chroma from instantiating its ONNX default, which
         # downloads a model on first use; every call below passes embeddings explicitly.
-        return self._client.get_or_create_collection(
+        collection = self._client.get_or_create_collection(
             name,
             embedding_function=None,
             configuration=_COSINE,
             metadata={"embedder": self._embedder.name},
         )
+        if (collection.metadata or {}).get("embedder") == self._embedder.name:
+            return collection
+        # Vectors of another embedder (an index built before the default changed) are not
+        # comparable and usually of another size; start empty and let the store refill history.
+        self._client.delete_collection(name)
+        return self._collection(name)
 
     def _upsert(
         self,
