@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.wiring import build_embedder
+from app.wiring import build_embedder
 from core.settings import Settings
 from tools.embedding.hashing import HashingEmbedder
 from tools.embedding.wordllama_embed import WordLlamaEmbedder
