@@ -18,7 +18,6 @@ from core.approvals import ApprovalRecord
 from core.errors import IntegrationError, PolicyRefusal, RetryableIntegrationError
 from core.faults import FaultPoints
 from core.models import CaseStatus, ProposedAction, canonical_digest
-from core.postings import ApprovedPosting
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
@@ -26,6 +25,7 @@ from core.store import outbox as outbox_store
 from core.store.db import Database
 from core.store.outbox import OutboxRow, OutboxStatus
 from policies import PolicyConfig, authorize_posting
+from policies.postings import ApprovedPosting
 from tools.erp.base import ErpPoster
 
 log = logging.getLogger(__name__)

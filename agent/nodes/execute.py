@@ -54,15 +54,12 @@ def _approved(
 def _request(
     deps: AgentDeps, case_id: str, action: str, params: dict[str, Any], key: str, who: str
 ) -> ActionRequest:
-    spec = deps.taxonomy.action(action)
-    return ActionRequest(
+    return ActionRequest.of(
+        deps.taxonomy.action(action),
         case_id=case_id,
-        action=action,
-        target=spec.target,
         params=params,
         idempotency_key=key,
         authorized_by=who,
-        posts_to_erp=spec.posts_to_erp,
     )
 
 

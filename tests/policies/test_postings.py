@@ -18,11 +18,10 @@ from factories import (
     principal,
 )
 
-from core import sealing
 from core.approvals import ApprovalStatus
 from core.errors import PolicyRefusal
-from core.postings import ApprovedPosting
-from policies.postings import authorize_posting
+from policies import postings as posting_module
+from policies.postings import ApprovedPosting, authorize_posting
 
 FINANCE = "finance_approver"
 BOB = person("bob", FINANCE)
@@ -184,7 +183,7 @@ def _fields(**over: Any) -> dict[str, Any]:
         "approval_id": "APR-1",
         "approvers": ("bob",),
         "policy_version": "2026.11.1",
-        "seal": sealing.POSTING_SEAL,
+        "seal": posting_module._SEAL,
     }
     data.update(over)
     return data
@@ -195,9 +194,9 @@ def _fields(**over: Any) -> dict[str, Any]:
     [
         pytest.param(None, id="none"),
         pytest.param(object(), id="fresh-object"),
-        pytest.param(copy.copy(sealing.POSTING_SEAL), id="shallow-copy"),
-        pytest.param(copy.deepcopy(sealing.POSTING_SEAL), id="deep-copy"),
-        pytest.param(pickle.loads(pickle.dumps(sealing.POSTING_SEAL)), id="pickled-copy"),
+        pytest.param(copy.copy(posting_module._SEAL), id="shallow-copy"),
+        pytest.param(copy.deepcopy(posting_module._SEAL), id="deep-copy"),
+        pytest.param(pickle.loads(pickle.dumps(posting_module._SEAL)), id="pickled-copy"),
         pytest.param("POSTING_SEAL", id="string"),
         pytest.param(True, id="true"),
     ],

@@ -8,9 +8,9 @@ from typing import Any
 
 import policies
 from core.approvals import ApprovalRecord, ApprovalStatus, Vote
-from core.postings import ApprovedPosting
 from core.principals import PrincipalKind
 from core.taxonomy import load_taxonomy
+from policies.postings import ApprovedPosting
 from tools.actions import ActionRequest
 
 AT = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from erp_factories import make_action_request
+from pydantic import ValidationError
 
 from core.errors import PermanentIntegrationError, RetryableIntegrationError
 from core.store.db import Database
-from tools.actions import ActionRunner, FakeActions, RecordingActions
+from core.taxonomy import load_taxonomy
+from tools.actions import ActionRequest, FakeActions, RecordingActions
 
 
 @pytest.fixture
@@ -74,16 +76,20 @@ async def test_recording_lists_entries_by_case(db: Database) -> None:
     assert [entry["idempotency_key"] for entry in entries] == ["b"]
 
 
-async def test_every_runner_refuses_an_action_that_posts_to_the_erp(db: Database) -> None:
-    request = make_action_request(
-        action="post_inventory_adjustment", target="ERP", posts_to_erp=True
+def test_an_action_request_cannot_carry_an_erp_action() -> None:
+    """The type refuses an ERP flag, and the catalogue constructor refuses an ERP action."""
+    with pytest.raises(ValidationError):
+        make_action_request(action="post_inventory_adjustment", target="ERP", posts_to_erp=True)
+    erp_action = load_taxonomy().action("post_inventory_adjustment")
+    with pytest.raises(TypeError, match="ErpPoster"):
+        ActionRequest.of(erp_action, case_id="C-1", idempotency_key="k", authorized_by="x")
+    rebook = ActionRequest.of(
+        load_taxonomy().action("rebook_carrier"),
+        case_id="C-1",
+        idempotency_key="k",
+        authorized_by="x",
     )
-    runners: list[ActionRunner] = [RecordingActions(db), FakeActions()]
-
-    for runner in runners:
-        with pytest.raises(TypeError, match="ErpPoster"):
-            await runner.run(request)
-    assert await RecordingActions(db).list_entries() == []
+    assert (rebook.target, rebook.posts_to_erp) == ("TMS", False)
 
 
 async def test_fake_actions_are_idempotent_per_key() -> None:

@@ -1,6 +1,6 @@
 """Non-ERP action integration: the ActionRunner protocol, the recording adapter and a fake."""
 
-from tools.actions.base import ActionReceipt, ActionRequest, ActionRunner, refuse_erp_actions
+from tools.actions.base import ActionReceipt, ActionRequest, ActionRunner
 from tools.actions.fake import FakeActions
 from tools.actions.recording import RecordingActions
 
@@ -10,5 +10,4 @@ __all__ = [
     "ActionRunner",
     "FakeActions",
     "RecordingActions",
-    "refuse_erp_actions",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.taxonomy import ActionSpec
 
 
 class ActionRequest(BaseModel):
@@ -18,7 +20,17 @@ class ActionRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str
     authorized_by: str
-    posts_to_erp: bool = False
+    # An ERP write travels only as a sealed ApprovedPosting: this type cannot carry one.
+    posts_to_erp: Literal[False] = False
+
+    @classmethod
+    def of(cls, spec: ActionSpec, **fields: Any) -> ActionRequest:
+        """Returns the request for a catalogue action; raises TypeError for one that posts to the ERP."""
+        if spec.posts_to_erp:
+            raise TypeError(
+                f"{spec.id} posts to the ERP; it travels as an ApprovedPosting through an ErpPoster"
+            )
+        return cls(action=spec.id, target=spec.target, **fields)
 
 
 class ActionReceipt(BaseModel):
@@ -37,14 +49,3 @@ class ActionRunner(Protocol):
     async def run(self, request: ActionRequest) -> ActionReceipt:
         """Runs one action and returns its receipt."""
         ...
-
-
-def refuse_erp_actions(request: ActionRequest) -> ActionRequest:
-    """Returns the request unchanged, or raises TypeError when it claims to post to the ERP."""
-    # ERP writes must travel as a sealed ApprovedPosting through an ErpPoster, never through here.
-    if request.posts_to_erp:
-        raise TypeError(
-            f"{request.action} posts to the ERP; send it through an ErpPoster with an "
-            "ApprovedPosting"
-        )
-    return request

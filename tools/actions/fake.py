@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.actions.base import ActionReceipt, ActionRequest, refuse_erp_actions
+from tools.actions.base import ActionReceipt, ActionRequest
 from tools.failure_script import FailureScript
 
 
@@ -22,7 +22,6 @@ class FakeActions:
 
     async def run(self, request: ActionRequest) -> ActionReceipt:
         """Records the request once per key, or raises the next scripted failure."""
-        refuse_erp_actions(request)
         key = request.idempotency_key
         self.calls.append(key)
         self._failures.raise_next()

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.store.db import Database, as_utc, utcnow
 from core.store.tables import action_log
-from tools.actions.base import ActionReceipt, ActionRequest, refuse_erp_actions
+from tools.actions.base import ActionReceipt, ActionRequest
 
 
 class RecordingActions:
@@ -20,7 +20,6 @@ class RecordingActions:
 
     async def run(self, request: ActionRequest) -> ActionReceipt:
         """Records the action unless its idempotency key is already in the log."""
-        refuse_erp_actions(request)
         existing = await self._find(request.idempotency_key)
         if existing is not None:
             return _receipt(existing, duplicate=True)

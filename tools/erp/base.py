@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.postings import ApprovedPosting
+from policies.postings import ApprovedPosting
 
 
 class PostingReceipt(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.postings import ApprovedPosting
+from policies.postings import ApprovedPosting
 from tools.erp.base import PostingReceipt, require_approved_posting
 from tools.failure_script import FailureScript
 

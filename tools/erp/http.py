@@ -12,7 +12,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from tenacity.wait import wait_exponential_jitter
 
 from core.errors import PermanentIntegrationError, RetryableIntegrationError
-from core.postings import ApprovedPosting
+from policies.postings import ApprovedPosting
 from tools.erp.base import PostingReceipt, require_approved_posting
 
 BODY_EXCERPT_CHARS = 300

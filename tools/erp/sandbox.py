@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from core.postings import ApprovedPosting
 from core.store.db import Database, utcnow
 from core.store.ledger import posting_record, sandbox_postings_of
 from core.store.tables import sandbox_postings
+from policies.postings import ApprovedPosting
 from tools.erp.base import PostingReceipt, require_approved_posting
 
 
