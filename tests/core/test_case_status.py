@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from itertools import product
 from pathlib import Path
@@ -30,13 +31,28 @@ CASE = Case.model_validate(
 )
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file holding one case, made once: migrating is the slow part."""
+    path = tmp_path_factory.mktemp("status") / "template.db"
+
+    async def make() -> None:
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        await asyncio.to_thread(database.migrate)
+        async with database.transaction() as conn:
+            await case_store.insert_case(conn, CASE, "api_key:test")
+        await database.dispose()
+
+    asyncio.run(make())
+    return path
+
+
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated SQLite store holding one case."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'status.db'}")
-    await asyncio.to_thread(database.migrate)
-    async with database.transaction() as conn:
-        await case_store.insert_case(conn, CASE, "api_key:test")
+async def db(template: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    """A private copy of the template store."""
+    copy = tmp_path / "status.db"
+    shutil.copyfile(template, copy)
+    database = Database(f"sqlite+aiosqlite:///{copy}")
     yield database
     await database.dispose()
 
