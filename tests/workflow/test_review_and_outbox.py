@@ -1,0 +1,189 @@
+"""The review desk and the outbox on the fakes: commit first, post later, once, and replayably."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from app.wiring import Overrides, Runtime, open_runtime
+from core.approvals import ApprovalStatus
+from core.errors import Conflict
+from core.models import Case, CaseStatus, ResolvedCase
+from core.principals import Principal, PrincipalKind
+from core.settings import Settings
+from core.store import approvals as approval_store
+from core.store import audit
+from core.store import outbox as outbox_store
+from core.store.db import utcnow
+from core.store.tables import outbox
+from evals.simulator import simulate
+from tools.actions.fake import FakeActions
+from tools.embedding.fake import FakeEmbedder
+from tools.erp.fake import FakeErp
+from tools.retrieval.fake import FakeContextIndex
+from workflow.outbox import Outbox
+
+ROLES = frozenset({"inventory_controller", "ops_supervisor"})
+ALICE = Principal(name="alice", kind=PrincipalKind.person, roles=ROLES)
+BOB = Principal(name="bob", kind=PrincipalKind.person, roles=ROLES)
+ORCHESTRATOR = Principal(name="orchestrator", kind=PrincipalKind.api_key)
+STAMP = "2026-11-20T{}:00Z"
+
+
+def inventory_case(case_id: str) -> Case:
+    """Returns a clear inventory discrepancy whose adjustment waits for an inventory controller."""
+    return Case.model_validate(
+        {
+            "case_id": case_id,
+            "workflow": "inventory_sync",
+            "stalled_step": "nightly inventory reconciliation exception",
+            "detected_at": STAMP.format("11:00"),
+            "site": "DC-ATL",
+            "refs": {"skus": ["SKU-4410"]},
+            "amount": {"value": 3200.0, "currency": "USD"},
+            "events": [
+                {"at": STAMP.format("09:10"), "system": "WMS", "type": "short_pick",
+                 "detail": "Short pick SKU-4410 at A-12-3: expected 16, found 4"},
+                {"at": STAMP.format("10:05"), "system": "WMS", "type": "cycle_count_variance",
+                 "detail": "Cycle count variance SKU-4410 at A-12-3: counted 4, system 16"},
+            ],
+            "attributes": {"erp_on_hand": 16, "wms_on_hand": 4},
+        }
+    )  # fmt: skip
+
+
+@dataclass
+class Desk:
+    """A runtime on the fakes and the fake ERP it posts to."""
+
+    runtime: Runtime
+    erp: FakeErp
+
+    async def pending(self, case_id: str) -> str:
+        """Submits a case and returns its one pending ERP approval's id."""
+        await self.runtime.service.submit(inventory_case(case_id), ORCHESTRATOR)
+        async with self.runtime.db.transaction() as conn:
+            records = await approval_store.list_approvals(conn, case_id=case_id)
+        [record] = [r for r in records if r.posts_to_erp]
+        return record.approval_id
+
+    async def rows(self, case_id: str) -> list[tuple[str, str]]:
+        """Returns the case's outbox rows as (kind, status)."""
+        async with self.runtime.db.transaction() as conn:
+            return [
+                (r.kind, r.status.value) for r in await outbox_store.rows(conn, case_id=case_id)
+            ]
+
+    async def status(self, case_id: str) -> CaseStatus:
+        """Returns the case's status."""
+        return (await self.runtime.service.get(case_id)).status
+
+
+@pytest.fixture(scope="module")
+def history() -> list[ResolvedCase]:
+    """A small simulated history, enough to train the local classifier."""
+    raw = simulate(cases=0, history=300, messages=0, seed=4).history
+    return [ResolvedCase.model_validate(h) for h in raw]
+
+
+@pytest.fixture
+async def desk(tmp_path: Path, history: list[ResolvedCase]) -> AsyncIterator[Desk]:
+    """An in-process runtime with the fake ERP, actions and index, and a trained classifier."""
+    erp = FakeErp()
+    settings = Settings(data_dir=tmp_path, classifier="local", learn_from_outcomes=False)
+    overrides = Overrides(erp=erp, actions=FakeActions(), index=FakeContextIndex(FakeEmbedder()))
+    async with open_runtime(settings, overrides) as runtime:
+        await runtime.learner.add_history(history)
+        runtime.outbox.max_backoff_s = 0.0  # retries are due at once in these tests
+        yield Desk(runtime, erp)
+
+
+async def test_a_decision_commits_its_posting_and_resume_without_posting(desk: Desk) -> None:
+    """Approving returns with the ERP row and the resume job queued; nothing reached the ERP."""
+    approval_id = await desk.pending("WF-1")
+    decided = await desk.runtime.desk.decide(approval_id, ALICE, "approve", "count confirmed")
+    assert decided.status is ApprovalStatus.approved
+    assert desk.erp.calls == []
+    assert await desk.rows("WF-1") == [("erp", "pending"), ("resume", "pending")]
+    assert await desk.status("WF-1") is CaseStatus.pending_approval
+
+    assert await desk.runtime.outbox.deliver_due() >= 2
+    assert len(desk.erp.calls) == 1
+    assert await desk.status("WF-1") is CaseStatus.resolved
+    assert "post_inventory_adjustment" in (await desk.runtime.service.get("WF-1")).result.executed  # type: ignore[union-attr]
+
+
+async def test_a_decided_approval_refuses_a_second_decision(desk: Desk) -> None:
+    """The second decision on one approval is a Conflict, and casts no vote."""
+    approval_id = await desk.pending("WF-2")
+    await desk.runtime.desk.decide(approval_id, ALICE, "reject", "recount pending")
+    with pytest.raises(Conflict):
+        await desk.runtime.desk.decide(approval_id, BOB, "approve")
+    async with desk.runtime.db.transaction() as conn:
+        record = await approval_store.get_approval(conn, approval_id)
+    assert [v.decision for v in record.votes] == ["reject"]
+    await desk.runtime.outbox.deliver_due()
+    assert desk.erp.calls == []
+    assert await desk.status("WF-2") is CaseStatus.rejected
+
+
+async def test_a_retryable_failure_is_retried_and_posts_once(desk: Desk) -> None:
+    """A 5xx-like failure schedules a retry; the next round posts, once."""
+    approval_id = await desk.pending("WF-3")
+    desk.erp.fail_next(1)
+    await desk.runtime.desk.decide(approval_id, ALICE, "approve")
+    await desk.runtime.outbox.deliver_due()
+    assert sorted(desk.erp.postings) == sorted(set(desk.erp.calls))
+    assert len(desk.erp.calls) == 2
+    assert len(desk.erp.postings) == 1
+    assert await desk.status("WF-3") is CaseStatus.resolved
+
+
+async def test_a_dead_letter_fails_the_case_and_a_replay_posts_it(desk: Desk) -> None:
+    """A permanent failure dead-letters the posting; replay revives it and the case resolves."""
+    approval_id = await desk.pending("WF-4")
+    desk.erp.fail_next(1, permanent=True)
+    await desk.runtime.desk.decide(approval_id, ALICE, "approve")
+    await desk.runtime.outbox.deliver_due()
+    assert ("erp", "dead") in await desk.rows("WF-4")
+    assert await desk.status("WF-4") is CaseStatus.failed
+
+    revived = await desk.runtime.outbox.replay("person:admin")
+    assert [r.kind for r in revived] == ["erp"]
+    assert await desk.status("WF-4") is CaseStatus.executing
+    await desk.runtime.outbox.deliver_due()
+    assert len(desk.erp.postings) == 1
+    assert await desk.status("WF-4") is CaseStatus.resolved
+    async with desk.runtime.db.transaction() as conn:
+        kinds = [e.kind for e in await audit.entries(conn, "WF-4")]
+    assert kinds.count("outbox.replayed") == 1
+
+
+async def test_a_claimed_row_is_skipped_by_another_worker_until_its_lease_runs_out(
+    desk: Desk,
+) -> None:
+    """Two workers: the second cannot take or settle the first's row while its lease holds."""
+    approval_id = await desk.pending("WF-5")
+    await desk.runtime.desk.decide(approval_id, ALICE, "approve")
+    db = desk.runtime.db
+    async with db.transaction() as conn:
+        first = await outbox_store.claim(conn, "worker-1", lease_s=60, case_id="WF-5")
+    assert [r.kind for r in first] == ["erp", "resume"]
+    async with db.transaction() as conn:
+        assert await outbox_store.claim(conn, "worker-2", lease_s=60, case_id="WF-5") == []
+        assert not await outbox_store.mark_delivered(conn, first[0].outbox_id, 1, "worker-2")
+    second = Outbox(db, desk.erp, desk.runtime.deps.policy, worker_id="worker-2", lease_s=60)
+    second.handlers = desk.runtime.outbox.handlers  # the same resume job as the first worker's
+    assert await second.deliver_due(case_id="WF-5") == 0
+    assert desk.erp.calls == []
+
+    async with db.transaction() as conn:  # worker-1 dies: its lease runs out
+        await conn.execute(update(outbox).values(lease_until=utcnow() - timedelta(seconds=1)))
+    assert await second.deliver_due(case_id="WF-5") == 2
+    assert len(desk.erp.calls) == 1
+    assert await desk.status("WF-5") is CaseStatus.resolved
