@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from agent.deps import AgentDeps
 from core.errors import InvalidInput, PolicyRefusal
 from core.models import CaseStatus, Resolution, ResolvedCase
 from core.principals import Principal
 from core.store import audit
 from core.store import cases as case_store
-from core.store import context as context_store
 from core.store.cases import StoredCase
 
 MAX_COMMENT = 2000
@@ -45,10 +42,9 @@ async def correct_cause(
         # A closed case already entered the history with the agent's cause; relabel it there.
         if stored.status is CaseStatus.resolved and cause != deps.taxonomy.unknown_cause:
             relearned = _relabelled(stored, cause)
-            await context_store.upsert_history(conn, [relearned], source="feedback")
         updated = await case_store.get_case(conn, case_id)
     if relearned is not None:
-        await asyncio.to_thread(deps.index.add_history, [relearned])
+        await deps.memory.remember([relearned], source="feedback")
     return updated
 
 

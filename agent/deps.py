@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agent.classifiers.base import Classifier
 from core.approvals import ApprovalRecord
 from core.faults import FaultPoints
-from core.models import Case, Classification, MatchedMessage, ProposedAction
+from core.models import Case, Classification, MatchedMessage, ProposedAction, ResolvedCase
+from core.store.context import HistorySource
 from core.store.db import Database
 from core.taxonomy import Taxonomy
 from policies.config import PolicyConfig
@@ -42,6 +43,21 @@ class SilentNotifier:
         """Does nothing."""
 
     async def case_changed(self, conn: AsyncConnection, case_id: str, status: str) -> None:
+        """Does nothing."""
+
+
+class HistoryMemory(Protocol):
+    """The one writer of resolved history: the store, the retrieval index and a retrain."""
+
+    async def remember(self, items: Sequence[ResolvedCase], *, source: HistorySource) -> None:
+        """Adds resolved cases to history and schedules a retrain."""
+        ...
+
+
+class ForgetfulMemory:
+    """The memory of a graph that learns nothing (tests of single nodes)."""
+
+    async def remember(self, items: Sequence[ResolvedCase], *, source: HistorySource) -> None:
         """Does nothing."""
 
 
@@ -81,6 +97,6 @@ class AgentDeps:
     message_k: int = 5
     min_message_similarity: float = 0.6
     learn_from_outcomes: bool = True
-    history_grew: Callable[[], None] = field(default=lambda: None)
+    memory: HistoryMemory = field(default_factory=lambda: ForgetfulMemory())
     proposer: Proposer | None = None
     faults: FaultPoints = field(default_factory=FaultPoints)

@@ -6,15 +6,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from agent.classifiers.local import LocalClassifier, load_local_model, train_local_model
 from agent.classifiers.untrained import UntrainedClassifier
-from agent.deps import AgentDeps, ClassifierSlot
+from agent.deps import ClassifierSlot
 from core.errors import ConfigurationError
 from core.models import LooseMessage, ResolvedCase
 from core.store import audit
 from core.store import context as context_store
+from core.store.context import HistorySource
+from core.store.db import Database
+from core.taxonomy import Taxonomy
+from tools.retrieval.base import ContextIndex
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +27,33 @@ CHUNK = 500
 Progress = Callable[[int], None]
 
 
+@dataclass(frozen=True)
+class LearningParts:
+    """What the learner reads and writes: the store, the index and the taxonomy."""
+
+    db: Database
+    index: ContextIndex
+    taxonomy: Taxonomy
+
+
 class Learner:
     """Imports context and retrains the local classifier from the stored history."""
 
     def __init__(
-        self, deps: AgentDeps, model_path: Path, *, alpha: float, slot: ClassifierSlot | None = None
+        self,
+        parts: LearningParts,
+        model_path: Path,
+        *,
+        alpha: float,
+        slot: ClassifierSlot,
+        retrain_delay_s: float = 30.0,
     ) -> None:
-        self.deps = deps
+        self.deps = parts
         # The local classifier's own slot: with an LLM configured it is the fallback, not the primary.
-        self.slot = slot or deps.classifiers
+        self.slot = slot
         self.model_path = model_path
         self.alpha = alpha
+        self.retrain_delay_s = retrain_delay_s
         self.model_info: dict[str, object] = {"state": "untrained"}
         self._lock = asyncio.Lock()
         self._pending: asyncio.Task[None] | None = None
@@ -113,6 +134,13 @@ class Learner:
             self._pending.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pending
+
+    async def remember(self, items: Sequence[ResolvedCase], *, source: HistorySource) -> None:
+        """Writes cases a person or the service resolved into history and the index, then retrains soon."""
+        async with self.deps.db.transaction() as conn:
+            await context_store.upsert_history(conn, list(items), source=source)
+        await asyncio.to_thread(self.deps.index.add_history, list(items))
+        self.schedule_retrain(self.retrain_delay_s)
 
     async def add_history(
         self,

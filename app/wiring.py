@@ -19,7 +19,7 @@ from agent.classifiers.llm_factory import SlotFallback, build_chat_model, build_
 from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import AgentDeps, ApprovalNotifier, ClassifierSlot, SilentNotifier
 from agent.graph import build_graph
-from agent.learning import Learner
+from agent.learning import Learner, LearningParts
 from agent.proposing.llm import PROMPT_NAME, LlmProposer
 from agent.slack_notifier import SlackDelivery, SlackWiring, build_slack
 from app.checkpointing import open_checkpointer
@@ -157,6 +157,13 @@ async def open_runtime(
     if llm is not None and given.llm_replay_dir is None and settings.llm_cache_dir is None:
         chat = given.chat or build_chat_model(settings)
         proposer = LlmProposer(chat, taxonomy, load_prompt(PROMPT_NAME))
+    learner = Learner(
+        LearningParts(db, index, taxonomy),
+        settings.model_dir / "local.pkl",
+        alpha=settings.conformal_alpha,
+        slot=local_slot,
+        retrain_delay_s=settings.retrain_debounce_s,
+    )
     deps = AgentDeps(
         db=db,
         taxonomy=taxonomy,
@@ -171,11 +178,8 @@ async def open_runtime(
         min_message_similarity=settings.message_min_similarity,
         proposer=proposer,
         faults=faults,
+        memory=learner,
     )
-    learner = Learner(
-        deps, settings.model_dir / "local.pkl", alpha=settings.conformal_alpha, slot=local_slot
-    )
-    deps.history_grew = lambda: learner.schedule_retrain(settings.retrain_debounce_s)
     await learner.ensure_index()
     await learner.load_or_train()
     try:

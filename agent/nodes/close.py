@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from agent.deps import AgentDeps
@@ -14,7 +13,6 @@ from core.models import Case, CaseStatus, Resolution, ResolvedCase
 from core.principals import AGENT
 from core.store import approvals as approval_store
 from core.store import cases as case_store
-from core.store import context as context_store
 from core.store import outbox as outbox_store
 from core.store.db import utcnow
 
@@ -68,10 +66,8 @@ def make_close(deps: AgentDeps) -> TriageNode:
                         resolved_at=utcnow(),
                     ),
                 )
-                await context_store.upsert_history(conn, [learned], source="feedback")
         if learned is not None:
-            await asyncio.to_thread(deps.index.add_history, [learned])
-            deps.history_grew()
+            await deps.memory.remember([learned], source="feedback")
         return {"status": status.value, "executed": executed}
 
     return close

@@ -6,11 +6,12 @@ import asyncio
 from pathlib import Path
 
 from agent.corrections import correct_cause
-from app.wiring import Overrides, open_runtime
+from app.wiring import Overrides, Runtime, open_runtime
 from core.models import Case, CaseStatus, ResolvedCase
 from core.principals import Principal, PrincipalKind
 from core.settings import Settings
 from core.store import approvals as approval_store
+from core.store import audit
 from core.store import context as context_store
 from evals.simulator import simulate
 from tools.embedding.fake import FakeEmbedder
@@ -92,3 +93,39 @@ def test_learning_from_outcomes_can_be_switched_off(tmp_path: Path) -> None:
     before, after, cause = asyncio.run(close_with_correction(tmp_path, learn=False))
     assert cause is None
     assert after == before
+
+
+async def correct_after_close(tmp_path: Path) -> tuple[int, int, str | None]:
+    """Closes a case, then corrects its cause; returns retrain counts before and after, and the cause."""
+    index = FakeContextIndex(FakeEmbedder())
+    async with open_runtime(settings_for(tmp_path, learn=True), Overrides(index=index)) as rt:
+        await seed(rt.learner)
+        case = make_cutoff_case("LEARN-2")
+        await rt.service.submit(case, ORCHESTRATOR)
+        async with rt.db.transaction() as conn:
+            pending = await approval_store.list_approvals(conn, case_id=case.case_id)
+        for record in pending:
+            await rt.desk.decide(record.approval_id, REVIEWER, "approve", "ok")
+        await rt.outbox.deliver_due()
+        await rt.learner.settle()
+        trained_before = await trainings(rt)
+        await correct_cause(
+            rt.deps, case.case_id, "warehouse_congestion", "dock was full", REVIEWER
+        )
+        await rt.learner.settle()
+        async with rt.db.transaction() as conn:
+            learned = [h for h in await context_store.all_history(conn) if h.case_id == "LEARN-2"]
+        return trained_before, await trainings(rt), learned[0].resolution.cause if learned else None
+
+
+async def trainings(runtime: Runtime) -> int:
+    """Counts the classifier.trained audit rows."""
+    async with runtime.db.transaction() as conn:
+        return len(await audit.entries(conn, kind="classifier.trained"))
+
+
+def test_correcting_a_closed_case_relabels_its_history_and_retrains(tmp_path: Path) -> None:
+    """A correction after closing reaches history through the one writer, which retrains."""
+    before, after, cause = asyncio.run(correct_after_close(tmp_path))
+    assert cause == "warehouse_congestion"
+    assert after == before + 1
