@@ -15,7 +15,6 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Durability
 
-from agent.classifiers.llm_factory import SlotFallback, build_chat_model, build_llm_classifier
 from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import AgentDeps, ApprovalNotifier, ClassifierSlot, SilentNotifier
 from agent.graph import build_graph
@@ -23,6 +22,7 @@ from agent.learning import Learner, LearningParts
 from agent.proposing.llm import PROMPT_NAME, LlmProposer
 from agent.slack_notifier import SlackDelivery, SlackWiring, build_slack
 from app.checkpointing import open_checkpointer
+from app.llm_factory import SlotFallback, build_chat_model, build_llm_classifier
 from core.errors import ConfigurationError
 from core.faults import FaultPoints
 from core.settings import Settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agent.classifiers.base import ClassifierInput
-from agent.decision import decide
 from agent.deps import AgentDeps
+from agent.diagnosis import diagnose
 from agent.state import TriageNode, TriageState
 from core.models import Case, MatchedMessage, SimilarCase
 
@@ -21,7 +21,7 @@ def make_classify(deps: AgentDeps) -> TriageNode:
             messages=[MatchedMessage.model_validate(m) for m in state.get("messages", [])],
         )
         scores = await deps.classifiers.current.score(item)
-        classification = decide(scores, deps.taxonomy, deps.policy.confidence_threshold)
+        classification = diagnose(scores, deps.taxonomy, deps.policy.confidence_threshold)
         return {"classification": classification.model_dump(mode="json")}
 
     return classify

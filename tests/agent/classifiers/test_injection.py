@@ -16,7 +16,7 @@ from agent.classifiers.base import CauseScores, ClassifierInput
 from agent.classifiers.llm import LlmClassifier, LlmOptions
 from agent.classifiers.llm_calibration import CalibrationMap
 from agent.classifiers.llm_prompt import DATA_TAG, render_classify
-from agent.decision import decide
+from agent.diagnosis import diagnose
 from core.models import MatchedMessage, ProposedAction, SimilarCase
 from policies import PolicyContext, evaluate, load_policy
 from prompts import load_prompt
@@ -132,7 +132,7 @@ def assert_gate_holds(item: ClassifierInput, scores: CauseScores) -> None:
     """Every ERP action needs approval by its catalogue role, whatever the proposal claims."""
     assert set(scores.model_dump()) == set(CauseScores.model_fields)
     assert set(scores.probabilities) <= set(TAXONOMY.cause_ids)
-    classification = decide(scores, TAXONOMY, POLICY.confidence_threshold)
+    classification = diagnose(scores, TAXONOMY, POLICY.confidence_threshold)
     context = PolicyContext.from_classification(POLICY, TAXONOMY, classification)
     for spec in ERP_ACTIONS:
         honest = ProposedAction(

@@ -26,9 +26,9 @@ from agent.classifiers.llm_calibration import (
     expected_calibration_error,
     fit_calibration,
 )
-from agent.classifiers.llm_factory import build_llm_classifier
 from agent.classifiers.llm_prompt import render_classify
-from agent.decision import decide
+from agent.diagnosis import diagnose
+from app.llm_factory import build_llm_classifier
 from core.settings import Settings
 from core.taxonomy import Taxonomy
 from prompts import PROMPT_DIR, load_prompt
@@ -217,7 +217,7 @@ async def test_the_stated_only_twin_reports_the_models_own_numbers_for_fitting()
 async def test_without_a_map_the_result_is_flagged_and_the_conformal_set_holds_every_cause():
     scores = await score_with(verdict())
     assert "uncalibrated" in scores.flags
-    decision = decide(scores, TAXONOMY, threshold=0.5)
+    decision = diagnose(scores, TAXONOMY, threshold=0.5)
     assert set(decision.prediction_set) == set(TAXONOMY.cause_ids)
 
 
@@ -437,7 +437,7 @@ async def test_settings_build_a_working_classifier_against_any_base_url(
     classifier = build_llm_classifier(settings, FixedClassifier(), tmp_path)
     scores = await classifier.score(make_item())
     await classifier.aclose()
-    decision = decide(scores, TAXONOMY, threshold=0.6)
+    decision = diagnose(scores, TAXONOMY, threshold=0.6)
     assert decision.classifier == "llm"
     assert decision.prompt_hash == PROMPT.sha256
     assert "unpriced" in scores.flags

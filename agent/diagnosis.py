@@ -1,4 +1,4 @@
-"""Turns calibrated cause scores into a decision: threshold, conformal set and routing reason."""
+"""Turns calibrated cause scores into a diagnosis: threshold, conformal set and routing reason."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from core.models import Classification
 from core.taxonomy import Taxonomy
 
 
-def decide(scores: CauseScores, taxonomy: Taxonomy, threshold: float) -> Classification:
+def diagnose(scores: CauseScores, taxonomy: Taxonomy, threshold: float) -> Classification:
     """Returns the classification: the top cause, or `unknown` when confidence is below threshold."""
     probabilities = {c: float(scores.probabilities.get(c, 0.0)) for c in taxonomy.cause_ids}
     top_cause = max(probabilities, key=lambda c: probabilities[c])
