@@ -5,6 +5,10 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.9
 EVAL_GATE  := accuracy<0.78,macro_f1<0.72,ece>0.14,policy_violations>0
+# independent-logs (105 cases, held out, never trained or tuned on except for the policy floors,
+# which were fitted on all sets pooled): measured macro-F1 0.732, ECE 0.110, coverage 0.771,
+# wrong-auto 0.033 at automation 0.286 (evals/results/issue-14.md).
+INDEPENDENT_GATE := macro_f1<0.71,ece>0.13,conformal_coverage<0.75,wrong_auto_share>0.06,automation_share<0.25,policy_violations>0
 
 .PHONY: install run test lint typecheck layers unit eval-gate bench lock browser clean
 
@@ -42,10 +46,12 @@ browser:
 unit: install browser
 	$(VENV)/bin/pytest
 
-## A small eval of the shipped regression set, gated; thresholds sit below the measured figures.
+## A small eval of the shipped regression set and one independent set, gated; thresholds sit below the measured figures.
 eval-gate: install
 	$(VENV)/bin/triage eval run --dataset evals/datasets/sim-seed-2026/eval.jsonl --limit 120 \
 		--concurrency 2 --out artifacts/eval-gate --fail-if "$(EVAL_GATE)"
+	$(VENV)/bin/triage eval run --dataset evals/datasets/independent-logs/eval.jsonl \
+		--out artifacts/eval-gate-independent --fail-if "$(INDEPENDENT_GATE)"
 
 test: lint typecheck layers unit eval-gate
 

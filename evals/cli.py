@@ -162,6 +162,53 @@ def _exit_on_failures(metrics: dict[str, object], gates: list[Gate], violations:
         raise typer.Exit(code=EXIT_FAILED)
 
 
+@eval_app.command("suite")
+def suite(
+    set_names: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A folder under evals/datasets or a JSONL path; repeatable."),
+    ] = None,
+    history: ExistingFile = None,
+    messages: ExistingFile = None,
+    out: Annotated[Path | None, typer.Option(help="Default: eval-runs/<timestamp>.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=32)] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="First N cases of each set.")] = None,
+    fail_if: Annotated[str | None, typer.Option(help="Gates checked on every set.")] = None,
+) -> None:
+    """Runs every eval set (default: the regression set and all independent sets), one report each."""
+    from evals.suite import DEFAULT_SETS, run_set, write_suite
+
+    try:
+        gates: list[Gate] = parse_gates(fail_if) if fail_if else []
+    except TriageError as exc:
+        raise _fail(exc.message, EXIT_INVALID) from exc
+    workers = workers or default_workers("local")
+    if workers > 1:
+        warm_up_workers()
+    from evals.runner import RunOptions
+
+    template = RunOptions(
+        dataset=Path(), history=history, messages=messages, workers=workers, limit=limit
+    )
+    target = out or default_out_dir()
+    runs = []
+    for name in set_names or DEFAULT_SETS:
+        try:
+            runs.append(asyncio.run(run_set(name, template, target)))
+        except TriageError as exc:
+            raise _fail(f"{name}: {exc.message}", EXIT_INVALID) from exc
+    page = write_suite(target, runs)
+    typer.echo((target / "report.md").read_text(encoding="utf-8"))
+    console.print(f"report: {page}")
+    failed = False
+    for run in runs:
+        for problem in [*run.violations[:20], *failed_gates(gates, run.metrics)]:
+            console.print(f"[red]{run.name}:[/red] {problem}")
+            failed = True
+    if failed:
+        raise typer.Exit(code=EXIT_FAILED)
+
+
 @eval_app.command("compare")
 def compare_runs(
     run_a: Annotated[Path, typer.Argument(exists=True, file_okay=False)],

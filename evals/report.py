@@ -13,7 +13,9 @@ from pydantic import BaseModel
 
 from core.models import EvalLine, TriageResult
 from evals import metrics as m
+from evals.automation import automation_metrics
 from evals.figures import FIGURES, draw_figures
+from evals.report_sections import cases_html, cases_markdown
 
 NO_PREDICTION = "(none)"
 USAGE_FIELDS = {"usage", "classifier", "fallback_reason", "flags"}
@@ -122,9 +124,15 @@ def compute_metrics(
         "policy_violations": sum(len(r.violations) for r in records),
         "latency_ms_p50": m.percentile(latencies, 50),
         "latency_ms_p95": m.percentile(latencies, 95),
+        "unknown_f1": _f1_of(m.per_cause(truths, predicted, labels), "unknown"),
+        **automation_metrics(records),
         "usage": m.usage_totals([r.model_dump(include=USAGE_FIELDS) for r in records]),
         **provenance,
     }
+
+
+def _f1_of(scores: dict[str, dict[str, float]], cause: str) -> float:
+    return float(scores.get(cause, {}).get("f1", 0.0))
 
 
 def write_report(out_dir: Path, records: Sequence[CaseRecord], metrics: dict[str, Any]) -> Path:
@@ -191,6 +199,7 @@ def markdown(metrics: dict[str, Any], records: Sequence[CaseRecord]) -> str:
         f"at {r.confidence:.2f}"
         for r in wrong[:50]
     ]
+    out += ["", *cases_markdown(records)]
     violations = [f"- `{r.case_id}`: {v}" for r in records for v in r.violations]
     out += ["", f"## Policy violations ({len(violations)})", "", *violations]
     return "\n".join(out) + "\n"
@@ -238,5 +247,6 @@ img{{max-width:100%}}</style></head><body>
 <h2>Figures</h2>{figures}
 <p>{html.escape(NOTE)}</p>
 <h2>Policy violations</h2><ul>{violations or "<li>none</li>"}</ul>
+{cases_html(records)}
 </body></html>
 """

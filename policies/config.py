@@ -38,6 +38,9 @@ class PolicyConfig(BaseModel):
     four_eyes_amount: float = Field(default=10_000, ge=0)
     confidence_threshold: float = Field(default=0.6, ge=0, le=1)
     roles: dict[str, str] = Field(default_factory=dict)
+    # The least confidence at which an action may run with no person, per action; an action
+    # not named here needs confidence_threshold. A floor below the threshold changes nothing.
+    auto_floors: dict[str, float] = Field(default_factory=dict)
     rules: list[ExtraRule] = Field(default_factory=list)
     # Value of one unit of each currency in a common base, to compare action and case amounts.
     rates: dict[Currency, float] = Field(default_factory=dict)
@@ -52,6 +55,18 @@ class PolicyConfig(BaseModel):
             raise ValueError(f"rates must be positive finite numbers: {bad}")
         return rates
 
+    @field_validator("auto_floors")
+    @classmethod
+    def _check_floors(cls, floors: dict[str, float]) -> dict[str, float]:
+        bad = sorted(action for action, floor in floors.items() if not 0 <= floor <= 1)
+        if bad:
+            raise ValueError(f"auto_floors must lie in [0, 1]: {bad}")
+        return floors
+
+    def auto_floor(self, action: str) -> float:
+        """Returns the confidence an action needs to run automatically: never below the threshold."""
+        return max(self.confidence_threshold, self.auto_floors.get(action, 0.0))
+
     def approver_role(self, taxonomy: Taxonomy, action: str) -> str | None:
         """Returns the role that must approve an action: the catalogue's, unless config adds one."""
         spec = taxonomy.action_index.get(action)
@@ -62,7 +77,8 @@ class PolicyConfig(BaseModel):
 def check_against_taxonomy(config: PolicyConfig, taxonomy: Taxonomy) -> None:
     """Raises ConfigurationError when the policy names unknown actions or relaxes an invariant."""
     known = set(taxonomy.action_index)
-    named = set(config.roles) | {a for rule in config.rules for a in rule.actions}
+    named = set(config.roles) | set(config.auto_floors)
+    named |= {a for rule in config.rules for a in rule.actions}
     if unknown := sorted(named - known):
         raise ConfigurationError(f"policy names unknown actions: {unknown}")
     for spec in taxonomy.actions:

@@ -106,6 +106,7 @@ def policy_inputs(case: Case, proposal: ProposedAction, context: PolicyContext) 
         "policy_version": context.config.version,
         "four_eyes_amount": context.config.four_eyes_amount,
         "confidence_threshold": context.config.confidence_threshold,
+        "auto_floor": context.config.auto_floor(proposal.action),
     }
 
 
@@ -171,6 +172,15 @@ def _apply_invariants(
     uncertain = _uncertainty(context)
     if uncertain:
         verdict.tighten("needs_approval", 1, "uncertain-cause", uncertain)
+    # Written as `not >=` so that a NaN confidence stays below every floor.
+    elif not context.confidence >= inputs["auto_floor"]:
+        verdict.tighten(
+            "needs_approval",
+            1,
+            "auto-floor",
+            f"confidence {context.confidence:.2f} below the floor {inputs['auto_floor']:.2f} "
+            f"for running {inputs['action']} with no person",
+        )
 
 
 def _uncertainty(context: PolicyContext) -> str | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
+from agent.classifiers.cues_foreign import FOREIGN_CUES
+
 CUES: dict[str, tuple[str, ...]] = {
     "carrier_cutoff_missed": (
         r"(?:pickup|collection) window (?:was )?missed",
@@ -376,7 +378,10 @@ CUES: dict[str, tuple[str, ...]] = {
 @cache
 def compiled_cues() -> re.Pattern[str]:
     """Returns one alternation over every cue, with a named group per cause."""
-    groups = ("(?P<{}>{})".format(cause, "|".join(patterns)) for cause, patterns in CUES.items())
+    groups = (
+        "(?P<{}>{})".format(cause, "|".join(patterns + FOREIGN_CUES.get(cause, ())))
+        for cause, patterns in CUES.items()
+    )
     # Every cue starts at a word; the leading \b rejects most positions before any alternative
     # is tried, which makes the scan several times faster.
     return re.compile(r"\b(?:" + "|".join(groups) + ")")

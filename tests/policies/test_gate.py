@@ -262,7 +262,7 @@ def test_confidence_threshold_is_inclusive(
     threshold: float, confidence: float, outcome: str
 ) -> None:
     """Confidence at the threshold is confident; anything below it is not."""
-    config = make_policy(confidence_threshold=threshold)
+    config = make_policy(confidence_threshold=threshold, auto_floors={})
     assert decide(confidence=confidence, config=config).outcome == outcome
 
 
@@ -453,7 +453,7 @@ def test_policy_inputs_hold_only_structured_fields() -> None:
         "case_id", "workflow", "site", "amount", "amount_refusal", "params_problem", "currency",
         "action", "params",
         "cause", "confidence", "prediction_set", "policy_version",
-        "four_eyes_amount", "confidence_threshold",
+        "four_eyes_amount", "confidence_threshold", "auto_floor",
     }  # fmt: skip
 
 
