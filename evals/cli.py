@@ -213,12 +213,17 @@ def suite(
 def compare_runs(
     run_a: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
     run_b: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    force: Annotated[
+        bool, typer.Option("--force", help="Compare runs of different datasets, by case content.")
+    ] = False,
 ) -> None:
     """Prints per-metric deltas (B - A) and the cases whose prediction flipped."""
-    from evals.compare import compare, print_comparison
+    from evals.compare import DifferentDatasets, compare, print_comparison
 
     try:
-        comparison = compare(run_a, run_b)
+        comparison = compare(run_a, run_b, force=force)
+    except DifferentDatasets as exc:
+        raise _fail(str(exc), EXIT_INVALID) from exc
     except (OSError, ValueError) as exc:
         raise _fail(f"cannot read the runs: {exc}", EXIT_INVALID) from exc
     print_comparison(comparison, Console())

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evals.report import read_run
+from evals.report import CaseRecord, read_run
 
 
 @dataclass(frozen=True)
@@ -61,27 +61,46 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def compare(run_a: Path, run_b: Path) -> Comparison:
-    """Returns the metric deltas and flipped predictions between two run directories."""
+class DifferentDatasets(ValueError):
+    """Raised when two runs evaluated different datasets and matching by case id means nothing."""
+
+
+def _key(case: CaseRecord, by_content: bool) -> str:
+    return (case.case_digest or case.case_id) if by_content else case.case_id
+
+
+def compare(run_a: Path, run_b: Path, *, force: bool = False) -> Comparison:
+    """Returns the metric deltas and flipped predictions between two run directories.
+
+    Runs of different datasets are refused unless forced; then cases match by content digest,
+    since the same id in two datasets may name two different cases.
+    """
     metrics_a, cases_a = read_run(run_a)
     metrics_b, cases_b = read_run(run_b)
+    sha_a, sha_b = metrics_a.get("dataset_sha256"), metrics_b.get("dataset_sha256")
+    if sha_a != sha_b and not force:
+        raise DifferentDatasets(
+            f"the runs evaluated different datasets (sha256 {str(sha_a)[:12]} and "
+            f"{str(sha_b)[:12]}); pass --force to compare them, matching cases by content"
+        )
+    by_content = sha_a != sha_b
     deltas = [
         MetricDelta(key, float(value), float(metrics_b[key]))
         for key, value in metrics_a.items()
         if _is_number(value) and _is_number(metrics_b.get(key))
     ]
-    by_id_b = {c.case_id: c for c in cases_b}
-    ids_a = {c.case_id for c in cases_a}
+    by_key_b = {_key(c, by_content): c for c in cases_b}
+    keys_a = {_key(c, by_content): c for c in cases_a}
     flipped = [
-        FlippedCase(a.case_id, a.expected_cause, a.predicted, by_id_b[a.case_id].predicted)
-        for a in cases_a
-        if a.case_id in by_id_b and a.predicted != by_id_b[a.case_id].predicted
+        FlippedCase(a.case_id, a.expected_cause, a.predicted, by_key_b[key].predicted)
+        for key, a in keys_a.items()
+        if key in by_key_b and a.predicted != by_key_b[key].predicted
     ]
     return Comparison(
         deltas=deltas,
         flipped=flipped,
-        only_a=sorted(ids_a - set(by_id_b)),
-        only_b=sorted(set(by_id_b) - ids_a),
+        only_a=sorted(keys_a[k].case_id for k in set(keys_a) - set(by_key_b)),
+        only_b=sorted(by_key_b[k].case_id for k in set(by_key_b) - set(keys_a)),
         provenance={k: (metrics_a.get(k), metrics_b.get(k)) for k in PROVENANCE},
     )
 

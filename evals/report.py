@@ -26,6 +26,7 @@ class CaseRecord(BaseModel):
 
     line: int
     case_id: str
+    case_digest: str | None = None  # the case body's digest: matches cases across datasets
     expected_cause: str
     expected_actions: list[str]
     predicted: str | None
@@ -59,6 +60,7 @@ def case_record(
     return CaseRecord(
         line=line,
         case_id=item.case.case_id,
+        case_digest=item.case.digest(),
         expected_cause=item.expected.cause,
         expected_actions=sorted(item.expected.actions),
         predicted=predicted,

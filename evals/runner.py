@@ -101,7 +101,11 @@ async def run_eval(options: RunOptions) -> EvalRun:
             shards = [await run_shard(options, base, lines, calibration, llm_map, bar)]
     merged = merge_shards(shards)
     timings = {**merged.timings, "total_s": time.perf_counter() - started}
-    timings.update(workers=float(len(shards)), fit_s=fitted - started if llm_map else 0.0)
+    calibration_fit_s = fitted - started if llm_map else 0.0
+    # Fitting is training the local model plus any LLM calibration fit: both visibly take time.
+    timings.update(
+        workers=float(len(shards)), fit_s=calibration_fit_s + timings.get("train_s", 0.0)
+    )
     found = provenance(merged.records, options.classifier, dataset.sha256)
     if fit_summary is not None:
         found["llm_calibration"] = fit_summary

@@ -86,29 +86,31 @@ async def _reject_incomplete(
 
 async def import_context(
     runtime: Runtime, options: RunOptions, bar: ProgressSink, pretrained: Path | None = None
-) -> None:
+) -> float:
     """Imports the history and messages (the shipped demo set by default) and trains.
 
     With `pretrained`, the model the parent process is training meanwhile (see
     pretrain_local_model) is awaited and loaded the way the service loads a saved model: only
-    if it was trained on exactly the stored history, else the runtime retrains.
+    if it was trained on exactly the stored history, else the runtime retrains. Returns the
+    seconds this process spent training (none when the parent's model was loaded).
     """
     taxonomy = runtime.deps.taxonomy
     history = await asyncio.to_thread(load_history, options.history or DEMO_HISTORY, taxonomy)
     messages = await asyncio.to_thread(load_messages, options.messages or DEMO_MESSAGES)
     task = bar.add_task("history", total=len(history))
     await runtime.learner.add_history(
-        history, retrain=pretrained is None, progress=lambda n: bar.advance(task, n)
+        history, retrain=False, progress=lambda n: bar.advance(task, n)
     )
     task = bar.add_task("messages", total=len(messages))
     await runtime.learner.add_messages(messages, progress=lambda n: bar.advance(task, n))
-    if pretrained is not None:
-        if await wait_for_pretrained(pretrained):
-            runtime.learner.model_path.parent.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(shutil.copyfile, pretrained, runtime.learner.model_path)
-            await runtime.learner.load_or_train()
-        else:
-            await runtime.learner.retrain()  # says why it cannot, as it would have anyway
+    if pretrained is not None and await wait_for_pretrained(pretrained):
+        runtime.learner.model_path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(shutil.copyfile, pretrained, runtime.learner.model_path)
+        await runtime.learner.load_or_train()
+        return 0.0
+    started = time.perf_counter()
+    await runtime.learner.retrain()  # says why it cannot, when the history is too thin
+    return time.perf_counter() - started
 
 
 async def triage_all(
@@ -191,7 +193,7 @@ async def evaluate(
 ) -> tuple[list[CaseRecord], dict[str, float], float | None]:
     """Imports the context, optionally recalibrates, then triages every case."""
     started = time.perf_counter()
-    await import_context(runtime, options, bar, pretrained)
+    train_s = await import_context(runtime, options, bar, pretrained)
     check_classifier(runtime, options.classifier)
     watch = watch_replay(current_llm(runtime)) if options.replay else None
     qhat = None
@@ -201,7 +203,11 @@ async def evaluate(
     records = await triage_all(runtime, lines, options, bar, watch)
     return (
         records,
-        {"import_s": imported - started, "triage_s": time.perf_counter() - imported},
+        {
+            "import_s": imported - started,
+            "train_s": train_s,
+            "triage_s": time.perf_counter() - imported,
+        },
         qhat,
     )
 

@@ -69,8 +69,12 @@ class QueueProgress:
 class ProgressRelay:
     """Shows the workers' tasks as one bar per description, with totals summed over workers."""
 
-    def __init__(self, bar: Progress) -> None:
+    # Every worker imports the whole history and all messages: those bars count them once.
+    REPLICATED = frozenset({"history", "messages"})
+
+    def __init__(self, bar: Progress, workers: int = 1) -> None:
         self.bar = bar
+        self.workers = workers
         self.tasks: dict[str, TaskID] = {}
         self.totals: dict[str, float] = {}
         self.finished = 0  # jobs whose worker said it is done
@@ -81,13 +85,17 @@ class ProgressRelay:
         if kind == "done":
             self.finished += 1
         elif kind == "add":
-            self.totals[name] = self.totals.get(name, 0) + value
+            if name in self.REPLICATED:
+                self.totals[name] = max(self.totals.get(name, 0), value)
+            else:
+                self.totals[name] = self.totals.get(name, 0) + value
             if name in self.tasks:
                 self.bar.update(self.tasks[name], total=self.totals[name])
             else:
                 self.tasks[name] = self.bar.add_task(name, total=self.totals[name])
         elif name in self.tasks:
-            self.bar.advance(self.tasks[name], value)
+            share = self.workers if name in self.REPLICATED else 1
+            self.bar.advance(self.tasks[name], value / share)
 
     def drain(self, channel: Any, wait_s: float) -> None:
         """Handles the messages waiting on the channel, waiting up to wait_s for the first."""
@@ -154,7 +162,7 @@ def run_sharded(
     shards = [s for s in (lines[i :: options.workers] for i in range(options.workers)) if s]
     context = worker_context()
     channel = context.Queue()
-    relay = ProgressRelay(bar)
+    relay = ProgressRelay(bar, workers=len(shards))
     with (
         tempfile.TemporaryDirectory(prefix="triage-model-") as tmp,
         ThreadPoolExecutor(1, thread_name_prefix="eval-training") as trainer,
@@ -164,9 +172,12 @@ def run_sharded(
         # the workers import the history into their stores; they wait for it. Training starts
         # first, because starting the workers waits for the fork server to finish its imports.
         task = bar.add_task("training", total=1)
+        training_started = time.perf_counter()
         trained = trainer.submit(pretrain_local_model, options, settings, model)
+        train_s: list[float] = []
 
         def show_trained(done: Future[bool]) -> None:
+            train_s.append(time.perf_counter() - training_started)
             if done.exception() is None:
                 bar.advance(task)
 
@@ -186,4 +197,7 @@ def run_sharded(
     failures = [o for o in outcomes if isinstance(o, ShardFailure)]
     if failures:
         raise ConfigurationError(f"a worker failed ({failures[0].kind}): {failures[0].message}")
-    return [o for o in outcomes if isinstance(o, ShardResult)]
+    results = [o for o in outcomes if isinstance(o, ShardResult)]
+    for result in results:  # the parent trained for every worker
+        result.timings["train_s"] = max(result.timings.get("train_s", 0.0), *train_s)
+    return results

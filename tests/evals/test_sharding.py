@@ -61,3 +61,18 @@ def test_usage_is_zero_for_the_local_classifier_and_summed_for_the_llm() -> None
         "prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120, "cost_usd": 0.5,
         "llm_calls": 5, "llm_scored": 1, "fallbacks": 1, "replayed": 1, "unpriced": 1,
     }  # fmt: skip
+
+
+def test_history_every_worker_imports_is_counted_once() -> None:
+    """Two workers each import all 1,200 history cases: the bar reads 1200/1200, not 2400."""
+    channel: queue.Queue[tuple[str, str, float]] = queue.Queue()
+    for _ in range(2):
+        sink = QueueProgress(channel)
+        task = sink.add_task("history", total=1200)
+        sink.advance(task, 500)
+        sink.advance(task, 700)
+    with Progress(disable=True) as bar:
+        relay = ProgressRelay(bar, workers=2)
+        relay.drain(channel, wait_s=0.01)
+        (shown,) = bar.tasks
+    assert (shown.description, shown.total, shown.completed) == ("history", 1200, 1200)

@@ -57,6 +57,9 @@ def test_two_workers_predict_exactly_what_one_does(tmp_path: Path) -> None:
         runs[workers] = asyncio.run(run_eval(options))
     one, two = runs[1], runs[2]
     assert two.timings["workers"] == 2
+    # Both runs trained the local model (one in its worker, one in the parent): fit_s shows it.
+    assert one.timings["fit_s"] > 0
+    assert two.timings["fit_s"] > 0
     assert [r.line for r in two.records] == list(range(1, 21))
     assert [r.model_dump(include=set(SAME)) for r in one.records] == [
         r.model_dump(include=set(SAME)) for r in two.records
