@@ -23,6 +23,8 @@ from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
+from core.store.db import utcnow
+from core.telemetry import NoTelemetry, Telemetry
 from policies import PolicyContext, check_vote, evaluate
 from policies.gate import policy_inputs
 from policies.votes import approvals_missing
@@ -32,9 +34,15 @@ from workflow.outbox import queue_posting, queue_resume
 class ReviewDesk:
     """Applies reviewers' decisions and queues the case's resumption once nothing is pending."""
 
-    def __init__(self, deps: AgentDeps, wake: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        deps: AgentDeps,
+        wake: Callable[[], None] = lambda: None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.deps = deps
         self.wake = wake
+        self.telemetry = telemetry or NoTelemetry()
 
     async def decide(
         self,
@@ -63,6 +71,11 @@ class ReviewDesk:
             await self._audit_refusal(approval_id, voter, decision, refusal)
             raise
         self.wake()
+        if decided.status is not ApprovalStatus.pending:  # this decision completed it
+            finished = decided.decided_at or utcnow()
+            self.telemetry.approval_completed(
+                decided.status.value, (finished - decided.created_at).total_seconds()
+            )
         return decided
 
     async def _queue_resume_when_decided(self, conn: AsyncConnection, case_id: str) -> None:
