@@ -36,6 +36,9 @@ _SECRETS = [
     re.compile(r"()()\bsk-[A-Za-z0-9_-]{8,}"),
     re.compile(r"()()\bxox[abposr]-[A-Za-z0-9-]{6,}"),
     re.compile(r"()()(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password@ in URLs
+    # PostgreSQL quotes the offending values in an error's DETAIL ("Key (id)=(...)", "Failing
+    # row contains (...)"): hide_parameters cannot hide what the server itself repeats.
+    re.compile(r"(DETAIL:)(\s*)[^\n]*"),
 ]
 # Attributes every LogRecord has; anything else was passed through `extra=` and is kept.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {

@@ -103,6 +103,7 @@ class TriageService:
                 )
         if created:
             self.deps.faults.reach("intake.stored", case.case_id)
+            log.info("case received from %s", submitter.label)
             run = self._triage(case, submitter, claimed=True)
             if wait:
                 await run

@@ -8,6 +8,7 @@ case commit together; the decision returns then, and a worker posts and resumes 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from agent.deps import AgentDeps
 from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
 from core.errors import Conflict, InvalidInput, PolicyRefusal
+from core.logs import bound_case
 from core.models import Classification, ProposedAction
 from core.parameters import validate_params
 from core.principals import Principal
@@ -29,6 +31,8 @@ from policies import PolicyContext, check_vote, evaluate
 from policies.gate import policy_inputs
 from policies.votes import approvals_missing
 from workflow.outbox import queue_posting, queue_resume
+
+log = logging.getLogger(__name__)
 
 
 class ReviewDesk:
@@ -88,6 +92,10 @@ class ReviewDesk:
     ) -> None:
         async with self.deps.db.transaction() as conn:
             record = await approval_store.get_approval(conn, approval_id)
+            with bound_case(record.case_id):
+                log.info(
+                    "%s refused on approval %s by rule %s", decision, approval_id, refusal.rule
+                )
             await audit.record(
                 conn,
                 case_id=record.case_id,
