@@ -25,6 +25,7 @@ class Access(StrEnum):
     decide = "decide approvals"
     read_docs = "read the API documentation"
     administer = "administer the service"
+    read_metrics = "read the service's metrics"
 
 
 # People are not in this table: any reviewer may call any route, and the policy gate decides
@@ -38,6 +39,7 @@ SCOPES: dict[Access, frozenset[KeyScope]] = {
     Access.decide: frozenset({_ADMIN}),
     Access.read_docs: frozenset({_ORCHESTRATOR, _READ, _ADMIN}),
     Access.administer: frozenset({_ADMIN}),
+    Access.read_metrics: frozenset({_READ, _ADMIN}),
 }
 
 

@@ -13,12 +13,14 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routes import approvals, cases, context
+from api.request_ids import RequestIds
+from api.routes import approvals, cases, context, health
 from api.slack_setup import install_slack, start_sla_timers
 from api.ui import install_ui
 from api.url_text import refuse_nul_in_url
 from app.wiring import Overrides, open_runtime
 from core.credentials import VerifiedCredentials
+from core.logs import configure_logging
 from core.settings import Settings
 
 
@@ -73,12 +75,9 @@ def create_app(
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.trusted_proxies)
     install_docs(app)
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        """Tells that the service is up; needs no authentication."""
-        return {"status": "ok"}
-
-    for module in (cases, approvals, context):
+    # Outermost of all: every log line of a request, the proxy's and the UI's included, has its id.
+    app.add_middleware(RequestIds)
+    for module in (health, cases, approvals, context):
         app.include_router(module.router)
     install_slack(app, config)
     return app
@@ -86,4 +85,6 @@ def create_app(
 
 def create_api_only_app() -> FastAPI:
     """Returns the app of one of several API processes: settings from the environment, no worker."""
-    return create_app(Settings(), with_worker=False)
+    settings = Settings()
+    configure_logging(settings.log_format)  # each process is spawned afresh, logging included
+    return create_app(settings, with_worker=False)

@@ -23,6 +23,7 @@ from agent.proposing.llm import PROMPT_NAME, LlmProposer
 from agent.slack_notifier import SlackDelivery, SlackWiring, build_slack
 from app.checkpointing import open_checkpointer
 from app.llm_factory import SlotFallback, build_chat_model, build_llm_classifier
+from app.metrics import PrometheusTelemetry
 from core.errors import ConfigurationError
 from core.faults import FaultPoints
 from core.settings import Settings
@@ -39,10 +40,12 @@ from tools.erp.base import ErpPoster
 from tools.erp.http import HttpErp
 from tools.erp.sandbox import SandboxErp
 from tools.llm.base import ChatModel
+from tools.llm.metered import MeteredChatModel
 from tools.retrieval.base import ContextIndex
 from tools.retrieval.chroma import ChromaContextIndex
 from workflow.intake import TriageService
 from workflow.outbox import Outbox
+from workflow.pruning import CheckpointPruner
 from workflow.review_desk import ReviewDesk
 from workflow.worker import Worker
 
@@ -61,6 +64,7 @@ class Runtime:
     outbox: Outbox
     worker: Worker
     slack: SlackWiring | None = None
+    metrics: PrometheusTelemetry | None = None
 
 
 @dataclass
@@ -123,9 +127,10 @@ async def open_runtime(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
     await asyncio.to_thread(db.migrate)
+    metrics = PrometheusTelemetry(db)  # this runtime's own registry, never a global one
     taxonomy, policy = load_rules(settings)
     index = given.index or ChromaContextIndex(
-        settings.chroma_dir, given.embedder or build_embedder(settings)
+        settings.chroma_dir, given.embedder or build_embedder(settings), url=settings.chroma_url
     )
     faults = FaultPoints(settings.crash_at, settings.crash_after, settings.crash_case)
     outbox = Outbox(
@@ -148,14 +153,17 @@ async def open_runtime(
             SlotFallback(local_slot),
             settings.data_dir,
             taxonomy=taxonomy,
-            chat=given.chat,
+            # Replays answer from recordings and call no model, so they are not metered.
+            chat=None
+            if given.llm_replay_dir is not None
+            else MeteredChatModel(given.chat or build_chat_model(settings), metrics),
             replay_dir=given.llm_replay_dir,
         )
     # Proposals use the live model only: recorded and replayed runs (evals) keep the playbook,
     # so a replay reproduces its recording exactly.
     proposer = None
     if llm is not None and given.llm_replay_dir is None and settings.llm_cache_dir is None:
-        chat = given.chat or build_chat_model(settings)
+        chat = MeteredChatModel(given.chat or build_chat_model(settings), metrics)
         proposer = LlmProposer(chat, taxonomy, load_prompt(PROMPT_NAME))
     learner = Learner(
         LearningParts(db, index, taxonomy),
@@ -186,7 +194,11 @@ async def open_runtime(
         async with open_checkpointer(db.url, settings.checkpoint_path) as saver:
             graph = build_graph(deps, saver)
             service = TriageService(
-                deps, graph, durability=durability, run_lease_s=settings.run_lease_s
+                deps,
+                graph,
+                durability=durability,
+                run_lease_s=settings.run_lease_s,
+                telemetry=metrics,
             )
             worker = Worker(
                 db,
@@ -194,6 +206,9 @@ async def open_runtime(
                 service,
                 poll_s=settings.outbox_poll_s,
                 recover_every_s=settings.recovery_poll_s,
+                pruner=CheckpointPruner(
+                    db, saver, retention_days=settings.checkpoint_retention_days
+                ),
             )
             yield Runtime(
                 settings=settings,
@@ -201,11 +216,12 @@ async def open_runtime(
                 deps=deps,
                 graph=graph,
                 service=service,
-                desk=ReviewDesk(deps, wake=worker.wake),
+                desk=ReviewDesk(deps, wake=worker.wake, telemetry=metrics),
                 learner=learner,
                 outbox=outbox,
                 worker=worker,
                 slack=slack,
+                metrics=metrics,
             )
             await service.drain()
             await learner.cancel_pending()

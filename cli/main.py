@@ -64,13 +64,22 @@ def _serve(settings: Settings, workers: int = 1, *, with_worker: bool = True) ->
     import uvicorn
 
     from api.app import create_app
+    from core.logs import configure_logging
 
+    # uvicorn keeps its hands off logging (log_config=None): every line, its own included, goes
+    # through the one formatter and the redaction filter.
+    configure_logging(settings.log_format)
     # The app applies TRIAGE_TRUSTED_PROXIES itself; uvicorn's own proxy handling would trust
     # its own default list on top of it.
     if workers == 1:
         app_ = create_app(settings, with_worker=with_worker)
         uvicorn.run(
-            app_, host=settings.host, port=settings.port, log_level="info", proxy_headers=False
+            app_,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            log_config=None,
+            proxy_headers=False,
         )
         return
     if not settings.is_postgres:
@@ -87,6 +96,7 @@ def _serve(settings: Settings, workers: int = 1, *, with_worker: bool = True) ->
         host=settings.host,
         port=settings.port,
         log_level="info",
+        log_config=None,
         proxy_headers=False,
     )
 

@@ -20,13 +20,17 @@ console = Console(stderr=True)
 def worker() -> None:
     """Runs the outbox, resumes decided cases, and recovers stalled ones until stopped."""
     from app.wiring import open_runtime
+    from core.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_format)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_runtime(Settings()) as runtime:
+        async with open_runtime(settings) as runtime:
             await runtime.worker.start()
             console.print(f"worker {runtime.worker.worker_id} started")
             try:

@@ -90,6 +90,17 @@ class Settings(BaseSettings):
     # believed; "" believes no one. Behind a TLS proxy this is what makes the cookie Secure.
     trusted_proxies: str = "127.0.0.1"
 
+    # Operations. `triage serve` and `triage worker` log JSON lines unless told "text".
+    log_format: Literal["json", "text"] = "json"
+    # /metrics needs a read or admin key, or a person; true opens it to a scraper on a private
+    # network that cannot send a bearer token.
+    metrics_public: bool = False
+    # Checkpoints of resolved and rejected cases are deleted this long after the case closed;
+    # their audit rows and results stay.
+    checkpoint_retention_days: float = Field(default=30.0, ge=0)
+    # A Chroma server (e.g. http://127.0.0.1:8001) instead of the embedded on-disk index.
+    chroma_url: str | None = None
+
     @model_validator(mode="after")
     def _default_message_similarity(self) -> Settings:
         if "message_min_similarity" not in self.model_fields_set:

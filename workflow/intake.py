@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,12 +18,14 @@ from agent.deps import AgentDeps
 from core import case_status
 from core.approvals import ApprovalStatus
 from core.errors import Conflict
+from core.logs import bound_case
 from core.models import Case, CaseStatus, TriageResult
 from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
 from core.store.cases import StoredCase
+from core.telemetry import NoTelemetry, Telemetry
 
 log = logging.getLogger(__name__)
 ACTOR = "triage-service"
@@ -47,8 +50,10 @@ class TriageService:
         durability: Durability = "async",
         run_lease_s: float = 120.0,
         owner: str | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.deps = deps
+        self.telemetry = telemetry or NoTelemetry()
         self.graph = graph
         self.durability: Durability = durability
         self.run_lease_s = run_lease_s
@@ -78,6 +83,12 @@ class TriageService:
         self, case: Case, submitter: Principal, *, wait: bool = True
     ) -> tuple[StoredCase, bool]:
         """Stores a case (idempotently) and triages it; returns the stored case and whether it is new."""
+        with bound_case(case.case_id):
+            return await self._submit(case, submitter, wait=wait)
+
+    async def _submit(
+        self, case: Case, submitter: Principal, *, wait: bool
+    ) -> tuple[StoredCase, bool]:
         async with self.deps.db.transaction() as conn:
             created = await case_store.insert_case(conn, case, submitter.label)
             if created:
@@ -92,6 +103,7 @@ class TriageService:
                 )
         if created:
             self.deps.faults.reach("intake.stored", case.case_id)
+            log.info("case received from %s", submitter.label)
             run = self._triage(case, submitter, claimed=True)
             if wait:
                 await run
@@ -102,11 +114,14 @@ class TriageService:
         return await self.get(case.case_id), created
 
     async def _triage(self, case: Case, submitter: Principal, *, claimed: bool = False) -> None:
-        async with self._run(case.case_id, claimed=claimed):
-            await self._invoke(
-                case.case_id,
-                {"case": case.model_dump(mode="json"), "submitted_by": submitter.label},
-            )
+        with bound_case(case.case_id):  # a run spawned in the background keeps its case id
+            async with self._run(case.case_id, claimed=claimed):
+                started = time.perf_counter()
+                await self._invoke(
+                    case.case_id,
+                    {"case": case.model_dump(mode="json"), "submitted_by": submitter.label},
+                )
+                self.telemetry.triage_finished(time.perf_counter() - started)
 
     async def _invoke(self, case_id: str, payload: Any) -> None:
         """Runs the graph from a payload; a failure marks the case failed and voids its approvals."""
@@ -154,8 +169,9 @@ class TriageService:
 
     async def resume(self, case_id: str) -> bool:
         """Resumes a case whose approvals are all decided; returns False when it is not waiting."""
-        async with self._run(case_id):
-            return await self._resume_held(case_id)
+        with bound_case(case_id):
+            async with self._run(case_id):
+                return await self._resume_held(case_id)
 
     async def _resume_held(self, case_id: str) -> bool:
         snapshot = await self.graph.aget_state(_config(case_id))
@@ -186,8 +202,9 @@ class TriageService:
     async def _recover_one(self, stored: StoredCase) -> int:
         case_id = stored.case.case_id
         try:
-            async with self._run(case_id):
-                return await self._continue(stored)
+            with bound_case(case_id):
+                async with self._run(case_id):
+                    return await self._continue(stored)
         except CaseBusy:
             return 0
 

@@ -17,6 +17,7 @@ from core import case_status
 from core.approvals import ApprovalRecord
 from core.errors import IntegrationError, PolicyRefusal, RetryableIntegrationError
 from core.faults import FaultPoints
+from core.logs import bound_case
 from core.models import CaseStatus, ProposedAction, canonical_digest
 from core.store import approvals as approval_store
 from core.store import audit
@@ -128,7 +129,10 @@ class Outbox:
             if not rows:
                 return delivered
             for row in rows:
-                delivered += await self._deliver_one(row)  # may queue more: a resume closes a case
+                with bound_case(row.case_id):
+                    delivered += await self._deliver_one(
+                        row
+                    )  # may queue more: a resume closes a case
 
     async def replay(self, actor: str, outbox_id: int | None = None) -> list[OutboxRow]:
         """Puts dead letters back in the queue (one, or all) and audits each replay."""
@@ -203,6 +207,16 @@ class Outbox:
         if isinstance(exc, RetryableIntegrationError) and exc.retry_after and retry_in:
             retry_in = max(retry_in, exc.retry_after)
         message = getattr(exc, "message", str(exc))
+        # The error text stays in the audit: an ERP's answer may quote the posting it refused.
+        log.warning(
+            "outbox row %s (%s %s) failed on attempt %d with %s; %s",
+            row.outbox_id,
+            row.kind,
+            row.action,
+            attempts,
+            type(exc).__name__,
+            "dead-lettered" if dead else f"retrying in {retry_in:.0f} s",
+        )
         async with self.db.transaction() as conn:
             held = await outbox_store.mark_failed(
                 conn,

@@ -8,6 +8,7 @@ case commit together; the decision returns then, and a worker posts and resumes 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,24 +18,35 @@ from agent.deps import AgentDeps
 from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
 from core.errors import Conflict, InvalidInput, PolicyRefusal
+from core.logs import bound_case
 from core.models import Classification, ProposedAction
 from core.parameters import validate_params
 from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
+from core.store.db import utcnow
+from core.telemetry import NoTelemetry, Telemetry
 from policies import PolicyContext, check_vote, evaluate
 from policies.gate import policy_inputs
 from policies.votes import approvals_missing
 from workflow.outbox import queue_posting, queue_resume
 
+log = logging.getLogger(__name__)
+
 
 class ReviewDesk:
     """Applies reviewers' decisions and queues the case's resumption once nothing is pending."""
 
-    def __init__(self, deps: AgentDeps, wake: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        deps: AgentDeps,
+        wake: Callable[[], None] = lambda: None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.deps = deps
         self.wake = wake
+        self.telemetry = telemetry or NoTelemetry()
 
     async def decide(
         self,
@@ -63,6 +75,11 @@ class ReviewDesk:
             await self._audit_refusal(approval_id, voter, decision, refusal)
             raise
         self.wake()
+        if decided.status is not ApprovalStatus.pending:  # this decision completed it
+            finished = decided.decided_at or utcnow()
+            self.telemetry.approval_completed(
+                decided.status.value, (finished - decided.created_at).total_seconds()
+            )
         return decided
 
     async def _queue_resume_when_decided(self, conn: AsyncConnection, case_id: str) -> None:
@@ -75,6 +92,10 @@ class ReviewDesk:
     ) -> None:
         async with self.deps.db.transaction() as conn:
             record = await approval_store.get_approval(conn, approval_id)
+            with bound_case(record.case_id):
+                log.info(
+                    "%s refused on approval %s by rule %s", decision, approval_id, refusal.rule
+                )
             await audit.record(
                 conn,
                 case_id=record.case_id,

@@ -17,12 +17,14 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select, update
 
 from core.errors import ConfigurationError, RetryableIntegrationError
+from core.logs import bound_request, new_request_id
 from core.store import outbox as outbox_store
 from core.store.db import Database, utcnow
 from core.store.outbox import OutboxRow
 from core.store.tables import workers
 from workflow.intake import CaseBusy, TriageService
 from workflow.outbox import Outbox
+from workflow.pruning import CheckpointPruner
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Worker:
         poll_s: float = 1.0,
         recover_every_s: float = 30.0,
         heartbeat_s: float = 5.0,
+        pruner: CheckpointPruner | None = None,
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -58,6 +61,7 @@ class Worker:
         self.poll_s = poll_s
         self.recover_every_s = recover_every_s
         self.heartbeat_s = heartbeat_s
+        self.pruner = pruner
         self._wake = asyncio.Event()
         outbox.register("resume", self._resume)
 
@@ -116,10 +120,12 @@ class Worker:
             await conn.execute(delete(workers).where(workers.c.worker_id == self.worker_id))
 
     async def run_once(self, *, recover: bool) -> int:
-        """Delivers what is due and, when asked, recovers stalled cases; returns rows delivered."""
+        """Delivers what is due and, when asked, recovers stalled cases and prunes; returns rows delivered."""
         delivered = await self.outbox.deliver_due()
         if recover:
             await self.service.recover()
+            if self.pruner is not None:
+                await self.pruner.prune()
         return delivered
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -129,15 +135,17 @@ class Worker:
         while not stop.is_set():
             self._wake.clear()
             now = loop.time()
-            try:
-                if now >= next_beat:
-                    await self.beat()
-                    next_beat = now + self.heartbeat_s
-                await self.run_once(recover=now >= next_recovery)
-                if now >= next_recovery:
-                    next_recovery = now + self.recover_every_s
-            except Exception:  # a passing database error must not end the worker
-                log.exception("worker round failed")
+            # Every line of one round shares an id, as the lines of one request do.
+            with bound_request(f"worker-{new_request_id()}"):
+                try:
+                    if now >= next_beat:
+                        await self.beat()
+                        next_beat = now + self.heartbeat_s
+                    await self.run_once(recover=now >= next_recovery)
+                    if now >= next_recovery:
+                        next_recovery = now + self.recover_every_s
+                except Exception:  # a passing database error must not end the worker
+                    log.exception("worker round failed")
             with contextlib.suppress(TimeoutError):
                 waiters = [
                     asyncio.ensure_future(stop.wait()),

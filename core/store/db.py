@@ -74,10 +74,13 @@ class Database:
         if self.is_sqlite:
             path = Path(make_url(url).database or "")
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.engine: AsyncEngine = create_async_engine(url, async_creator=inline_creator(path))
+            self.engine: AsyncEngine = create_async_engine(
+                url, async_creator=inline_creator(path), hide_parameters=True
+            )
             _enable_sqlite_pragmas(self.engine.sync_engine)
         else:
-            self.engine = create_async_engine(url, pool_pre_ping=True)
+            # Parameters carry case bodies and credentials' hashes: errors and logs never show them.
+            self.engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
     def migrate(self) -> None:
         """Brings the schema to the newest Alembic revision."""

@@ -40,6 +40,8 @@ _ = None  # the request has no body
 # Ids in paths name nothing, so allowed reads of one item are 404s.
 MATRIX: dict[tuple[str, str], tuple[Any, tuple[Any, ...]]] = {
     ("GET", "/healthz"): (_, (200, 200, 200, 200, 200)),
+    ("GET", "/readyz"): (_, (200, 200, 200, 200, 200)),
+    ("GET", "/metrics"): (_, (401, 403, 200, 200, 200)),
     ("GET", "/"): (_, (307, 307, 307, 307, 307)),
     ("GET", "/openapi.json"): (_, (401, 200, 200, 200, 200)),
     ("GET", "/docs"): (_, (401, 200, 200, 200, 200)),

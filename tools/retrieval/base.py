@@ -45,6 +45,10 @@ class ContextIndex(Protocol):
         """Removes every stored case and message."""
         ...
 
+    def ping(self) -> int:
+        """Counts the stored history afresh, raising when the index cannot be reached."""
+        ...
+
 
 def case_summary(case: Case) -> str:
     """Returns a short one-line text of a case: workflow, stalled step and its first events."""

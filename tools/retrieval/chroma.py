@@ -1,4 +1,4 @@
-"""The on-disk Chroma context index; embeddings come from the injected Embedder, never Chroma's."""
+"""The Chroma context index, on disk or on a Chroma server; embeddings come from the injected Embedder."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Sequence, Set
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.api import ClientAPI
@@ -14,6 +15,7 @@ from chromadb.api.collection_configuration import CreateCollectionConfiguration
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
+from core.errors import ConfigurationError
 from core.models import Case, LooseMessage, ResolvedCase, SimilarCase
 from core.rendering import case_text
 from tools.embedding.base import Embedder
@@ -30,14 +32,28 @@ _COSINE: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
 _VECTOR_CACHE = 64
 
 
-class ChromaContextIndex:
-    """Keeps history and loose messages in two cosine-space Chroma collections on disk."""
+def open_client(path: Path | str, url: str | None = None) -> ClientAPI:
+    """Returns a client of the Chroma server at `url`, or of the embedded index at `path`."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if url is None:
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"TRIAGE_CHROMA_URL must be http(s)://host[:port], not {url!r}")
+    return chromadb.HttpClient(
+        host=parts.hostname,
+        port=parts.port or (443 if parts.scheme == "https" else 8000),
+        ssl=parts.scheme == "https",
+        settings=settings,
+    )
 
-    def __init__(self, path: Path | str, embedder: Embedder) -> None:
+
+class ChromaContextIndex:
+    """Keeps history and loose messages in two cosine-space Chroma collections."""
+
+    def __init__(self, path: Path | str, embedder: Embedder, *, url: str | None = None) -> None:
         self._embedder = embedder
-        self._client: ClientAPI = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
-        )
+        self._client: ClientAPI = open_client(path, url)
         self._batch = max(1, self._client.get_max_batch_size())
         self._history = self._collection(HISTORY_COLLECTION)
         self._messages = self._collection(MESSAGES_COLLECTION)
@@ -85,6 +101,10 @@ class ChromaContextIndex:
     def history_count(self) -> int:
         """Returns how many resolved cases are stored."""
         return self._count(self._history)
+
+    def ping(self) -> int:
+        """Counts the stored history from Chroma itself, raising when it cannot be reached."""
+        return self._history.count()
 
     def reset(self) -> None:
         """Drops and recreates both collections."""
