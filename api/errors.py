@@ -72,7 +72,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _triage_error(_request: Request, exc: TriageError) -> JSONResponse:
         status, code = next(((s, c) for t, s, c in _STATUS if isinstance(exc, t)), (500, "error"))
         body: dict[str, Any] = {"error": code, "message": exc.message, **exc.detail}
-        headers = {"WWW-Authenticate": 'Basic realm="triage", Bearer'} if status == 401 else None
+        # One Basic challenge: browsers prompt for it, while a second scheme in the same header
+        # made Chromium show nothing. API clients send their Bearer key without being asked.
+        headers = (
+            {"WWW-Authenticate": 'Basic realm="triage", charset="UTF-8"'} if status == 401 else None
+        )
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

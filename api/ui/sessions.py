@@ -21,9 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.settings import Settings
 
 COOKIE = "triage_session"
-# The cookie is scoped to the UI, so the JSON API never authenticates a browser by cookie
-# and needs no CSRF defence of its own.
-COOKIE_PATH = "/ui"
+# The UI owns the session. The cookie also reaches the rest of the site, but outside the UI it
+# only authenticates safe reads (the API docs, GET /v1/...): a cross-site page can make a
+# browser send it, and the JSON API has no CSRF defence of its own.
+COOKIE_PATH = "/"
+UI_PATH = "/ui"
+READ_ONLY_PATHS = ("/docs", "/openapi.json", "/v1/")
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def _itsdangerous(secret: bytes) -> tuple[Any, type[Exception]] | None:
@@ -166,6 +170,11 @@ class SessionCodec:
         return f"{COOKIE}={self.encode(session)}; Max-Age={self.max_age_s}; {flags}"
 
 
+def _reads_outside_the_ui(scope: Scope, path: str) -> bool:
+    """Tells whether a request is a safe read of the docs or the API, which a session may make."""
+    return scope.get("method") in SAFE_METHODS and path.startswith(READ_ONLY_PATHS)
+
+
 class SessionMiddleware:
     """Reads the session cookie of UI requests into `request.state` and writes it back when changed."""
 
@@ -177,7 +186,13 @@ class SessionMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Attaches the session to UI requests and passes every other request through."""
         path = scope["path"] if scope["type"] == "http" else ""
-        if not path.startswith(COOKIE_PATH) or path.startswith(f"{COOKIE_PATH}/static/"):
+        if _reads_outside_the_ui(scope, path):
+            session = self.codec.decode(HTTPConnection(scope).cookies.get(COOKIE))
+            if session.user and session.session_id:
+                scope.setdefault("state", {})["session_id"] = session.session_id
+            await self.app(scope, receive, send)
+            return
+        if not path.startswith(UI_PATH) or path.startswith(f"{UI_PATH}/static/"):
             await self.app(scope, receive, send)
             return
         session = self.codec.decode(HTTPConnection(scope).cookies.get(COOKIE))

@@ -194,3 +194,28 @@ def test_the_dashboard_shows_charts(open_page) -> None:
     expect(page.locator("figure.chart svg").first).to_be_visible()
     expect(page.locator(".tile").filter(has_text="Median time to approve")).to_be_visible()
     _shot(page, "dashboard.png")
+
+
+def test_the_api_docs_open_after_a_ui_login(open_page) -> None:
+    """A reviewer logged in to the UI opens /docs in the same browser: Swagger UI renders."""
+    page = open_page("alice")
+    page.goto("/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("exception-triage")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+
+
+def test_the_api_docs_open_through_the_browsers_basic_prompt(
+    browser: Browser, base_url: str
+) -> None:
+    """Without a session, Chromium answers the Basic challenge with the person's credentials."""
+    context = browser.new_context(
+        base_url=base_url, http_credentials={"username": "alice", "password": PASSWORD}
+    )
+    try:
+        page = context.new_page()
+        response = page.goto("/docs")
+        assert response is not None
+        assert response.status == 200
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("exception-triage")
+    finally:
+        context.close()

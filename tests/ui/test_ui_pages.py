@@ -77,7 +77,7 @@ def test_a_wrong_password_is_refused_with_a_message(base_url: str) -> None:
 
 
 def test_the_session_cookie_is_httponly_samesite_and_scoped_to_the_ui(base_url: str) -> None:
-    """The session cookie cannot be read by scripts, is not sent cross-site, and never reaches /v1."""
+    """The session cookie cannot be read by scripts, is not sent cross-site, and only reads /v1."""
     client = httpx.Client(base_url=base_url)
     token = csrf_of(client.get("/ui/login").text)
     response = client.post(
@@ -86,9 +86,15 @@ def test_the_session_cookie_is_httponly_samesite_and_scoped_to_the_ui(base_url: 
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
-    assert "Path=/ui" in cookie
+    assert "Path=/;" in cookie
     assert "Secure" not in cookie  # plain http here; https requests get Secure
     assert "Max-Age=" in cookie
+    # A logged-in reviewer may read the docs and the API, but never change anything by cookie.
+    assert client.get("/docs").status_code == 200
+    assert client.get("/v1/approvals").status_code == 200
+    refused = client.post("/v1/approvals/AP-x/decision", json={"decision": "approve"})
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith('Basic realm="triage"')
 
 
 def test_a_post_without_the_csrf_token_is_refused(base_url: str) -> None:
