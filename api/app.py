@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.openapi import install_openapi
 from api.request_ids import RequestIds
 from api.routes import approvals, cases, context, health
 from api.slack_setup import install_slack, start_sla_timers
@@ -70,6 +71,7 @@ def create_app(
     app.state.verified_credentials = VerifiedCredentials(config.basic_auth_cache_ttl_s)
     app.add_middleware(BodySizeLimit)
     install_error_handlers(app)
+    install_openapi(app)
     install_ui(app, config)
     # Added last so that it runs first: the session middleware must see the forwarded scheme.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.trusted_proxies)

@@ -17,16 +17,22 @@ from core.taxonomy import load_taxonomy
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from service_harness import empty_store, running_service
 
-# The shared contract sits beside the checkout; a worktree sits one level deeper than main.
-EXAMPLES = next(
+# The shared contract sits beside the checkout (a worktree sits one level deeper than main).
+SHARED = next(
     (
         p / "shared" / "contract" / "examples"
         for p in Path(__file__).resolve().parents[3:5]
         if (p / "shared" / "contract" / "examples").is_dir()
     ),
-    Path(__file__).parents[2].parent / "shared" / "contract" / "examples",
+    None,
 )
-CASE_FILES = sorted(EXAMPLES.glob("case-*.json"))
+# The project ships its own copy (the API docs use it), so a clone without ../shared checks too.
+PROJECT = Path(__file__).resolve().parents[2] / "api" / "examples"
+NO_SHARED = "../shared/contract/examples is not beside this checkout; the project's copy is checked"
+SOURCES = [
+    pytest.param(PROJECT, id="project"),
+    pytest.param(SHARED, id="shared", marks=pytest.mark.skipif(SHARED is None, reason=NO_SHARED)),
+]
 MODELS: dict[str, type[BaseModel]] = {
     "history-line.json": ResolvedCase,
     "message-line.json": LooseMessage,
@@ -64,31 +70,47 @@ def _load(model: type[BaseModel], raw: dict[str, Any]) -> BaseModel:
     return loaded
 
 
-def test_the_examples_directory_holds_what_the_contract_promises() -> None:
+def _cases(examples: Path) -> list[Path]:
+    return sorted(examples.glob("case-*.json"))
+
+
+@pytest.mark.parametrize("examples", SOURCES)
+def test_the_examples_directory_holds_what_the_contract_promises(examples: Path) -> None:
     """Three cases, a history line, a message line and eval lines; every file is covered below."""
-    names = {p.name for p in EXAMPLES.iterdir()}
-    assert len(CASE_FILES) == 3
+    names = {p.name for p in examples.iterdir()}
+    assert len(_cases(examples)) == 3
     assert {"history-line.json", "message-line.json", "eval-lines.jsonl"} <= names
-    covered = {p.name for p in CASE_FILES} | set(MODELS) | {"eval-lines.jsonl"}
+    covered = {p.name for p in _cases(examples)} | set(MODELS) | {"eval-lines.jsonl"}
     assert names == covered, f"examples without a test: {names - covered}"
 
 
-@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.name)
-def test_each_case_example_loads_as_a_case(path: Path) -> None:
+@pytest.mark.skipif(SHARED is None, reason=NO_SHARED)
+def test_the_projects_copy_of_the_examples_matches_the_contract() -> None:
+    """The shipped copy is the contract's, byte for byte: the contract changes, the copy follows."""
+    assert SHARED is not None
+    for path in SHARED.iterdir():
+        assert (PROJECT / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+@pytest.mark.parametrize("examples", SOURCES)
+def test_each_case_example_loads_as_a_case(examples: Path) -> None:
     """A case example validates as the intake model and keeps every field it carries."""
-    _load(Case, json.loads(path.read_text()))
+    for path in _cases(examples):
+        _load(Case, json.loads(path.read_text()))
 
 
+@pytest.mark.parametrize("examples", SOURCES)
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_the_history_and_message_lines_load(name: str) -> None:
+def test_the_history_and_message_lines_load(examples: Path, name: str) -> None:
     """history-line.json is a ResolvedCase and message-line.json a LooseMessage."""
-    _load(MODELS[name], json.loads((EXAMPLES / name).read_text()))
+    _load(MODELS[name], json.loads((examples / name).read_text()))
 
 
-def test_each_eval_line_loads_and_uses_the_default_taxonomy() -> None:
+@pytest.mark.parametrize("examples", SOURCES)
+def test_each_eval_line_loads_and_uses_the_default_taxonomy(examples: Path) -> None:
     """Every eval line is an EvalLine whose expected cause and actions are in the catalogue."""
     taxonomy = load_taxonomy()
-    lines = [ln for ln in (EXAMPLES / "eval-lines.jsonl").read_text().splitlines() if ln.strip()]
+    lines = [ln for ln in (examples / "eval-lines.jsonl").read_text().splitlines() if ln.strip()]
     assert lines
     for number, line in enumerate(lines, start=1):
         loaded = _load(EvalLine, json.loads(line))
@@ -97,16 +119,18 @@ def test_each_eval_line_loads_and_uses_the_default_taxonomy() -> None:
         assert set(loaded.expected.actions) <= set(taxonomy.action_index), number
 
 
-def test_the_history_example_names_a_known_cause() -> None:
+@pytest.mark.parametrize("examples", SOURCES)
+def test_the_history_example_names_a_known_cause(examples: Path) -> None:
     """The resolved example is labelled with a cause of the default taxonomy."""
-    loaded = ResolvedCase.model_validate_json((EXAMPLES / "history-line.json").read_text())
+    loaded = ResolvedCase.model_validate_json((examples / "history-line.json").read_text())
     assert loaded.resolution.cause in load_taxonomy().cause_ids
 
 
-def test_the_three_case_examples_are_accepted_by_the_api(tmp_path: Path) -> None:
+@pytest.mark.parametrize("examples", SOURCES)
+def test_the_three_case_examples_are_accepted_by_the_api(examples: Path, tmp_path: Path) -> None:
     """POSTing each case example to the running service gives 201, and again gives 200."""
     with empty_store(tmp_path) as store, running_service(store.data_dir) as service:
-        for path in CASE_FILES:
+        for path in _cases(examples):
             body = json.loads(path.read_text())
             response = service.submit(body)
             assert response.status_code == 201, (path.name, response.text)
