@@ -27,6 +27,21 @@ DEMO_REVIEWERS: dict[str, list[str]] = {
 DEMO_SEED = 2026
 
 
+def demo_banner(base: str) -> list[str]:
+    """Returns the lines that tell a new user where things are and what to paste."""
+    lines = [
+        f"API docs:      {base}/docs",
+        f"Reviewer UI:   {base}/ui  (password: {DEMO_PASSWORD})",
+    ]
+    lines += [f"  {name:<6} {', '.join(roles)}" for name, roles in DEMO_REVIEWERS.items()]
+    lines += [
+        f"API key:       {DEMO_KEY}",
+        f"Try:           curl -H 'Authorization: Bearer {DEMO_KEY}' {base}/v1/cases",
+        f"Approvals:     curl -u alice:{DEMO_PASSWORD} '{base}/v1/approvals?status=pending'",
+    ]
+    return lines
+
+
 def _shift_to_now(raw: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Moves a simulated case's timestamps so that it was detected a little while ago."""
     detected = datetime.fromisoformat(raw["detected_at"].replace("Z", "+00:00"))

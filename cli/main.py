@@ -117,21 +117,15 @@ def serve(
 @app.command()
 def demo(live_cases: Annotated[int, typer.Option(min=0, max=50)] = 8) -> None:
     """Seeds realistic demo data, posts live cases, prints how to use them, then serves."""
-    from cli.demo import DEMO_KEY, DEMO_PASSWORD, DEMO_REVIEWERS, seed_demo
+    from cli.demo import demo_banner, seed_demo
 
     settings = Settings()
     _run(lambda runtime: seed_demo(runtime, console, live_cases=live_cases))
     base = f"http://{settings.host}:{settings.port}"
     console.rule("exception-triage demo")
-    console.print(f"API docs:      {base}/docs")
-    console.print(
-        f"Reviewer UI:   {base}/ui  (users: {', '.join(DEMO_REVIEWERS)}; password: {DEMO_PASSWORD})"
-    )
-    console.print(f"API key:       {DEMO_KEY}")
-    console.print(f"Try:           curl -H 'Authorization: Bearer {DEMO_KEY}' {base}/v1/cases")
-    console.print(
-        f"Approvals:     curl -u alice:{DEMO_PASSWORD} '{base}/v1/approvals?status=pending'"
-    )
+    for line in demo_banner(base):
+        # No wrapping: a curl command broken at 80 columns no longer pastes.
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
     _serve(settings)
 
 
