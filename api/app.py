@@ -13,7 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routes import approvals, cases, context
+from api.routes import approvals, cases, context, events
 from api.slack_setup import install_slack, start_sla_timers
 from api.ui import install_ui
 from api.url_text import refuse_nul_in_url
@@ -78,7 +78,7 @@ def create_app(
         """Tells that the service is up; needs no authentication."""
         return {"status": "ok"}
 
-    for module in (cases, approvals, context):
+    for module in (cases, approvals, context, events):
         app.include_router(module.router)
     install_slack(app, config)
     return app

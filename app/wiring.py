@@ -41,6 +41,9 @@ from tools.erp.sandbox import SandboxErp
 from tools.llm.base import ChatModel
 from tools.retrieval.base import ContextIndex
 from tools.retrieval.chroma import ChromaContextIndex
+from tools.webhooks.base import WebhookSender
+from tools.webhooks.http import HttpWebhooks
+from workflow.callbacks import CallbackDelivery
 from workflow.intake import TriageService
 from workflow.outbox import Outbox
 from workflow.review_desk import ReviewDesk
@@ -60,6 +63,7 @@ class Runtime:
     learner: Learner
     outbox: Outbox
     worker: Worker
+    webhooks: WebhookSender
     slack: SlackWiring | None = None
 
 
@@ -74,6 +78,7 @@ class Overrides:
     notifier: ApprovalNotifier | None = None
     chat: ChatModel | None = None
     llm_replay_dir: Path | None = None
+    webhooks: WebhookSender | None = None
 
 
 def build_erp(settings: Settings, db: Database) -> ErpPoster:
@@ -135,8 +140,11 @@ async def open_runtime(
         worker_id=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
         lease_s=settings.outbox_lease_s,
         max_attempts=settings.outbox_max_attempts,
+        max_backoff_s=settings.outbox_max_backoff_s,
         faults=faults,
     )
+    webhooks = given.webhooks or HttpWebhooks(timeout_s=settings.webhook_timeout_s)
+    outbox.register("webhook", CallbackDelivery(db, webhooks))
     slack = build_slack(settings)  # None without a bot token or webhook: no Slack at all
     if slack is not None:
         outbox.register("slack", SlackDelivery(slack.api, db))
@@ -205,6 +213,7 @@ async def open_runtime(
                 learner=learner,
                 outbox=outbox,
                 worker=worker,
+                webhooks=webhooks,
                 slack=slack,
             )
             await service.drain()

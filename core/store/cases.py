@@ -101,6 +101,7 @@ async def insert_case(conn: AsyncConnection, case: Case, submitted_by: str) -> b
             "currency": case.amount.currency if case.amount else None,
             "sla_due_at": case.sla_due_at,
             "submitted_by": submitted_by,
+            "callback_url": str(case.callback_url) if case.callback_url else None,
             "created_at": now,
             "updated_at": now,
         },

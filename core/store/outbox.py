@@ -15,7 +15,7 @@ from core.store.db import as_utc, utcnow
 from core.store.paging import id_page
 from core.store.tables import outbox
 
-OutboxKind = Literal["erp", "action", "slack", "resume"]
+OutboxKind = Literal["erp", "action", "slack", "resume", "webhook"]
 
 # The hot statements are built once; values travel as parameters.
 _KEY_EXISTS = select(outbox.c.outbox_id).where(outbox.c.idempotency_key == bindparam("key"))
