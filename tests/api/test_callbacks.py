@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from callback_receiver import body_of, receiving
-from case_factories import make_inventory_case
+from case_factories import make_inventory_case, make_unknown_case
 from service_harness import (
     API_KEY_NAME,
     READ_KEY,
@@ -131,3 +131,29 @@ def test_a_callback_to_a_receiver_that_is_down_dead_letters(store: Store) -> Non
     assert secret not in str(letters[0])  # the outbox, which reader keys see, never holds it
     assert kinds.count("webhook.retry_scheduled") == 1
     assert kinds.count("webhook.dead_lettered") == 1
+
+
+def test_a_case_callback_url_replaces_its_keys_url(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """A case that names its own callback_url is called back there, signed with the key's secret."""
+    secret = identity.new_callback_secret()
+    with (
+        seeded_store("sqlite", tmp_path, tmp_path_factory.getbasetemp()) as store,
+        receiving(secret) as keys_receiver,
+        receiving(secret) as cases_receiver,
+    ):
+        point_callbacks(store, keys_receiver.url, secret)
+        routed = make_unknown_case(callback_url=cases_receiver.url)
+        plain = make_unknown_case()
+        with running_service(store.data_dir, database_url=store.database_url) as service:
+            assert service.submit(routed).status_code == 201
+            assert service.submit(plain).status_code == 201
+            cases_receiver.wait_for(routed["case_id"], "case.routed")
+            keys_receiver.wait_for(plain["case_id"], "case.routed")
+            time.sleep(0.3)
+    assert cases_receiver.types_of(routed["case_id"]) == ["case.routed"]
+    assert keys_receiver.types_of(routed["case_id"]) == []
+    assert cases_receiver.types_of(plain["case_id"]) == []
+    assert not cases_receiver.forged
+    assert not keys_receiver.forged
