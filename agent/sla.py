@@ -125,7 +125,9 @@ class SlaTimers:
         )
         current = await case_status.lock(conn, record.case_id)
         if case_status.allowed(current, CaseStatus.routed):
-            await case_status.move(conn, record.case_id, CaseStatus.routed, actor=ACTOR)
+            await case_status.move(
+                conn, record.case_id, CaseStatus.routed, actor=ACTOR, event="case.expired"
+            )
         await self.notifier.case_changed(conn, record.case_id, CaseStatus.routed.value)
         return 1
 

@@ -61,9 +61,15 @@ def authorized(access: Access) -> Callable[[Principal], Awaitable[Principal]]:
 
 def sees_case(caller: Principal, submitted_by: str) -> bool:
     """Tells whether the caller may read a case: orchestrator keys see only what they submitted."""
+    owner = owner_filter(caller)
+    return owner is None or submitted_by == owner
+
+
+def owner_filter(caller: Principal) -> str | None:
+    """Returns the submitter whose cases alone the caller may see, or None when it sees all."""
     if caller.is_person or (caller.scope or KeyScope.orchestrator) is not KeyScope.orchestrator:
-        return True
-    return submitted_by == caller.label
+        return None
+    return caller.label
 
 
 Submitter = Annotated[Principal, Depends(authorized(Access.submit))]

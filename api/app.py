@@ -15,7 +15,7 @@ from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.request_ids import RequestIds
-from api.routes import approvals, cases, context, health
+from api.routes import approvals, cases, context, events, health
 from api.slack_setup import install_slack, start_sla_timers
 from api.ui import install_ui
 from api.url_text import refuse_nul_in_url
@@ -79,7 +79,7 @@ def create_app(
 
     # Outermost of all: every log line of a request, the proxy's and the UI's included, has its id.
     app.add_middleware(RequestIds)
-    for module in (health, cases, approvals, context):
+    for module in (health, cases, approvals, context, events):
         app.include_router(module.router)
     install_slack(app, config)
     return app

@@ -43,6 +43,9 @@ from tools.llm.base import ChatModel
 from tools.llm.metered import MeteredChatModel
 from tools.retrieval.base import ContextIndex
 from tools.retrieval.chroma import ChromaContextIndex
+from tools.webhooks.base import WebhookSender
+from tools.webhooks.http import HttpWebhooks
+from workflow.callbacks import CallbackDelivery
 from workflow.intake import TriageService
 from workflow.outbox import Outbox
 from workflow.pruning import CheckpointPruner
@@ -63,6 +66,7 @@ class Runtime:
     learner: Learner
     outbox: Outbox
     worker: Worker
+    webhooks: WebhookSender
     slack: SlackWiring | None = None
     metrics: PrometheusTelemetry | None = None
 
@@ -78,6 +82,7 @@ class Overrides:
     notifier: ApprovalNotifier | None = None
     chat: ChatModel | None = None
     llm_replay_dir: Path | None = None
+    webhooks: WebhookSender | None = None
 
 
 def build_erp(settings: Settings, db: Database) -> ErpPoster:
@@ -140,8 +145,11 @@ async def open_runtime(
         worker_id=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
         lease_s=settings.outbox_lease_s,
         max_attempts=settings.outbox_max_attempts,
+        max_backoff_s=settings.outbox_max_backoff_s,
         faults=faults,
     )
+    webhooks = given.webhooks or HttpWebhooks(timeout_s=settings.webhook_timeout_s)
+    outbox.register("webhook", CallbackDelivery(db, webhooks))
     slack = build_slack(settings)  # None without a bot token or webhook: no Slack at all
     if slack is not None:
         outbox.register("slack", SlackDelivery(slack.api, db))
@@ -220,6 +228,7 @@ async def open_runtime(
                 learner=learner,
                 outbox=outbox,
                 worker=worker,
+                webhooks=webhooks,
                 slack=slack,
                 metrics=metrics,
             )

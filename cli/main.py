@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.operate import outbox_app, worker
+from cli.operate import outbox_app, webhooks_app, worker
 from core.errors import TriageError
 from core.principals import KeyScope
 from core.settings import Settings
@@ -38,6 +38,7 @@ app.add_typer(eval_app, name="eval", help="Evaluate the agent's judgment offline
 app.command("simulate")(simulate)
 app.command("worker")(worker)
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(webhooks_app, name="webhooks")
 
 console = Console(stderr=True)
 T = TypeVar("T")
@@ -192,15 +193,26 @@ def keys_create(
             "read: read everything; admin: everything.",
         ),
     ] = KeyScope.orchestrator,
+    callback_url: Annotated[
+        str | None,
+        typer.Option("--callback-url", help="Where signed callbacks of this key's cases go."),
+    ] = None,
 ) -> None:
     """Creates an API key (an orchestrator's by default) and prints it as the last line."""
     from core.store import identity
 
+    secret = identity.new_callback_secret() if callback_url else None
+
     async def work(runtime: Runtime) -> str:
         async with runtime.db.transaction() as conn:
-            return await identity.create_key(conn, name, scope=scope)
+            return await identity.create_key(
+                conn, name, scope=scope, callback_url=callback_url, callback_secret=secret
+            )
 
     key = _run(work)
+    if secret:
+        console.print(f"Callback signing secret for {callback_url} (shown once; store it now):")
+        print(secret)
     console.print(f"API key for {name} with scope {scope.value} (shown once; store it now):")
     print(key)
 

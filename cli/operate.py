@@ -1,4 +1,4 @@
-"""Operating commands: the background worker and the outbox's dead letters."""
+"""Operating commands: the background worker, the outbox's dead letters and callback checks."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from core.errors import TriageError
 from core.settings import Settings
 
 outbox_app = typer.Typer(help="Inspect and replay the outbox.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Check the orchestrators' callbacks.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
@@ -68,3 +69,36 @@ def replay(
     for row in revived:
         table.add_row(*(str(v) for v in row))
     console.print(table if revived else "no dead letters to replay")
+
+
+@webhooks_app.command("test")
+def webhooks_test(
+    key_name: Annotated[
+        str | None,
+        typer.Option(
+            "--key-name",
+            help="The key whose URL and secret to use (default: the one with a callback).",
+        ),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Send to this URL instead of the key's.")
+    ] = None,
+) -> None:
+    """Sends a signed sample event to a key's callback URL and prints the response."""
+    from app.wiring import open_runtime
+    from workflow.callbacks import send_sample
+
+    async def main() -> tuple[str, str, int, str]:
+        async with open_runtime(Settings()) as runtime:
+            message, reply = await send_sample(runtime.db, runtime.webhooks, key_name, url)
+        return message.url, message.msg_id, reply.status, reply.body
+
+    try:
+        target, msg_id, status, body = asyncio.run(main())
+    except TriageError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(code=2) from exc
+    console.print(f"sent {msg_id} to {target}: HTTP {status}")
+    print(body)
+    if not 200 <= status < 300:
+        raise typer.Exit(code=1)

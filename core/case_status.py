@@ -12,7 +12,8 @@
 
 Moving a case to the status it already has is allowed and changes nothing but its result: a
 node re-run after a crash reaches the same status again. Every move takes the case row's lock
-first, so two processes moving one case are serialised by the database.
+first, so two processes moving one case are serialised by the database. Every change also
+appends its event to the case feed (core.store.events) in the same transaction.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import Conflict, NotFound
 from core.models import CaseStatus, TriageResult
-from core.store import audit
+from core.store import audit, events
 from core.store.db import utcnow
 from core.store.tables import cases
 
@@ -76,9 +77,13 @@ async def move(
     *,
     actor: str,
     result: TriageResult | None = None,
+    event: events.EventType | None = None,
     **detail: Any,
 ) -> bool:
-    """Moves a case to `to` inside the caller's transaction; returns whether the status changed."""
+    """Moves a case to `to` inside the caller's transaction; returns whether the status changed.
+
+    `event` names the feed event when the status alone does not (an expiry routes a case too).
+    """
     row = (await conn.execute(_LOCK, {"id": case_id})).first()
     if row is None:
         raise NotFound(f"case {case_id} not found")
@@ -103,4 +108,5 @@ async def move(
     await audit.record(
         conn, case_id=case_id, actor=actor, kind="case.status", status=to.value, **detail
     )
+    await events.status_changed(conn, case_id, current, to, values.get("result"), event=event)
     return True

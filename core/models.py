@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
 
 from core.parameters.provenance import ParamSource
 from core.values import AttributeValue, CaseId, ExtraRefValue, FiniteFloat, Instant, Text
@@ -139,6 +139,9 @@ class Message(BaseModel):
     body: Text = Field(max_length=20_000)
 
 
+CallbackUrl = Annotated[AnyUrl, UrlConstraints(max_length=2048, allowed_schemes=["http", "https"])]
+
+
 class Case(BaseModel):
     """A stalled-workflow case exactly as the orchestrator sends it (CONTRACT.md section 1)."""
 
@@ -154,10 +157,15 @@ class Case(BaseModel):
     events: list[Event] = Field(default_factory=list, max_length=500)
     messages: list[Message] = Field(default_factory=list, max_length=200)
     attributes: dict[Text, AttributeValue] = Field(default_factory=dict)
+    # An addition to the contract: where this case's callbacks go instead of its key's URL.
+    callback_url: CallbackUrl | None = None
 
     def digest(self) -> str:
         """Returns a stable SHA-256 of the case body, used for idempotent intake."""
-        return canonical_digest(self.model_dump(mode="json"))
+        # Without a callback URL the body digests as it did before the field existed, so a
+        # case stored earlier and sent again is still the same case.
+        unset = {"callback_url"} if self.callback_url is None else set()
+        return canonical_digest(self.model_dump(mode="json", exclude=unset))
 
 
 class Resolution(BaseModel):

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     erp_timeout_s: float = 10.0
     erp_max_attempts: int = Field(default=5, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # Failed deliveries wait 2, 4, 8 ... seconds, never longer than this.
+    outbox_max_backoff_s: float = Field(default=300.0, gt=0)
+    # One callback attempt to an orchestrator; the outbox retries a failed one.
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
     outbox_poll_s: float = 1.0
     # A worker's claim on an outbox row: longer than the slowest ERP delivery with its retries.
     outbox_lease_s: float = Field(default=300.0, gt=0)

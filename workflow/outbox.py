@@ -20,7 +20,7 @@ from core.faults import FaultPoints
 from core.logs import bound_case
 from core.models import CaseStatus, ProposedAction, canonical_digest
 from core.store import approvals as approval_store
-from core.store import audit
+from core.store import audit, events
 from core.store import cases as case_store
 from core.store import outbox as outbox_store
 from core.store.db import Database
@@ -197,7 +197,7 @@ class Outbox:
                 **detail,
             )
             if row.kind == "erp":
-                await _settle(conn, row)
+                await _settle(conn, row, str(detail["reference"]))
         return 1
 
     async def _record_failure(self, row: OutboxRow, attempts: int, exc: Exception) -> None:
@@ -243,9 +243,10 @@ class Outbox:
                 await case_status.move(conn, row.case_id, CaseStatus.failed, actor="dispatcher")
 
 
-async def _settle(conn: AsyncConnection, row: OutboxRow) -> None:
-    """Shows the delivered posting on the case, and resolves a case that waited only for it."""
+async def _settle(conn: AsyncConnection, row: OutboxRow, reference: str) -> None:
+    """Shows the delivered posting on the case and in its feed; resolves a case that waited on it."""
     await case_store.record_posted(conn, row.case_id, row.action)
+    await events.posted(conn, row.case_id, row.action, reference)
     status, _amount, _corrected = await case_store.case_facts(conn, row.case_id)
     if status not in (CaseStatus.executing, CaseStatus.failed):
         return  # the graph's close settles a case that has not reached it yet

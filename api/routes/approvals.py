@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.access import Decider, Reader
 from api.auth import runtime_of
+from api.pages import Cursor, Limit, Page
 from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
 from core.store import approvals as approval_store
 
@@ -23,18 +24,25 @@ class DecisionRequest(BaseModel):
     params: dict[str, Any] | None = None
 
 
-@router.get("", response_model=list[ApprovalRecord])
+@router.get("", response_model=Page[ApprovalRecord])
 async def list_approvals(
     request: Request,
     _caller: Reader,
     status: ApprovalStatus | None = None,
     case_id: str | None = None,
-) -> list[ApprovalRecord]:
-    """Lists approvals, oldest first."""
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[ApprovalRecord]:
+    """Pages through approvals, oldest first."""
     async with runtime_of(request).db.transaction() as conn:
-        return await approval_store.list_approvals(
-            conn, case_id=case_id, status=status.value if status else None
+        items, next_cursor = await approval_store.page_approvals(
+            conn,
+            case_id=case_id,
+            status=status.value if status else None,
+            limit=limit,
+            cursor=cursor,
         )
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{approval_id}", response_model=ApprovalRecord)

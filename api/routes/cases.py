@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from api.access import CaseReader, Submitter, sees_case
 from api.auth import runtime_of
+from api.pages import Cursor, Limit, Page
 from core.errors import Conflict, NotFound
 from core.models import Case, CaseStatus, TriageResult
 from core.principals import Principal
@@ -103,10 +104,13 @@ async def get_case(case_id: str, request: Request, caller: CaseReader) -> Triage
     return view(_readable(caller, await runtime_of(request).service.get(case_id)))
 
 
-@router.get("/{case_id}/audit", response_model=list[AuditEntry])
-async def get_audit(case_id: str, request: Request, caller: CaseReader) -> list[AuditEntry]:
-    """Returns the case's audit trail in the order it was written."""
+@router.get("/{case_id}/audit", response_model=Page[AuditEntry])
+async def get_audit(
+    case_id: str, request: Request, caller: CaseReader, limit: Limit = 100, cursor: Cursor = None
+) -> Page[AuditEntry]:
+    """Pages through the case's audit trail in the order it was written."""
     runtime = runtime_of(request)
     async with runtime.db.transaction() as conn:
         _readable(caller, await case_store.get_case(conn, case_id))
-        return await audit.entries(conn, case_id)
+        items, next_cursor = await audit.entries_page(conn, case_id, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)

@@ -10,10 +10,11 @@ from pydantic import BaseModel
 
 from api.access import Administrator, Importer, Reader
 from api.auth import require_admin, runtime_of
+from api.pages import Cursor, Limit, Page
 from core.ingest import LineError, parse_records
 from core.models import LooseMessage, ResolvedCase
 from core.store import outbox as outbox_store
-from core.store.ledger import sandbox_postings_of
+from core.store.ledger import sandbox_postings_page
 from core.store.outbox import OutboxRow
 from core.taxonomy import known_cause_errors
 
@@ -70,27 +71,39 @@ async def import_messages(request: Request, _caller: Importer) -> JSONResponse:
     return _report(imported, parsed.errors)
 
 
-@router.get("/outbox", response_model=list[OutboxRow], tags=["execution"])
+@router.get("/outbox", response_model=Page[OutboxRow], tags=["execution"])
 async def list_outbox(
     request: Request,
     _caller: Reader,
     status: outbox_store.OutboxStatus | None = None,
     case_id: str | None = None,
-) -> list[OutboxRow]:
-    """Lists outbox rows; `status=dead` shows the dead letters."""
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[OutboxRow]:
+    """Pages through outbox rows, oldest first; `status=dead` shows the dead letters."""
     async with runtime_of(request).db.transaction() as conn:
-        return await outbox_store.rows(
-            conn, case_id=case_id, status=status.value if status else None
+        items, next_cursor = await outbox_store.page(
+            conn,
+            case_id=case_id,
+            status=status.value if status else None,
+            limit=limit,
+            cursor=cursor,
         )
+    return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/postings", tags=["execution"])
+@router.get("/postings", response_model=Page[dict[str, Any]], tags=["execution"])
 async def list_postings(
-    request: Request, _caller: Reader, case_id: str | None = None
-) -> list[dict[str, Any]]:
-    """Lists what the sandbox ERP recorded: exactly what would have been posted."""
+    request: Request,
+    _caller: Reader,
+    case_id: str | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[dict[str, Any]]:
+    """Pages through what the sandbox ERP recorded: exactly what would have been posted."""
     async with runtime_of(request).db.transaction() as conn:
-        return await sandbox_postings_of(conn, case_id)
+        items, next_cursor = await sandbox_postings_page(conn, case_id, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.post(

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.approvals import ApprovalRecord, ApprovalStatus, Vote
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.models import PolicyDecision
 from core.principals import Principal
 from core.store.db import as_utc, utcnow
+from core.store.paging import decode_cursor, encode_cursor
 from core.store.tables import approval_votes, approvals, policy_decisions
 
 # The hot statements are built once; values travel as parameters, so SQLAlchemy neither
@@ -142,6 +144,47 @@ async def list_approvals(
         query = _WITH_VOTES if status is None else _WITH_VOTES.where(approvals.c.status == status)
         params = {}
     return _records((await conn.execute(query, params)).mappings().all())
+
+
+async def page_approvals(
+    conn: AsyncConnection,
+    *,
+    case_id: str | None = None,
+    status: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[ApprovalRecord], str | None]:
+    """Returns one page of approvals, oldest first, and the cursor of the next page."""
+    ids = select(approvals.c.approval_id, approvals.c.created_at).order_by(
+        approvals.c.created_at, approvals.c.approval_id
+    )
+    if case_id is not None:
+        ids = ids.where(approvals.c.case_id == case_id)
+    if status is not None:
+        ids = ids.where(approvals.c.status == status)
+    if cursor:
+        stamp, approval_id = decode_cursor(cursor, 2)
+        at = _cursor_time(stamp)
+        ids = ids.where(
+            or_(
+                approvals.c.created_at > at,
+                and_(approvals.c.created_at == at, approvals.c.approval_id > approval_id),
+            )
+        )
+    found = (await conn.execute(ids.limit(limit + 1))).all()
+    chosen = [row[0] for row in found[:limit]]
+    rows = (await conn.execute(_WITH_VOTES.where(approvals.c.approval_id.in_(chosen)))).mappings()
+    page = _records(rows.all())
+    if len(found) <= limit or not page:
+        return page, None
+    return page, encode_cursor(page[-1].created_at.isoformat(), page[-1].approval_id)
+
+
+def _cursor_time(stamp: str) -> datetime:
+    try:
+        return datetime.fromisoformat(stamp)
+    except ValueError as exc:
+        raise InvalidInput("cursor is not one this service issued", field="cursor") from exc
 
 
 async def add_vote(

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.store.db import as_utc, utcnow
+from core.store.paging import id_page
 from core.store.tables import audit
 
 
@@ -53,4 +54,17 @@ async def entries(
     if kind is not None:
         query = query.where(audit.c.kind == kind)
     rows = (await conn.execute(query)).mappings().all()
-    return [AuditEntry.model_validate({**row, "at": as_utc(row["at"])}) for row in rows]
+    return [_entry(row) for row in rows]
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry.model_validate({**row, "at": as_utc(row["at"])})
+
+
+async def entries_page(
+    conn: AsyncConnection, case_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[AuditEntry], str | None]:
+    """Returns one page of a case's audit rows in the order written, and the next cursor."""
+    query = select(audit).where(audit.c.case_id == case_id)
+    found, next_cursor = await id_page(conn, query, audit.c.entry_id, limit=limit, cursor=cursor)
+    return [_entry(row) for row in found], next_cursor

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from core.approvals import ApprovalStatus
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Case, CaseStatus, TriageResult
 from core.store.db import as_utc, utcnow
+from core.store.paging import decode_cursor, encode_cursor
 from core.store.tables import approvals, cases
 
 # The hot statements are built once; values travel as parameters.
@@ -101,6 +101,7 @@ async def insert_case(conn: AsyncConnection, case: Case, submitted_by: str) -> b
             "currency": case.amount.currency if case.amount else None,
             "sla_due_at": case.sla_due_at,
             "submitted_by": submitted_by,
+            "callback_url": str(case.callback_url) if case.callback_url else None,
             "created_at": now,
             "updated_at": now,
         },
@@ -193,15 +194,11 @@ async def set_correction(
     )
 
 
-def _encode_cursor(created_at: datetime, case_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{case_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+def _decode_case_cursor(cursor: str) -> tuple[datetime, str]:
+    stamp, case_id = decode_cursor(cursor, 2)
     try:
-        stamp, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return datetime.fromisoformat(stamp), case_id
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise InvalidInput("cursor is not one this service issued", field="cursor") from exc
 
 
@@ -220,7 +217,7 @@ async def list_cases(
         if value is not None:
             query = query.where(column == value)
     if cursor:
-        stamp, case_id = _decode_cursor(cursor)
+        stamp, case_id = _decode_case_cursor(cursor)
         query = query.where(
             or_(
                 cases.c.created_at < stamp,
@@ -231,5 +228,5 @@ async def list_cases(
     page = [_to_stored(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit and page:
-        next_cursor = _encode_cursor(page[-1].created_at, page[-1].case.case_id)
+        next_cursor = encode_cursor(page[-1].created_at.isoformat(), page[-1].case.case_id)
     return page, next_cursor

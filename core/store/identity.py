@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.credentials import VerifiedCredentials
-from core.errors import AuthenticationFailed, Conflict, InvalidInput
+from core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from core.principals import KeyScope, Principal, PrincipalKind
 from core.store import sessions
 from core.store.db import utcnow
@@ -21,6 +23,7 @@ from core.store.tables import api_keys, users
 
 _hasher = PasswordHasher()
 KEY_PREFIX = "trg_"
+SECRET_PREFIX = "whsec_"  # the Standard Webhooks form: base64 of the HMAC key after the prefix
 _CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
 
 
@@ -34,13 +37,30 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class KeyCallback:
+    """Where an API key's callbacks go and the secret that signs them."""
+
+    key_name: str
+    url: str | None
+    secret: str | None
+
+
+def new_callback_secret() -> str:
+    """Returns a fresh signing secret in the whsec_ form (24 random bytes, base64)."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
 async def create_key(
     conn: AsyncConnection,
     name: str,
     key: str | None = None,
     scope: KeyScope = KeyScope.orchestrator,
+    *,
+    callback_url: str | None = None,
+    callback_secret: str | None = None,
 ) -> str:
-    """Creates an API key with a scope and returns it; only its hash is stored."""
+    """Creates an API key with a scope (and callback target) and returns it; only its hash is stored."""
     if not name.strip():
         raise InvalidInput("key name must not be empty", field="name")
     key = key or KEY_PREFIX + secrets.token_urlsafe(32)
@@ -52,11 +72,39 @@ async def create_key(
                 key_hash=hash_key(key),
                 created_at=utcnow(),
                 scope=KeyScope(scope).value,
+                callback_url=callback_url,
+                callback_secret=callback_secret,
             )
         )
     except IntegrityError as exc:
         raise Conflict(f"an API key named {name!r} already exists") from exc
     return key
+
+
+async def set_callback(conn: AsyncConnection, name: str, url: str | None, secret: str) -> None:
+    """Sets an existing key's callback URL and signing secret."""
+    result = await conn.execute(
+        update(api_keys)
+        .where(api_keys.c.name == name)
+        .values(callback_url=url, callback_secret=secret)
+    )
+    if not result.rowcount:
+        raise NotFound(f"no API key named {name!r}")
+
+
+async def callback_of(conn: AsyncConnection, submitted_by: str) -> KeyCallback | None:
+    """Returns the callback target of the live key behind a principal label, if it is a key."""
+    kind, _, name = submitted_by.partition(":")
+    if kind != PrincipalKind.api_key.value:
+        return None
+    row = (
+        await conn.execute(
+            select(api_keys.c.callback_url, api_keys.c.callback_secret).where(
+                api_keys.c.name == name, api_keys.c.revoked_at.is_(None)
+            )
+        )
+    ).first()
+    return None if row is None else KeyCallback(key_name=name, url=row[0], secret=row[1])
 
 
 async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
@@ -71,6 +119,20 @@ async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
     if row is None:
         raise AuthenticationFailed("unknown or revoked API key")
     return Principal(name=row[0], kind=PrincipalKind.api_key, scope=KeyScope(row[1]))
+
+
+async def keys_with_callbacks(conn: AsyncConnection) -> list[str]:
+    """Returns the names of the live keys that have a callback URL and secret."""
+    rows = await conn.execute(
+        select(api_keys.c.name)
+        .where(
+            api_keys.c.revoked_at.is_(None),
+            api_keys.c.callback_url.is_not(None),
+            api_keys.c.callback_secret.is_not(None),
+        )
+        .order_by(api_keys.c.name)
+    )
+    return list(rows.scalars())
 
 
 async def add_user(conn: AsyncConnection, username: str, password: str, roles: list[str]) -> None:

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import NotFound
 from core.store.db import as_utc, utcnow
+from core.store.paging import id_page
 from core.store.tables import outbox
 
-OutboxKind = Literal["erp", "action", "slack", "resume"]
+OutboxKind = Literal["erp", "action", "slack", "resume", "webhook"]
 
 # The hot statements are built once; values travel as parameters.
 _KEY_EXISTS = select(outbox.c.outbox_id).where(outbox.c.idempotency_key == bindparam("key"))
@@ -140,6 +141,24 @@ async def rows(
     if status is not None:
         query = query.where(outbox.c.status == status)
     return [_row(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def page(
+    conn: AsyncConnection,
+    *,
+    case_id: str | None = None,
+    status: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[OutboxRow], str | None]:
+    """Returns one page of outbox rows in id order, and the cursor of the next page."""
+    query = select(outbox)
+    if case_id is not None:
+        query = query.where(outbox.c.case_id == case_id)
+    if status is not None:
+        query = query.where(outbox.c.status == status)
+    found, next_cursor = await id_page(conn, query, outbox.c.outbox_id, limit=limit, cursor=cursor)
+    return [_row(r) for r in found], next_cursor
 
 
 def _held_by(outbox_id: int, worker: str) -> Any:

@@ -42,6 +42,9 @@ api_keys = Table(
     _ts("created_at"),
     _ts("revoked_at", nullable=True),
     Column("scope", String(16), nullable=False, server_default="orchestrator"),
+    # Where this key's callbacks go, and the whsec_ secret that signs them (never logged or served).
+    Column("callback_url", String(2048), nullable=True),
+    Column("callback_secret", String(128), nullable=True),
     CheckConstraint("scope IN ('orchestrator', 'read', 'admin')", name="scope"),
 )
 
@@ -87,6 +90,8 @@ cases = Table(
     # Whoever runs the case's graph holds this lease; a killed owner's lease simply runs out.
     Column("run_owner", String(64), nullable=True),
     _ts("run_lease_until", nullable=True),
+    # The case's own callback target, which overrides its submitting key's.
+    Column("callback_url", String(2048), nullable=True),
 )
 
 history = Table(
@@ -226,6 +231,19 @@ audit = Table(
     Column("actor", String(160), nullable=False),
     Column("kind", String(48), nullable=False, index=True),
     Column("detail", JSON, nullable=False),
+)
+
+# The event feed and the source of callbacks: one row per status change or delivered posting,
+# appended in the transaction that made it and never rewritten (triggers refuse it).
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(128), nullable=False, index=True),
+    Column("type", String(48), nullable=False),
+    Column("submitted_by", String(160), nullable=False, index=True),
+    Column("payload", JSON, nullable=False),
+    _ts("created_at"),
 )
 
 slack_messages = Table(

@@ -176,7 +176,9 @@ def test_after_n_failures_the_message_is_dead_lettered_and_visible_in_the_api(
         key = client.portal.call(seed)  # type: ignore[union-attr]
         headers = {"Authorization": f"Bearer {key}"}
         dead = wait_for(
-            lambda: client.get("/v1/outbox", params={"status": "dead"}, headers=headers).json()
+            lambda: client.get("/v1/outbox", params={"status": "dead"}, headers=headers).json()[
+                "items"
+            ]
         )
     assert [(r["kind"], r["action"], r["attempts"]) for r in dead] == [
         ("slack", "slack.approval", 2)

@@ -86,11 +86,22 @@ class Service:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def every_page(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Returns the items of every page of a paged listing, following its cursors."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            query = (params or {}) | ({"cursor": cursor} if cursor else {}) | {"limit": "500"}
+            response = self.http.get(path, params=query, headers=bearer(READ_KEY))
+            assert response.status_code == 200, response.text
+            items += response.json()["items"]
+            cursor = response.json()["next_cursor"]
+            if cursor is None:
+                return items
+
     def audit(self, case_id: str) -> list[dict[str, Any]]:
         """Returns a case's audit trail."""
-        response = self.http.get(f"/v1/cases/{case_id}/audit", headers=bearer(READ_KEY))
-        assert response.status_code == 200, response.text
-        return response.json()
+        return self.every_page(f"/v1/cases/{case_id}/audit")
 
     def audit_kinds(self, case_id: str) -> list[str]:
         """Returns the kinds of a case's audit rows, in order."""
@@ -99,9 +110,7 @@ class Service:
     def approvals(self, case_id: str, status: str | None = None) -> list[dict[str, Any]]:
         """Returns a case's approvals."""
         params = {"case_id": case_id} | ({"status": status} if status else {})
-        response = self.http.get("/v1/approvals", params=params, headers=bearer(READ_KEY))
-        assert response.status_code == 200, response.text
-        return response.json()
+        return self.every_page("/v1/approvals", params)
 
     def approval_for(self, case_id: str, action: str) -> dict[str, Any]:
         """Returns the one approval of a case's action."""
@@ -121,11 +130,7 @@ class Service:
 
     def postings(self, case_id: str) -> list[dict[str, Any]]:
         """Returns what the sandbox ERP recorded for a case."""
-        response = self.http.get(
-            "/v1/postings", params={"case_id": case_id}, headers=bearer(READ_KEY)
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
+        return self.every_page("/v1/postings", {"case_id": case_id})
 
     def wait_for(self, case_id: str, *statuses: str, timeout_s: float = 30.0) -> dict[str, Any]:
         """Polls a case until it reaches one of the statuses and returns it."""

@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], tuple[Any, tuple[Any, ...]]] = {
     ("GET", "/v1/cases"): (_, (401, 200, 200, 200, 200)),
     ("GET", "/v1/cases/{case_id}"): (_, (401, 404, 404, 404, 404)),
     ("GET", "/v1/cases/{case_id}/audit"): (_, (401, 404, 404, 404, 404)),
+    ("GET", "/v1/events"): (_, (401, 200, 200, 200, 200)),
     ("GET", "/v1/approvals"): (_, (401, 403, 200, 200, 200)),
     ("GET", "/v1/approvals/{approval_id}"): (_, (401, 403, 404, 404, 404)),
     ("POST", "/v1/approvals/{approval_id}/decision"): (

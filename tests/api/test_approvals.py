@@ -158,10 +158,10 @@ def test_the_pending_queue_lists_open_approvals(service: Service) -> None:
         "/v1/approvals", params={"status": "pending"}, headers=basic("carol")
     )
     assert pending.status_code == 200
-    assert approval["approval_id"] in {a["approval_id"] for a in pending.json()}
+    assert approval["approval_id"] in {a["approval_id"] for a in pending.json()["items"]}
     service.decide(approval["approval_id"], basic("carol"))
     after = service.http.get("/v1/approvals", params={"status": "pending"}, headers=basic("carol"))
-    assert approval["approval_id"] not in {a["approval_id"] for a in after.json()}
+    assert approval["approval_id"] not in {a["approval_id"] for a in after.json()["items"]}
 
 
 def test_above_the_threshold_two_different_people_must_approve(any_store_service: Service) -> None:

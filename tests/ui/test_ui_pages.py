@@ -219,7 +219,7 @@ def test_a_cause_correction_lands_in_the_case_and_the_audit(base_url: str) -> No
         follow_redirects=True,
     ).text
     assert "Corrected to <strong>master_data_error</strong> by person:carol" in page
-    audit = httpx.get(f"{base_url}/v1/cases/UI-COR-1/audit", headers=basic("carol")).json()
+    audit = httpx.get(f"{base_url}/v1/cases/UI-COR-1/audit", headers=basic("carol")).json()["items"]
     corrected = [e for e in audit if e["kind"] == "case.corrected"]
     assert corrected[-1]["actor"] == "person:carol"
     assert corrected[-1]["detail"]["cause"] == "master_data_error"

@@ -183,7 +183,7 @@ def approvals_of(base_url: str, case_id: str) -> list[dict[str, Any]]:
         timeout=30,
     )
     response.raise_for_status()
-    records: list[dict[str, Any]] = response.json()
+    records: list[dict[str, Any]] = response.json()["items"]
     return records
 
 

@@ -1,0 +1,159 @@
+"""Signed callbacks: every status change reaches the orchestrator once, across restarts, or dead-letters."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from callback_receiver import body_of, receiving
+from case_factories import make_inventory_case, make_unknown_case
+from service_harness import (
+    API_KEY_NAME,
+    READ_KEY,
+    Service,
+    Store,
+    basic,
+    bearer,
+    make_settings,
+    run_store,
+    running_service,
+    seeded_store,
+)
+
+from core.store import identity
+
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+ACTION = "post_inventory_adjustment"
+
+
+@pytest.fixture(params=STORES)
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> Iterator[Store]:
+    """A private copy of the seeded store that outlives several server runs."""
+    with seeded_store(request.param, tmp_path, tmp_path_factory.getbasetemp()) as copy:
+        yield copy
+
+
+def point_callbacks(store: Store, url: str, secret: str) -> None:
+    """Gives the test orchestrator key a callback URL and signing secret."""
+    settings = make_settings(store.data_dir, database_url=store.database_url)
+
+    async def work(conn: Any) -> None:
+        await identity.set_callback(conn, API_KEY_NAME, url, secret)
+
+    run_store(settings.resolved_database_url, work)
+
+
+def feed_of(service: Service, case_id: str) -> list[dict[str, Any]]:
+    """Returns the event feed's events of one case, read with a read key."""
+    response = service.http.get("/v1/events", params={"limit": 500}, headers=bearer(READ_KEY))
+    assert response.status_code == 200, response.text
+    return [e for e in response.json()["items"] if e["case_id"] == case_id]
+
+
+def until(check: Any, timeout_s: float = 30.0) -> Any:
+    """Polls `check` until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return found
+
+
+def test_every_status_change_is_called_back_once_across_a_restart(store: Store) -> None:
+    """Pending approval (retried over a restart), posted and resolved each arrive once, signed."""
+    secret = identity.new_callback_secret()
+    case = make_inventory_case()
+    case_id = case["case_id"]
+    with receiving(secret) as receiver:
+        point_callbacks(store, receiver.url, secret)
+        receiver.fail_next = 1  # the first callback meets a 503 and waits for its retry
+        with running_service(store.data_dir, database_url=store.database_url) as first:
+            assert first.submit(case).json()["status"] == "pending_approval"
+            approval_id = first.approval_for(case_id, ACTION)["approval_id"]
+            until(lambda: receiver.refused)
+        # The first server stopped with the callback's retry still due: the second sends it.
+        with running_service(store.data_dir, database_url=store.database_url) as second:
+            receiver.wait_for(case_id, "case.pending_approval")
+            assert second.decide(approval_id, basic("alice")).status_code == 200
+            second.wait_for(case_id, "resolved")
+            receiver.wait_for(case_id, "case.resolved")
+            time.sleep(0.5)  # a duplicate, if one were coming, would arrive now
+            feed = feed_of(second, case_id)
+
+    got = [c for c in receiver.accepted if c["data"]["case_id"] == case_id]
+    assert not receiver.forged
+    ids = [c["webhook_id"] for c in got]
+    assert len(ids) == len(set(ids)), [body_of(c) for c in got]
+    # Every event of the feed was called back exactly once, under the event's own id.
+    assert sorted(ids, key=int) == [str(e["event_id"]) for e in feed]
+    assert receiver.refused == [ids[0]]  # the retry carried the id of the refused attempt
+    types = [c["type"] for c in got]
+    assert types[0] == "case.pending_approval"
+    assert types[-1] == "case.resolved"
+    assert types.count("case.posted") == 1
+    posted = next(c for c in got if c["type"] == "case.posted")["data"]
+    assert posted["action"] == ACTION
+    assert posted["reference"]
+    assert all(c["data"]["event_id"] == int(c["webhook_id"]) for c in got)
+
+
+def test_a_callback_to_a_receiver_that_is_down_dead_letters(store: Store) -> None:
+    """With nothing listening, the webhook row fails its attempts and becomes a dead letter."""
+    with receiving(identity.new_callback_secret()) as gone:
+        url = gone.url  # the receiver stops at once: its port refuses connections
+    secret = identity.new_callback_secret()
+    point_callbacks(store, url, secret)
+    case = make_inventory_case()
+    over = {"outbox_max_attempts": 2, "outbox_max_backoff_s": 0.2}
+    with running_service(store.data_dir, database_url=store.database_url, **over) as service:
+        assert service.submit(case).json()["status"] == "pending_approval"
+
+        def dead() -> list[dict[str, Any]]:
+            response = service.http.get(
+                "/v1/outbox",
+                params={"status": "dead", "case_id": case["case_id"]},
+                headers=bearer(READ_KEY),
+            )
+            return response.json()["items"]
+
+        letters = until(dead)
+        kinds = service.audit_kinds(case["case_id"])
+        assert service.case(case["case_id"])["status"] == "pending_approval"
+    assert [(r["kind"], r["action"], r["attempts"]) for r in letters] == [
+        ("webhook", "case.pending_approval", 2)
+    ]
+    assert letters[0]["payload"]["url"] == url
+    assert secret not in str(letters[0])  # the outbox, which reader keys see, never holds it
+    assert kinds.count("webhook.retry_scheduled") == 1
+    assert kinds.count("webhook.dead_lettered") == 1
+
+
+def test_a_case_callback_url_replaces_its_keys_url(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """A case that names its own callback_url is called back there, signed with the key's secret."""
+    secret = identity.new_callback_secret()
+    with (
+        seeded_store("sqlite", tmp_path, tmp_path_factory.getbasetemp()) as store,
+        receiving(secret) as keys_receiver,
+        receiving(secret) as cases_receiver,
+    ):
+        point_callbacks(store, keys_receiver.url, secret)
+        routed = make_unknown_case(callback_url=cases_receiver.url)
+        plain = make_unknown_case()
+        with running_service(store.data_dir, database_url=store.database_url) as service:
+            assert service.submit(routed).status_code == 201
+            assert service.submit(plain).status_code == 201
+            cases_receiver.wait_for(routed["case_id"], "case.routed")
+            keys_receiver.wait_for(plain["case_id"], "case.routed")
+            time.sleep(0.3)
+    assert cases_receiver.types_of(routed["case_id"]) == ["case.routed"]
+    assert keys_receiver.types_of(routed["case_id"]) == []
+    assert cases_receiver.types_of(plain["case_id"]) == []
+    assert not cases_receiver.forged
+    assert not keys_receiver.forged
