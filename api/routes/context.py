@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -19,6 +19,8 @@ from core.store.outbox import OutboxRow
 from core.taxonomy import known_cause_errors
 
 router = APIRouter(prefix="/v1", tags=["context"])
+# Outbox ids are 32-bit integer columns; a larger id is a 422, not a database overflow.
+OutboxId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 _BODY_DOC = {
     "requestBody": {
@@ -113,7 +115,7 @@ async def list_postings(
     responses={403: {}, 404: {}},
 )
 async def replay_outbox_row(
-    outbox_id: int, request: Request, caller: Administrator
+    outbox_id: OutboxId, request: Request, caller: Administrator
 ) -> list[OutboxRow]:
     """Puts a dead letter back in the queue (an admin's call); answers with the revived row."""
     require_admin(caller)
