@@ -75,7 +75,7 @@ def erp_rows(service: Service, case_id: str) -> list[dict[str, Any]]:
     """Returns the case's ERP outbox rows."""
     response = service.http.get("/v1/outbox", params={"case_id": case_id}, headers=basic("alice"))
     assert response.status_code == 200, response.text
-    return [row for row in response.json() if row["kind"] == "erp"]
+    return [row for row in response.json()["items"] if row["kind"] == "erp"]
 
 
 @pytest.mark.parametrize("service_with_erp", ["hang"], indirect=True)

@@ -205,6 +205,18 @@ def same_triage(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != "updated_at"}
 
 
+def pending_approvals(service: Service) -> list[dict[str, Any]]:
+    """Returns every pending approval, following the listing's pages."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"status": "pending", "limit": 500}
+    while True:
+        page = service.http.get("/v1/approvals", params=params, headers=bearer(READ_KEY)).json()
+        found += page["items"]
+        if not page.get("next_cursor"):
+            return found
+        params["cursor"] = page["next_cursor"]
+
+
 def test_two_processes_under_load_triage_each_id_once_and_post_each_key_once(
     cluster: Cluster,
 ) -> None:
@@ -228,10 +240,7 @@ def test_two_processes_under_load_triage_each_id_once_and_post_each_key_once(
     assert {i: rows[i] for i in ids} == dict.fromkeys(ids, 1)
     assert {i: received[i] for i in ids} == dict.fromkeys(ids, 1)
 
-    pending = cluster.apis[0].http.get(
-        "/v1/approvals", params={"status": "pending"}, headers=bearer(READ_KEY)
-    )
-    approvals = [a for a in pending.json() if a["case_id"] in ids]
+    approvals = [a for a in pending_approvals(cluster.apis[0]) if a["case_id"] in ids]
     assert len(approvals) == len(cases)
     decided_at = time.monotonic()
     codes = decide_all(cluster, approvals)

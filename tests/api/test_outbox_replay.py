@@ -65,7 +65,7 @@ def dead_rows(service: Service) -> list[dict[str, Any]]:
     """Returns GET /v1/outbox?status=dead."""
     response = service.http.get("/v1/outbox", params={"status": "dead"}, headers=bearer(READ_KEY))
     assert response.status_code == 200, response.text
-    return list(response.json())
+    return list(response.json()["items"])
 
 
 def replay(service: Service, outbox_id: int, headers: dict[str, str]) -> Any:
