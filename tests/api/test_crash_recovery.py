@@ -1,6 +1,7 @@
 """The crash suite: SIGKILL the service at every node boundary, in intake and in delivery.
 
-Each kill point is killed KILLS times, one case per kill, on SQLite and on PostgreSQL. Every
+Each kill point is killed KILLS times (TRIAGE_CRASH_KILLS, default 5), one case per kill, on
+SQLite and on PostgreSQL. Every
 process life starts by finishing the previous case the way an orchestrator and a reviewer
 would (a retried POST, an approval), so recovery is exercised from every point. At the end
 no case is lost or stuck, no idempotency key was posted twice as new, and every action
@@ -22,7 +23,9 @@ from process_harness import Process, api_process, client
 from service_harness import Service, Store, basic, seeded_store, table_rows
 
 pytestmark = pytest.mark.slow
-KILLS = int(os.environ.get("TRIAGE_CRASH_KILLS", "20"))
+# Each kill is a process start (about 4 s): make test kills 5 times per point on each store to
+# stay within CI's budget; TRIAGE_CRASH_KILLS=20 runs the full suite the issue measures.
+KILLS = int(os.environ.get("TRIAGE_CRASH_KILLS", "5"))
 ACTION = "post_inventory_adjustment"
 BEFORE_APPROVAL = [
     "intake.stored",
