@@ -1,11 +1,10 @@
 """The crash suite: SIGKILL the service at every node boundary, in intake and in delivery.
 
 Each kill point is killed KILLS times (TRIAGE_CRASH_KILLS, default 5), one case per kill, on
-SQLite and on PostgreSQL. Every
-process life starts by finishing the previous case the way an orchestrator and a reviewer
-would (a retried POST, an approval), so recovery is exercised from every point. At the end
-no case is lost or stuck, no idempotency key was posted twice as new, and every action
-performed is in the audit.
+SQLite and on PostgreSQL. Every process life starts by finishing the previous case the way an
+orchestrator and a reviewer would (a retried POST, an approval), so recovery is exercised from
+every point. At the end no case is lost or stuck, no idempotency key was posted twice as new,
+and every action performed is in the audit.
 """
 
 from __future__ import annotations
