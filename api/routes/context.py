@@ -37,13 +37,15 @@ class ImportReport(BaseModel):
     """What an import stored and which records it refused, by line."""
 
     imported: int
+    duplicates: int = 0  # valid records already stored: nothing to do, and nothing wrong
     rejected: int
     errors: list[dict[str, Any]]
 
 
-def _report(imported: int, errors: list[LineError]) -> JSONResponse:
+def _report(imported: int, errors: list[LineError], valid: int) -> JSONResponse:
     report = ImportReport(
         imported=imported,
+        duplicates=max(0, valid - imported),
         rejected=len(errors),
         errors=[{"line": e.line, "field": e.field, "message": e.message} for e in errors],
     )
@@ -60,7 +62,7 @@ async def import_history(request: Request, _caller: Importer) -> JSONResponse:
     bad = {e.line for e in errors}
     items = [item for line, item in parsed.items if line not in bad]
     imported = await runtime.learner.add_history(items) if items else 0
-    return _report(imported, sorted(errors, key=lambda e: e.line))
+    return _report(imported, sorted(errors, key=lambda e: e.line), len(items))
 
 
 @router.post("/messages", response_model=ImportReport, openapi_extra=_BODY_DOC)
@@ -70,7 +72,7 @@ async def import_messages(request: Request, _caller: Importer) -> JSONResponse:
     parsed = parse_records((await request.body()).decode("utf-8", "replace"), LooseMessage)
     items = [item for _, item in parsed.items]
     imported = await runtime.learner.add_messages(items) if items else 0
-    return _report(imported, parsed.errors)
+    return _report(imported, parsed.errors, len(items))
 
 
 @router.get("/outbox", response_model=Page[OutboxRow], tags=["execution"])

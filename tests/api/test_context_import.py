@@ -141,9 +141,18 @@ def test_messages_as_a_json_array_are_imported_and_refs_extras_kept(service: Ser
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {"imported": 2, "rejected": 0, "errors": []}
+    assert response.json() == {"imported": 2, "duplicates": 0, "rejected": 0, "errors": []}
     assert _stored_message(service, first)
     assert _stored_message(service, second)
+
+
+def test_re_importing_stored_messages_counts_duplicates_not_rejections(service: Service) -> None:
+    """The same messages again are a 200 that stores nothing and calls them duplicates."""
+    batch = jsonl([make_message(), make_message(party="supplier")])
+    assert _post(service, "/v1/messages", batch).json()["imported"] == 2
+    again = _post(service, "/v1/messages", batch)
+    assert again.status_code == 200, again.text
+    assert again.json() == {"imported": 0, "duplicates": 2, "rejected": 0, "errors": []}
 
 
 def test_an_import_body_over_one_mib_is_a_413_even_when_chunked(service: Service) -> None:
