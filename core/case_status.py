@@ -100,7 +100,5 @@ async def move(
     await conn.execute(_UPDATE, values)
     if to is current:
         return False
-    await audit.record(
-        conn, case_id=case_id, actor=actor, kind="case.status", status=to.value, **detail
-    )
+    await audit.record(conn, case_id=case_id, actor=actor, kind="case.status", status=to, **detail)
     return True
