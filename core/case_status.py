@@ -105,8 +105,6 @@ async def move(
     await conn.execute(_UPDATE, values)
     if to is current:
         return False
-    await audit.record(
-        conn, case_id=case_id, actor=actor, kind="case.status", status=to.value, **detail
-    )
+    await audit.record(conn, case_id=case_id, actor=actor, kind="case.status", status=to, **detail)
     await events.status_changed(conn, case_id, current, to, values.get("result"), event=event)
     return True

@@ -8,6 +8,7 @@ TriageError                      base of every error the service raises on purpo
 ├── PolicyRefusal                the policy gate refused a principal or action (HTTP 403)
 │   └── ScopeRefusal             an API key's scope does not cover the route (HTTP 403)
 ├── ConfigurationError           settings, policy or taxonomy files are inconsistent
+├── AuditRejected                an audit row's kind is not catalogued or its detail does not fit
 └── IntegrationError             an external system failed
     ├── RetryableIntegrationError      timeouts, 5xx, 429: worth another attempt
     └── PermanentIntegrationError      other 4xx, refused payloads: never retried
@@ -57,6 +58,10 @@ class PolicyRefusal(TriageError):
 
 class ConfigurationError(TriageError):
     """Raised when settings, the policy file or the taxonomy are inconsistent."""
+
+
+class AuditRejected(TriageError):
+    """Raised before an audit row is written when its kind or detail breaks core.audit_events."""
 
 
 class IntegrationError(TriageError):

@@ -228,6 +228,7 @@ class Outbox:
             )
             if not held:
                 return
+            # A dead letter has no next attempt, so only a scheduled retry says when.
             await audit.record(
                 conn,
                 case_id=row.case_id,
@@ -237,7 +238,7 @@ class Outbox:
                 idempotency_key=row.idempotency_key,
                 outbox_attempt=attempts,
                 error=message,
-                retry_in_s=retry_in,
+                **({} if retry_in is None else {"retry_in_s": retry_in}),
             )
             if dead and row.kind == "erp":
                 await case_status.move(conn, row.case_id, CaseStatus.failed, actor="dispatcher")

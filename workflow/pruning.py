@@ -11,7 +11,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from core.logs import bound_case
 from core.store import audit
 from core.store.db import Database, utcnow
-from core.store.retention import PRUNED, prunable_cases
+from core.store.retention import prunable_cases
 
 log = logging.getLogger(__name__)
 ACTOR = "retention"
@@ -47,7 +47,7 @@ class CheckpointPruner:
                         conn,
                         case_id=case_id,
                         actor=ACTOR,
-                        kind=PRUNED,
+                        kind="checkpoint.pruned",  # PRUNED, spelled out for the catalogue's scan
                         retention_days=self.retention.total_seconds() / 86400,
                     )
         if due:

@@ -17,6 +17,7 @@ from core.errors import IntegrationError
 from core.models import PolicyDecision, ProposedAction
 from core.store import approvals as approval_store
 from core.store import audit
+from core.store.audit import AuditRow
 from tools.actions.base import ActionRequest
 
 Phase = Literal["automatic", "approved"]
@@ -63,7 +64,7 @@ def _request(
     )
 
 
-def _row(request: ActionRequest, kind: str, **detail: Any) -> dict[str, Any]:
+def _row(request: ActionRequest, kind: str, **detail: object) -> AuditRow:
     return {
         "case_id": request.case_id,
         "actor": "executor",
@@ -84,7 +85,7 @@ async def run_actions(deps: AgentDeps, requests: list[ActionRequest]) -> list[st
     async with deps.db.transaction() as conn:
         await audit.record_many(conn, [_row(r, "action.started") for r in requests])
     executed: list[str] = []
-    rows: list[dict[str, Any]] = []
+    rows: list[AuditRow] = []
     for request in requests:
         try:
             receipt = await deps.actions.run(request)

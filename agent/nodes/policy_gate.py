@@ -19,6 +19,7 @@ from core.models import (
 from core.principals import AGENT
 from core.store import approvals as approval_store
 from core.store import audit
+from core.store.audit import AuditRow
 from policies import PolicyContext, evaluate
 from policies.gate import policy_inputs
 
@@ -39,7 +40,7 @@ def gate_status(
     return CaseStatus.pending_approval
 
 
-def _classified_row(case_id: str, classification: Classification) -> dict[str, Any]:
+def _classified_row(case_id: str, classification: Classification) -> AuditRow:
     return {
         "case_id": case_id,
         "actor": AGENT.label,
@@ -59,7 +60,7 @@ def _classified_row(case_id: str, classification: Classification) -> dict[str, A
     }
 
 
-def _decision_row(decision: PolicyDecision) -> dict[str, Any]:
+def _decision_row(decision: PolicyDecision) -> AuditRow:
     return {
         "case_id": decision.case_id,
         "actor": "policy-gate",
@@ -84,7 +85,7 @@ def make_policy_gate(deps: AgentDeps) -> TriageNode:
             "approval_ids": approval_ids,
         }
         status = gate_status(classification, approval_ids, deps.taxonomy.unknown_cause)
-        rows = [_classified_row(case.case_id, classification)]
+        rows: list[AuditRow] = [_classified_row(case.case_id, classification)]
         rows += [_decision_row(d) for _, d in evaluated]
         async with deps.db.transaction() as conn:
             existing = {

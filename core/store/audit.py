@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
-from pydantic import BaseModel
+from pydantic import BaseModel, JsonValue
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.audit_events import AuditDetail, read_event, stored_detail
 from core.store.db import as_utc, utcnow
 from core.store.paging import id_page
 from core.store.tables import audit
@@ -22,7 +24,20 @@ class AuditEntry(BaseModel):
     at: datetime
     actor: str
     kind: str
-    detail: dict[str, Any]
+    detail: dict[str, JsonValue]
+
+    def event(self) -> AuditDetail:
+        """Returns the detail as its kind's catalogue model."""
+        return read_event(self.kind, self.detail)
+
+
+class AuditRow(TypedDict):
+    """One row to append with record_many; its detail is checked against its kind's model."""
+
+    case_id: str | None
+    actor: str
+    kind: str
+    detail: Mapping[str, object]
 
 
 # Built once: the values travel as parameters, which skips rebuilding the statement per row.
@@ -30,18 +45,27 @@ _INSERT = insert(audit)
 
 
 async def record(
-    conn: AsyncConnection, *, case_id: str | None, actor: str, kind: str, **detail: Any
+    conn: AsyncConnection, *, case_id: str | None, actor: str, kind: str, **detail: object
 ) -> None:
-    """Appends one audit row inside the caller's transaction."""
-    row = {"case_id": case_id, "at": utcnow(), "actor": actor, "kind": kind, "detail": detail}
+    """Appends one audit row inside the caller's transaction; AuditRejected if it breaks its kind."""
+    row = {
+        "case_id": case_id,
+        "at": utcnow(),
+        "actor": actor,
+        "kind": kind,
+        "detail": stored_detail(kind, detail),
+    }
     await conn.execute(_INSERT, row)
 
 
-async def record_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """Appends several audit rows (dicts of case_id, actor, kind, detail) in one statement."""
+async def record_many(conn: AsyncConnection, rows: Sequence[AuditRow]) -> None:
+    """Appends several audit rows in one statement; any row breaking its kind refuses them all."""
     if rows:
         now = utcnow()
-        await conn.execute(_INSERT, [{"at": now, **row} for row in rows])
+        checked = [
+            {**row, "at": now, "detail": stored_detail(row["kind"], row["detail"])} for row in rows
+        ]
+        await conn.execute(_INSERT, checked)
 
 
 async def entries(

@@ -52,8 +52,8 @@ def test_an_approval_committed_before_a_crash_is_resumed_and_posted_once_on_star
     """The approval and its outbox row commit, the process dies before resuming; start finishes it."""
     case = make_inventory_case()
 
-    async def crash_before_resume(self: TriageService, case_id: str) -> None:
-        return None
+    async def crash_before_resume(self: TriageService, case_id: str) -> bool:
+        return False  # as resume says when it did not resume: the audit row is typed
 
     monkeypatch.setattr(TriageService, "resume", crash_before_resume)
     monkeypatch.setattr(Worker, "wake", lambda self: None)
@@ -90,8 +90,8 @@ def test_a_posting_delivered_before_the_crash_is_not_posted_again(
     """The dispatcher delivered the posting but the graph never resumed; start closes, no repost."""
     case = make_inventory_case()
 
-    async def crash_before_resume(self: TriageService, case_id: str) -> None:
-        return None
+    async def crash_before_resume(self: TriageService, case_id: str) -> bool:
+        return False  # as resume says when it did not resume: the audit row is typed
 
     monkeypatch.setattr(TriageService, "resume", crash_before_resume)
     with running_service(store.data_dir, database_url=store.database_url) as first:

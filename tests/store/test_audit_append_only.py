@@ -34,7 +34,9 @@ async def _audit_refuses_changes(url: str) -> None:
     try:
         await asyncio.to_thread(db.migrate)
         async with db.transaction() as conn:
-            await audit.record(conn, case_id="C-1", actor="person:alice", kind="case.received")
+            await audit.record(
+                conn, case_id="C-1", actor="person:alice", kind="case.received", digest="0" * 64
+            )
         attempts = [
             update(audit_table).values(actor="person:mallory"),
             update(audit_table).where(audit_table.c.case_id == "C-1").values(kind="x"),
@@ -50,7 +52,9 @@ async def _audit_refuses_changes(url: str) -> None:
                 await conn.execute(text("UPDATE audit SET detail = '{}'"))
         async with db.transaction() as conn:
             rows = (await conn.execute(select(audit_table))).mappings().all()
-            await audit.record(conn, case_id="C-1", actor="system", kind="still.appendable")
+            await audit.record(
+                conn, case_id=None, actor="learner", kind="history.imported", cases=1
+            )
             count = (await conn.execute(select(func.count()).select_from(audit_table))).scalar()
         assert [(r["actor"], r["kind"]) for r in rows] == [("person:alice", "case.received")]
         assert count == 2
