@@ -6,10 +6,10 @@ import asyncio
 
 from fastapi import FastAPI
 
-from agent.sla import SlaTimers
 from api.routes import slack
 from app.wiring import Runtime
 from core.settings import Settings
+from notify.slack.reminders import SlaTimers
 
 SLA_POLL_S = 60.0  # reminders and escalations are minutes-grained; no need to poll faster
 

@@ -21,13 +21,13 @@ from agent.deps import AgentDeps, ApprovalNotifier, ClassifierSlot, SilentNotifi
 from agent.graph import build_graph
 from agent.learning import Learner
 from agent.proposing.llm import PROMPT_NAME, LlmProposer
-from agent.slack_notifier import SlackDelivery, SlackWiring, build_slack
 from app.checkpointing import open_checkpointer
 from core.errors import ConfigurationError
 from core.faults import FaultPoints
 from core.settings import Settings
 from core.store.db import Database
 from core.taxonomy import Taxonomy, load_taxonomy
+from notify.slack.notifier import SlackDelivery, SlackWiring, build_slack
 from policies import PolicyConfig, load_policy
 from prompts import load_prompt
 from tools.actions.base import ActionRunner

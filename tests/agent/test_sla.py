@@ -12,9 +12,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from slack_factories import make_case, slack_runtime, submit, write_config
 
-from agent.sla import SlaReport, SlaTimers
-from agent.slack_config import load_slack_config
-from agent.slack_notifier import SlackDelivery, SlackNotifier
 from app.wiring import Runtime
 from core.approvals import ApprovalStatus
 from core.models import CaseStatus
@@ -23,6 +20,9 @@ from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
 from core.store.db import utcnow
+from notify.slack.config import load_slack_config
+from notify.slack.notifier import SlackDelivery, SlackNotifier
+from notify.slack.reminders import SlaReport, SlaTimers
 from tools.slack import FakeSlack
 
 

@@ -11,8 +11,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agent.slack_blocks import case_url, escalation_message, reminder_message
-from agent.slack_notifier import SlackNotifier, enqueue_post, slack_key
 from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus
 from core.models import Case, CaseStatus
@@ -20,6 +18,8 @@ from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
 from core.store.db import Database, utcnow
+from notify.slack.blocks import case_url, escalation_message, reminder_message
+from notify.slack.notifier import SlackNotifier, enqueue_post, slack_key
 
 log = logging.getLogger(__name__)
 ACTOR = "sla-timer"
