@@ -14,7 +14,7 @@ from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import approvals, cases, context
-from api.slack_setup import install_slack, start_sla_timers
+from api.slack_setup import install_slack
 from api.ui import install_ui
 from api.url_text import refuse_nul_in_url
 from app.wiring import Overrides, open_runtime
@@ -42,7 +42,6 @@ def create_app(
                 # One process alone uses an embedded store: leases left by a killed run are void.
                 await runtime.service.recover(all_leases=runtime.db.is_sqlite)
                 worker = asyncio.create_task(runtime.worker.run(stop))
-            sla = start_sla_timers(runtime, stop)  # None without Slack configuration
             try:
                 yield
             finally:
@@ -51,8 +50,6 @@ def create_app(
                     if worker is not None:
                         await worker
                         await runtime.worker.stop()
-                    if sla is not None:
-                        await sla
 
     app = FastAPI(
         title="exception-triage",

@@ -28,6 +28,7 @@ from core.settings import Settings
 from core.store.db import Database
 from core.taxonomy import Taxonomy, load_taxonomy
 from notify.slack.notifier import SlackDelivery, SlackWiring, build_slack
+from notify.slack.reminders import SlackReminders
 from policies import PolicyConfig, load_policy
 from prompts import load_prompt
 from tools.actions.base import ActionRunner
@@ -41,6 +42,7 @@ from tools.erp.sandbox import SandboxErp
 from tools.llm.base import ChatModel
 from tools.retrieval.base import ContextIndex
 from tools.retrieval.chroma import ChromaContextIndex
+from workflow.expiry import ApprovalExpiry
 from workflow.intake import TriageService
 from workflow.outbox import Outbox
 from workflow.review_desk import ReviewDesk
@@ -60,7 +62,9 @@ class Runtime:
     learner: Learner
     outbox: Outbox
     worker: Worker
+    expiry: ApprovalExpiry
     slack: SlackWiring | None = None
+    reminders: SlackReminders | None = None
 
 
 @dataclass
@@ -184,13 +188,21 @@ async def open_runtime(
             service = TriageService(
                 deps, graph, durability=durability, run_lease_s=settings.run_lease_s
             )
+            expiry = ApprovalExpiry(db, deps.notifier, policy.approval_expiry_hours)
             worker = Worker(
                 db,
                 outbox,
                 service,
+                expiry,
                 poll_s=settings.outbox_poll_s,
                 recover_every_s=settings.recovery_poll_s,
+                expire_every_s=settings.approval_timers_poll_s,
             )
+            reminders = SlackReminders(db, slack.notifier, expiry) if slack else None
+            if reminders is not None:
+                worker.every(
+                    "slack reminders", settings.approval_timers_poll_s, reminders.check_sla
+                )
             yield Runtime(
                 settings=settings,
                 db=db,
@@ -201,7 +213,9 @@ async def open_runtime(
                 learner=learner,
                 outbox=outbox,
                 worker=worker,
+                expiry=expiry,
                 slack=slack,
+                reminders=reminders,
             )
             await service.drain()
             await learner.cancel_pending()
