@@ -16,7 +16,7 @@ from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.request_ids import RequestIds
 from api.routes import approvals, cases, context, events, health
-from api.slack_setup import install_slack, start_sla_timers
+from api.slack_setup import install_slack
 from api.ui import install_ui
 from api.url_text import refuse_nul_in_url
 from app.wiring import Overrides, open_runtime
@@ -45,7 +45,6 @@ def create_app(
                 # One process alone uses an embedded store: leases left by a killed run are void.
                 await runtime.service.recover(all_leases=runtime.db.is_sqlite)
                 worker = asyncio.create_task(runtime.worker.run(stop))
-            sla = start_sla_timers(runtime, stop)  # None without Slack configuration
             try:
                 yield
             finally:
@@ -54,8 +53,6 @@ def create_app(
                     if worker is not None:
                         await worker
                         await runtime.worker.stop()
-                    if sla is not None:
-                        await sla
 
     app = FastAPI(
         title="exception-triage",

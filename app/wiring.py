@@ -20,7 +20,6 @@ from agent.deps import AgentDeps, ApprovalNotifier, ClassifierSlot, SilentNotifi
 from agent.graph import build_graph
 from agent.learning import Learner, LearningParts
 from agent.proposing.llm import PROMPT_NAME, LlmProposer
-from agent.slack_notifier import SlackDelivery, SlackWiring, build_slack
 from app.checkpointing import open_checkpointer
 from app.llm_factory import SlotFallback, build_chat_model, build_llm_classifier
 from app.metrics import PrometheusTelemetry
@@ -29,6 +28,8 @@ from core.faults import FaultPoints
 from core.settings import Settings
 from core.store.db import Database
 from core.taxonomy import Taxonomy, load_taxonomy
+from notify.slack.notifier import SlackDelivery, SlackWiring, build_slack
+from notify.slack.reminders import SlackReminders
 from policies import PolicyConfig, load_policy
 from prompts import load_prompt
 from tools.actions.base import ActionRunner
@@ -46,6 +47,7 @@ from tools.retrieval.chroma import ChromaContextIndex
 from tools.webhooks.base import WebhookSender
 from tools.webhooks.http import HttpWebhooks
 from workflow.callbacks import CallbackDelivery
+from workflow.expiry import ApprovalExpiry
 from workflow.intake import TriageService
 from workflow.outbox import Outbox
 from workflow.pruning import CheckpointPruner
@@ -67,8 +69,10 @@ class Runtime:
     outbox: Outbox
     worker: Worker
     webhooks: WebhookSender
+    expiry: ApprovalExpiry
     slack: SlackWiring | None = None
     metrics: PrometheusTelemetry | None = None
+    reminders: SlackReminders | None = None
 
 
 @dataclass
@@ -208,16 +212,24 @@ async def open_runtime(
                 run_lease_s=settings.run_lease_s,
                 telemetry=metrics,
             )
+            expiry = ApprovalExpiry(db, deps.notifier, policy.approval_expiry_hours)
             worker = Worker(
                 db,
                 outbox,
                 service,
+                expiry,
                 poll_s=settings.outbox_poll_s,
                 recover_every_s=settings.recovery_poll_s,
                 pruner=CheckpointPruner(
                     db, saver, retention_days=settings.checkpoint_retention_days
                 ),
+                expire_every_s=settings.approval_timers_poll_s,
             )
+            reminders = SlackReminders(db, slack.notifier, expiry) if slack else None
+            if reminders is not None:
+                worker.every(
+                    "slack reminders", settings.approval_timers_poll_s, reminders.check_sla
+                )
             yield Runtime(
                 settings=settings,
                 db=db,
@@ -229,8 +241,10 @@ async def open_runtime(
                 outbox=outbox,
                 worker=worker,
                 webhooks=webhooks,
+                expiry=expiry,
                 slack=slack,
                 metrics=metrics,
+                reminders=reminders,
             )
             await service.drain()
             await learner.cancel_pending()

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # A process's claim on running a case's graph; a killed owner's cases recover after it.
     run_lease_s: float = Field(default=120.0, gt=0)
     recovery_poll_s: float = Field(default=30.0, gt=0)
+    # How often the worker expires approvals (policy's approval_expiry_hours) and, with Slack,
+    # sends SLA reminders and escalations: both are minutes-grained.
+    approval_timers_poll_s: float = Field(default=60.0, gt=0)
     # The crash suite's fault injection: the process kills itself the nth time it reaches this
     # point (see core/faults.py). Never set in production.
     crash_at: str | None = None

@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from core.models import Case, LooseMessage
-from core.rendering import case_text
+from core.plain_text import case_text
 from core.taxonomy import load_taxonomy
 from evals.dataset import DEMO_HISTORY, DEMO_MESSAGES, SHIPPED_EVAL, load_eval, load_history
 from evals.dataset import load_messages as read_messages

@@ -37,6 +37,8 @@ class PolicyConfig(BaseModel):
     version: str
     four_eyes_amount: float = Field(default=10_000, ge=0)
     confidence_threshold: float = Field(default=0.6, ge=0, le=1)
+    # A pending approval older than this expires and routes its case to a person.
+    approval_expiry_hours: float = Field(default=48.0, gt=0, allow_inf_nan=False)
     roles: dict[str, str] = Field(default_factory=dict)
     # The least confidence at which an action may run with no person, per action; an action
     # not named here needs confidence_threshold. A floor below the threshold changes nothing.

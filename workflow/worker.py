@@ -1,4 +1,5 @@
-"""The background worker: delivers the outbox, resumes decided cases and recovers stalled ones.
+"""The background worker: delivers the outbox, resumes decided cases, recovers stalled ones and
+runs the timed jobs (approval expiry always; Slack reminders when the app registers them).
 
 Any number of workers may run against PostgreSQL: outbox rows are claimed with SKIP LOCKED and
 a lease, and case runs with a lease. SQLite allows one writer process, so there one worker at
@@ -12,6 +13,8 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, insert, select, update
@@ -22,6 +25,7 @@ from core.store import outbox as outbox_store
 from core.store.db import Database, utcnow
 from core.store.outbox import OutboxRow
 from core.store.tables import workers
+from workflow.expiry import ApprovalExpiry
 from workflow.intake import CaseBusy, TriageService
 from workflow.outbox import Outbox
 from workflow.pruning import CheckpointPruner
@@ -40,19 +44,31 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@dataclass
+class TimedJob:
+    """A job the worker runs every `every_s` seconds; its failure is logged, never fatal."""
+
+    name: str
+    every_s: float
+    run: Callable[[], Awaitable[object]]
+    next_at: float = 0.0
+
+
 class Worker:
-    """Runs the outbox, the resume jobs and the recovery sweep until asked to stop."""
+    """Runs the outbox, the resume jobs, the recovery sweep and the timed jobs until asked to stop."""
 
     def __init__(
         self,
         db: Database,
         outbox: Outbox,
         service: TriageService,
+        expiry: ApprovalExpiry,
         *,
         poll_s: float = 1.0,
         recover_every_s: float = 30.0,
         heartbeat_s: float = 5.0,
         pruner: CheckpointPruner | None = None,
+        expire_every_s: float = 60.0,
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -63,7 +79,13 @@ class Worker:
         self.heartbeat_s = heartbeat_s
         self.pruner = pruner
         self._wake = asyncio.Event()
+        self.jobs: list[TimedJob] = []
         outbox.register("resume", self._resume)
+        self.every("approval expiry", expire_every_s, expiry.expire_due)
+
+    def every(self, name: str, every_s: float, run: Callable[[], Awaitable[object]]) -> None:
+        """Adds a job that the loop runs now and then every `every_s` seconds."""
+        self.jobs.append(TimedJob(name, every_s, run))
 
     def wake(self) -> None:
         """Asks the loop to look at the outbox now instead of at its next poll."""
@@ -128,6 +150,17 @@ class Worker:
                 await self.pruner.prune()
         return delivered
 
+    async def run_due_jobs(self, now: float) -> None:
+        """Runs each timed job whose time has come; one failing job does not hold up the others."""
+        for job in self.jobs:
+            if now < job.next_at:
+                continue
+            job.next_at = now + job.every_s
+            try:
+                await job.run()
+            except Exception:  # a passing database error must not end the worker
+                log.exception("worker job %s failed", job.name)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Loops until `stop` is set; one failed round never ends the loop."""
         loop = asyncio.get_running_loop()
@@ -146,6 +179,7 @@ class Worker:
                         next_recovery = now + self.recover_every_s
                 except Exception:  # a passing database error must not end the worker
                     log.exception("worker round failed")
+                await self.run_due_jobs(now)
             with contextlib.suppress(TimeoutError):
                 waiters = [
                     asyncio.ensure_future(stop.wait()),

@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from agent.classifiers.cues import count_cues
 from agent.classifiers.facts import attribute_facts, digits_collapsed
 from core.models import Case, Event, MatchedMessage
-from core.rendering import case_text, event_text
+from core.plain_text import case_text, event_text
 
 
 @dataclass(frozen=True)

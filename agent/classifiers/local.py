@@ -45,7 +45,7 @@ from agent.classifiers.features import (
 )
 from core.errors import ConfigurationError
 from core.models import Case, Evidence, MatchedMessage, ResolvedCase, SimilarCase, canonical_digest
-from core.rendering import message_text
+from core.plain_text import message_text
 from core.taxonomy import Taxonomy
 
 MIN_CASES = 12

@@ -11,7 +11,13 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse
 from slack_sdk.signature import SignatureVerifier
 
-from agent.slack_blocks import (
+from api.auth import runtime_of
+from app.wiring import Runtime
+from core.approvals import VoteDecision
+from core.errors import AuthenticationFailed, InvalidInput, NotFound, TriageError
+from core.principals import Principal
+from core.store import identity
+from notify.slack.blocks import (
     APPROVE,
     REASON_BLOCK,
     REJECT,
@@ -19,13 +25,7 @@ from agent.slack_blocks import (
     reject_modal,
     submitted_reason,
 )
-from agent.slack_notifier import SlackWiring
-from api.auth import runtime_of
-from app.wiring import Runtime
-from core.approvals import VoteDecision
-from core.errors import AuthenticationFailed, InvalidInput, NotFound, TriageError
-from core.principals import Principal
-from core.store import identity
+from notify.slack.notifier import SlackWiring
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["slack"])

@@ -1,4 +1,4 @@
-"""SLA timers: a reminder at 80%, an escalation on breach and expiry, each exactly once."""
+"""Slack SLA reminders: a reminder at 80% and an escalation on breach, each exactly once."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from slack_factories import make_case, slack_runtime, submit, write_config
 
-from agent.sla import SlaReport, SlaTimers
-from agent.slack_config import load_slack_config
-from agent.slack_notifier import SlackDelivery, SlackNotifier
 from app.wiring import Runtime
 from core.approvals import ApprovalStatus
 from core.models import CaseStatus
@@ -23,21 +20,24 @@ from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
 from core.store.db import utcnow
+from notify.slack.config import load_slack_config
+from notify.slack.notifier import SlackDelivery, SlackNotifier
+from notify.slack.reminders import SlackReminders, SlaReport
 from tools.slack import FakeSlack
 
 
 @pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[tuple[Runtime, SlaTimers, FakeSlack]]:
+async def setup(tmp_path: Path) -> AsyncIterator[tuple[Runtime, SlackReminders, FakeSlack]]:
     config = load_slack_config(write_config(tmp_path))
     notifier = SlackNotifier(config, "http://triage.test", buttons=True, threads=True)
     slack = FakeSlack()
     async with slack_runtime(Settings(data_dir=tmp_path / "data"), notifier=notifier) as runtime:
         runtime.outbox.register("slack", SlackDelivery(slack, runtime.db))
-        yield runtime, SlaTimers(runtime.db, notifier), slack
+        yield runtime, SlackReminders(runtime.db, notifier, runtime.expiry), slack
 
 
 async def test_nothing_happens_before_80_percent_of_the_sla(
-    setup: tuple[Runtime, SlaTimers, FakeSlack],
+    setup: tuple[Runtime, SlackReminders, FakeSlack],
 ) -> None:
     runtime, timers, _ = setup
     await submit(runtime, make_case())  # detected 1 h ago, due in 9 h: reminder in 7 h
@@ -45,7 +45,7 @@ async def test_nothing_happens_before_80_percent_of_the_sla(
 
 
 async def test_a_reminder_at_80_percent_mentions_the_approver_group_once(
-    setup: tuple[Runtime, SlaTimers, FakeSlack],
+    setup: tuple[Runtime, SlackReminders, FakeSlack],
 ) -> None:
     runtime, timers, slack = setup
     await submit(runtime, make_case())
@@ -59,7 +59,7 @@ async def test_a_reminder_at_80_percent_mentions_the_approver_group_once(
 
 
 async def test_a_breach_escalates_to_the_escalation_channel_once(
-    setup: tuple[Runtime, SlaTimers, FakeSlack],
+    setup: tuple[Runtime, SlackReminders, FakeSlack],
 ) -> None:
     runtime, timers, slack = setup
     await submit(runtime, make_case())
@@ -73,15 +73,16 @@ async def test_a_breach_escalates_to_the_escalation_channel_once(
         assert len(await audit.entries(conn, kind="sla.escalation")) == 1
 
 
-async def test_an_expired_approval_is_marked_expired_and_its_case_routed_to_a_person(
-    setup: tuple[Runtime, SlaTimers, FakeSlack],
+async def test_expiry_is_left_to_the_worker_and_updates_the_slack_message(
+    setup: tuple[Runtime, SlackReminders, FakeSlack],
 ) -> None:
     runtime, timers, slack = setup
     [approval_id] = await submit(runtime, make_case())
     await runtime.outbox.deliver_due()
-    expired = utcnow() + timedelta(hours=24, minutes=1)
-    assert await timers.check_sla(expired) == SlaReport(expired=1)
-    assert await timers.check_sla(expired) == SlaReport()
+    expired = utcnow() + timedelta(hours=48, minutes=1)  # the default policy's expiry
+    assert await timers.check_sla(expired) == SlaReport()  # Slack leaves expiry to the worker
+    assert await runtime.expiry.expire_due(expired) == 1
+    assert await runtime.expiry.expire_due(expired) == 0
     async with runtime.db.transaction() as conn:
         record = await approval_store.get_approval(conn, approval_id)
         stored = await case_store.get_case(conn, "C-1")
@@ -94,10 +95,9 @@ async def test_an_expired_approval_is_marked_expired_and_its_case_routed_to_a_pe
     assert "routed" in edit.args["text"]
 
 
-async def test_a_case_without_an_sla_only_expires(
-    setup: tuple[Runtime, SlaTimers, FakeSlack],
+async def test_a_case_without_an_sla_is_never_reminded(
+    setup: tuple[Runtime, SlackReminders, FakeSlack],
 ) -> None:
     runtime, timers, _ = setup
     await submit(runtime, make_case(sla_due_at=None))
-    assert await timers.check_sla(utcnow() + timedelta(hours=23)) == SlaReport()
-    assert await timers.check_sla(utcnow() + timedelta(hours=25)) == SlaReport(expired=1)
+    assert await timers.check_sla(utcnow() + timedelta(hours=47)) == SlaReport()

@@ -22,7 +22,6 @@ from slack_factories import (
 )
 
 from agent.deps import SilentNotifier
-from agent.slack_config import SlackConfig
 from api.app import create_app
 from app.wiring import Runtime
 from core.principals import KeyScope, Principal, PrincipalKind
@@ -31,6 +30,7 @@ from core.store import audit, identity
 from core.store import outbox as outbox_store
 from core.store.db import utcnow
 from core.store.tables import outbox
+from notify.slack.config import SlackConfig
 
 BOB = Principal(name="bob", kind=PrincipalKind.person, roles=frozenset({"ops_supervisor"}))
 

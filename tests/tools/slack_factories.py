@@ -29,7 +29,6 @@ ORCHESTRATOR = Principal(name="orchestrator", kind=PrincipalKind.api_key)
 CONFIG = """
 default_channel = "C-DEFAULT"
 escalation_channel = "C-ESCALATE"
-approval_expiry_hours = 24
 reminder_fraction = 0.8
 
 [channels.sites]

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Set
 from typing import Protocol
 
 from core.models import Case, LooseMessage, ResolvedCase, SimilarCase
-from core.rendering import case_text, message_text
+from core.plain_text import case_text, message_text
 
 HISTORY_COLLECTION = "history"
 MESSAGES_COLLECTION = "messages"

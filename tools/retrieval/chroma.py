@@ -17,7 +17,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from core.errors import ConfigurationError
 from core.models import Case, LooseMessage, ResolvedCase, SimilarCase
-from core.rendering import case_text
+from core.plain_text import case_text
 from tools.embedding.base import Embedder
 from tools.retrieval.base import (
     HISTORY_COLLECTION,

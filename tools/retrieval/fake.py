@@ -7,7 +7,7 @@ from collections.abc import Set
 import numpy as np
 
 from core.models import Case, LooseMessage, ResolvedCase, SimilarCase
-from core.rendering import case_text
+from core.plain_text import case_text
 from tools.embedding.base import Embedder
 from tools.retrieval.base import (
     Metadata,

@@ -18,7 +18,7 @@ from agent.classifiers.features import (
     case_fragment,
 )
 from core.models import ResolvedCase
-from core.rendering import event_text
+from core.plain_text import event_text
 from evals.dataset import DEMO_HISTORY, load_history
 
 

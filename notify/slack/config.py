@@ -1,14 +1,18 @@
-"""The Slack configuration file: channels, approver groups, reviewer mapping and SLA timers."""
+"""The Slack configuration file: channels, approver groups, reviewer mapping and reminder timing."""
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import ConfigurationError
 from core.models import Case
+
+log = logging.getLogger(__name__)
 
 
 class ChannelRoutes(BaseModel):
@@ -30,8 +34,19 @@ class SlackConfig(BaseModel):
     channels: ChannelRoutes = Field(default_factory=ChannelRoutes)
     approver_groups: dict[str, str] = Field(default_factory=dict)
     users: dict[str, str] = Field(default_factory=dict)
-    approval_expiry_hours: float = Field(default=48.0, gt=0)
     reminder_fraction: float = Field(default=0.8, gt=0, lt=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_expiry_hours(cls, data: Any) -> Any:
+        # Expiry moved to the policy file so that it runs without Slack; an old file still loads.
+        if isinstance(data, dict) and "approval_expiry_hours" in data:
+            log.warning(
+                "the Slack config's approval_expiry_hours is no longer read; "
+                "set approval_expiry_hours in the policy file"
+            )
+            data = {k: v for k, v in data.items() if k != "approval_expiry_hours"}
+        return data
 
     def channel_for(self, case: Case) -> str | None:
         """Returns the channel of the case's queue, else of its site, else the default."""

@@ -1,27 +1,26 @@
-"""SLA timers on pending approvals: a reminder at 80%, an escalation on breach, expiry."""
+"""Slack SLA reminders on pending approvals: a reminder at 80% of the SLA, an escalation on breach.
+
+Expiry is not here: it is a domain rule (workflow/expiry.py, hours from the policy file) and
+runs without Slack. An approval past its expiry is left to it and never reminded.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agent.slack_blocks import case_url, escalation_message, reminder_message
-from agent.slack_notifier import SlackNotifier, enqueue_post, slack_key
-from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus
-from core.models import Case, CaseStatus
+from core.models import Case
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
 from core.store.db import Database, utcnow
+from notify.slack.blocks import case_url, escalation_message, reminder_message
+from notify.slack.notifier import SlackNotifier, enqueue_post, slack_key
+from workflow.expiry import ApprovalExpiry
 
-log = logging.getLogger(__name__)
 ACTOR = "sla-timer"
 
 
@@ -31,7 +30,6 @@ class SlaReport:
 
     reminded: int = 0
     escalated: int = 0
-    expired: int = 0
 
 
 def reminder_at(case: Case, record: ApprovalRecord, fraction: float) -> datetime | None:
@@ -42,13 +40,14 @@ def reminder_at(case: Case, record: ApprovalRecord, fraction: float) -> datetime
     return start + (case.sla_due_at - start) * fraction
 
 
-class SlaTimers:
-    """Checks pending approvals against their SLA and expiry; every message goes via the outbox."""
+class SlackReminders:
+    """Checks pending approvals against their case's SLA; every message goes via the outbox."""
 
-    def __init__(self, db: Database, notifier: SlackNotifier) -> None:
+    def __init__(self, db: Database, notifier: SlackNotifier, expiry: ApprovalExpiry) -> None:
         self.db = db
         self.notifier = notifier
         self.config = notifier.config
+        self.expiry = expiry
 
     async def check_sla(self, now: datetime | None = None) -> SlaReport:
         """Runs one round at `now` (default: the clock); safe to repeat, nothing is sent twice."""
@@ -64,10 +63,10 @@ class SlaTimers:
     async def _check_one(
         self, conn: AsyncConnection, record: ApprovalRecord, now: datetime, report: SlaReport
     ) -> None:
+        if self.expiry.is_due(record, now):
+            return  # the worker's expiry job routes it; a reminder now would go stale at once
         case = (await case_store.get_case(conn, record.case_id)).case
-        if now >= record.created_at + timedelta(hours=self.config.approval_expiry_hours):
-            report.expired += await self._expire(conn, record)
-        elif case.sla_due_at is not None and now >= case.sla_due_at:
+        if case.sla_due_at is not None and now >= case.sla_due_at:
             report.escalated += await self._announce(conn, case, record, escalate=True)
         else:
             due = reminder_at(case, record, self.config.reminder_fraction)
@@ -106,39 +105,3 @@ class SlaTimers:
                 sla_due_at=case.sla_due_at.isoformat() if case.sla_due_at else None,
             )
         return int(queued)
-
-    async def _expire(self, conn: AsyncConnection, record: ApprovalRecord) -> int:
-        """Marks an approval expired and routes its case to a person; returns 1 when it did."""
-        moved = await approval_store.set_approval_status(
-            conn, record.approval_id, ApprovalStatus.expired, expect=ApprovalStatus.pending
-        )
-        if not moved:
-            return 0
-        await audit.record(
-            conn,
-            case_id=record.case_id,
-            actor=ACTOR,
-            kind="approval.expired",
-            approval_id=record.approval_id,
-            action=record.action,
-            expiry_hours=self.config.approval_expiry_hours,
-        )
-        current = await case_status.lock(conn, record.case_id)
-        if case_status.allowed(current, CaseStatus.routed):
-            await case_status.move(
-                conn, record.case_id, CaseStatus.routed, actor=ACTOR, event="case.expired"
-            )
-        await self.notifier.case_changed(conn, record.case_id, CaseStatus.routed.value)
-        return 1
-
-    async def run_forever(
-        self, poll_s: float, stop: asyncio.Event, clock: Callable[[], datetime] = utcnow
-    ) -> None:
-        """Checks the timers every poll_s seconds until asked to stop."""
-        while not stop.is_set():
-            try:
-                await self.check_sla(clock())
-            except Exception:  # the loop must outlive a passing database error
-                log.exception("SLA check failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=poll_s)

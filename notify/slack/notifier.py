@@ -7,8 +7,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agent.slack_blocks import approval_message, case_url, decided_message, status_reply
-from agent.slack_config import SlackConfig, load_slack_config
 from core.approvals import ApprovalRecord
 from core.errors import ConfigurationError, RetryableIntegrationError
 from core.models import Case, canonical_digest
@@ -18,6 +16,8 @@ from core.store import outbox as outbox_store
 from core.store import slack as slack_store
 from core.store.db import Database
 from core.store.outbox import OutboxRow, OutboxStatus
+from notify.slack.blocks import approval_message, case_url, decided_message, status_reply
+from notify.slack.config import SlackConfig, load_slack_config
 from tools.slack.base import SlackApi
 
 APPROVAL, UPDATE, REPLY = "slack.approval", "slack.update", "slack.reply"

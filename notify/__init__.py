@@ -1,0 +1,1 @@
+"""Everything that tells people and systems: Slack messages, reminders and escalations."""

@@ -1,0 +1,1 @@
+"""Slack: the notifier, its Block Kit, the channel configuration and the SLA reminders."""
