@@ -312,6 +312,17 @@ class PolicyDecision(BaseModel):
     inputs_digest: str
 
 
+class Posting(BaseModel):
+    """An ERP posting the outbox delivered: its action, key, the ERP's reference and approvers."""
+
+    action: str
+    idempotency_key: str
+    reference: str | None = None
+    posted_at: datetime
+    approvers: list[str] = Field(default_factory=list)
+    approval_id: str | None = None
+
+
 class TriageResult(BaseModel):
     """The service's answer for one case."""
 
@@ -324,6 +335,7 @@ class TriageResult(BaseModel):
     matched_messages: list[MatchedMessage] = Field(default_factory=list)
     approval_ids: list[str] = Field(default_factory=list)
     executed: list[str] = Field(default_factory=list)
+    postings: list[Posting] = Field(default_factory=list)
     submitted_by: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
