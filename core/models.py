@@ -190,6 +190,8 @@ class Expected(BaseModel):
 
     cause: str
     actions: list[str] = Field(default_factory=list)
+    # Action id -> the parameters a good triager would fill; a left-out one accepts any value.
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     notes: str | None = None
 
 
