@@ -170,6 +170,19 @@ def names_other_document(case: Case, text: str) -> bool:
     return False
 
 
+_SENTENCE_END = re.compile(r"[.;!?\n](?=\s|$)")
+
+
+def _sentence_around(text: str, span: str | None) -> str:
+    """Returns the sentence of the text that holds the span, or the whole text without one."""
+    where = text.find(span) if span else -1
+    if where < 0 or not span:
+        return text
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, where)]
+    end = _SENTENCE_END.search(text, where + len(span))
+    return text[(starts[-1] if starts else 0) : end.end() if end else len(text)]
+
+
 def _source_text(case: Case, source: ParamSource) -> str | None:
     if source.index is None:
         return None
@@ -199,8 +212,11 @@ def other_document_params(case: Case, result: TriageResult | None) -> list[str]:
                     message and case.refs.conflicting_documents(message.document_refs)
                 )
             else:
+                # The sentence a value was read from decides: a message about two orders is
+                # about this case only where it names this case's document.
                 text = _source_text(case, source)
-                other = text is not None and names_other_document(case, text)
+                sentence = _sentence_around(text, source.span) if text is not None else None
+                other = sentence is not None and names_other_document(case, sentence)
             if other:
                 found.append(f"{proposal.action}.{name}")
     return found

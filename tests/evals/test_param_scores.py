@@ -158,3 +158,17 @@ def test_param_scores_divide_wrong_values_by_proposed_ones_and_fill_by_labelled_
     assert scores["param_wrong_share_checked"] == pytest.approx(0.5)
     assert scores["param_fill_rate"] == pytest.approx(2 / 3)
     assert scores["param_other_document"] == 1
+
+
+def test_the_sentence_holding_the_span_decides_about_another_document() -> None:
+    """A message about two orders: a date read from the other order's sentence is flagged."""
+    detail = "PO-4471 moves to 2026-12-16. The other order PO-4380 still ships 2026-12-04."
+    case = _case(
+        events=[
+            {"at": "2026-11-20T09:00:00Z", "system": "SUPPLIER", "type": "note", "detail": detail}
+        ]
+    )
+    other = _result(_eta("2026-12-04", ParamSource(kind="event", index=0, span="2026-12-04")))
+    own = _result(_eta("2026-12-16", ParamSource(kind="event", index=0, span="2026-12-16")))
+    assert other_document_params(case, other) == ["update_po_eta.new_eta"]
+    assert other_document_params(case, own) == []
