@@ -148,26 +148,9 @@ def check_params(
 # ---- values sourced from another document ----------------------------------------------------
 
 
-def _id_pattern(value: str) -> re.Pattern[str] | None:
-    """Returns a pattern for identifiers shaped like this one: same letter prefix, or same digits."""
-    prefix = re.match(r"^([A-Za-z]+[-_ ]?)", value)
-    if prefix and any(ch.isdigit() for ch in value):
-        return re.compile(rf"\b{re.escape(prefix.group(1))}[A-Za-z0-9-]*\d[A-Za-z0-9]*\b", re.I)
-    if value.isdigit() and len(value) >= 6:
-        return re.compile(rf"\b{value[:3]}\d{{{len(value) - 3}}}\b")
-    return None
-
-
 def names_other_document(case: Case, text: str) -> bool:
     """Tells whether a text names a document of the case's kinds but never the case's own."""
-    for own in case.refs.document_keys().values():
-        pattern = _id_pattern(own)
-        if pattern is None:
-            continue
-        found = {m.group(0).casefold() for m in pattern.finditer(text)}
-        if found and own.casefold() not in found:
-            return True
-    return False
+    return bool(case.refs.other_documents_named(text)) and not case.refs.names_own_document(text)
 
 
 _SENTENCE_END = re.compile(r"[.;!?\n](?=\s|$)")

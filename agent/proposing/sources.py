@@ -37,6 +37,11 @@ def mentions_another_po(case: Case, text: str) -> bool:
     return any(_normalised_po(m.group(1)) != own for m in _PO_MENTION.finditer(text))
 
 
+def mentions_another_document(case: Case, text: str) -> bool:
+    """Tells whether the text names another PO, or an id shaped like one of the case's documents."""
+    return mentions_another_po(case, text) or bool(case.refs.other_documents_named(text))
+
+
 def is_about_case(case: Case, message: MatchedMessage) -> bool:
     """Tells whether a retrieved message is evidence about this case's own documents."""
     if message.matched_by != "refs":
@@ -47,11 +52,14 @@ def is_about_case(case: Case, message: MatchedMessage) -> bool:
 def party_texts(
     case: Case, messages: Sequence[MatchedMessage], party: str, systems: Sequence[str]
 ) -> list[SourceText]:
-    """Returns one party's texts about this case: its case messages, events and matched messages."""
+    """Returns what one party said about this case: its inbound messages, events and matched ones.
+
+    An outbound message to the party is our question, not its answer: a date in it is ours.
+    """
     texts = [
         SourceText(m.body, m.at, ParamSource(kind="message", index=i))
         for i, m in enumerate(case.messages)
-        if m.party.value == party
+        if m.party.value == party and m.direction.value == "inbound"
     ]
     texts += [
         SourceText(e.detail, e.at, ParamSource(kind="event", index=i))
@@ -63,7 +71,7 @@ def party_texts(
         for m in messages
         if m.party == party and is_about_case(case, m)
     ]
-    return [t for t in texts if not mentions_another_po(case, t.text)]
+    return [t for t in texts if not mentions_another_document(case, t.text)]
 
 
 def evidence_texts(case: Case, messages: Sequence[MatchedMessage]) -> list[SourceText]:
