@@ -85,12 +85,14 @@ def _location(case: Case) -> Found | None:
     explicit = case.attributes.get("location")
     if isinstance(explicit, str) and explicit:
         return _attribute(explicit, "location")
+    found: dict[str, Found] = {}
     for index, event in enumerate(case.events):
         for match in _LOCATION.finditer(event.detail or ""):
             code = match.group(1)
-            if re.search(r"[A-Z]", code) and re.search(r"\d", code):
-                return Found(code, ParamSource(kind="event", index=index, span=match.group(0)))
-    return None
+            if re.search(r"[A-Z]", code) and re.search(r"\d", code) and code not in found:
+                found[code] = Found(code, ParamSource(kind="event", index=index, span=code))
+    # Two bins named (a count over several locations) leave the choice to the reviewer.
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _first_pickup(texts: Sequence[SourceText]) -> Found | None:

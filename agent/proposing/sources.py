@@ -71,7 +71,27 @@ def party_texts(
         for m in messages
         if m.party == party and is_about_case(case, m)
     ]
-    return [t for t in texts if not mentions_another_document(case, t.text)]
+    return [kept for t in texts if (kept := own_part(case, t)) is not None]
+
+
+_SENTENCE_END = re.compile(r"[.!?\n](?=\s|$)")
+
+
+def own_part(case: Case, text: SourceText) -> SourceText | None:
+    """Returns the text, or where it also names other documents only its sentences about ours.
+
+    A sentence counts as ours when it names one of the case's documents and no other: one
+    that names none may continue about the other document ("It ships on 12/20"), so it goes.
+    """
+    if not mentions_another_document(case, text.text):
+        return text
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.text)]
+    ours = [
+        s
+        for s in sentences
+        if case.refs.names_own_document(s) and not mentions_another_document(case, s)
+    ]
+    return SourceText(" ".join(ours), text.at, text.source) if ours else None
 
 
 def evidence_texts(case: Case, messages: Sequence[MatchedMessage]) -> list[SourceText]:

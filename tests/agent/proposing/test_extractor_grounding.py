@@ -61,3 +61,28 @@ def test_the_interface_is_only_what_the_case_states() -> None:
     params, provenance = propose("replay_integration_message", case)
     assert params["interface"] == "EDI 856 inbound"
     assert provenance["interface"].keys == ["interface"]
+
+
+def test_in_a_message_about_two_orders_only_the_sentence_naming_ours_counts() -> None:
+    refs: dict[str, Any] = {"po_id": "4500091877", "supplier_id": "V-1"}
+    body = (
+        "Your earlier order 4500091532 shipped on 27/11. "
+        "For order 4500091877 the new delivery date is 17 December. Regards"
+    )
+    params, provenance = propose("update_po_eta", make_case(refs=refs, messages=[message(body)]))
+    assert params["new_eta"] == "2026-12-17"
+    assert provenance["new_eta"].span == "17 December"
+
+
+def test_a_sentence_that_names_no_order_may_be_about_the_other_one() -> None:
+    refs: dict[str, Any] = {"po_id": "PO-1001", "supplier_id": "V-1"}
+    body = "PO-1001 is on schedule. PO-1002 is delayed. It will ship on Dec 20."
+    params, _ = propose("update_po_eta", make_case(refs=refs, messages=[message(body)]))
+    assert params["new_eta"] is None
+
+
+def test_a_count_over_two_bins_leaves_the_location_to_the_reviewer() -> None:
+    detail = "All locations 300 (MEM-P-04-11 150, MEM-R-31-02 150)"
+    params, provenance = propose("create_cycle_count", make_case(events=[event(detail, "WMS")]))
+    assert params["location"] is None
+    assert "location" not in provenance
