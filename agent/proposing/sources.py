@@ -49,6 +49,14 @@ def is_about_case(case: Case, message: MatchedMessage) -> bool:
     return not case.refs.conflicting_documents(message.document_refs)
 
 
+_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+
+
+def unquoted(body: str) -> str:
+    """Returns a message body without its quoted lines: in a reply they are the earlier mail."""
+    return _QUOTED_LINE.sub("", body)
+
+
 def party_texts(
     case: Case, messages: Sequence[MatchedMessage], party: str, systems: Sequence[str]
 ) -> list[SourceText]:
@@ -57,7 +65,7 @@ def party_texts(
     An outbound message to the party is our question, not its answer: a date in it is ours.
     """
     texts = [
-        SourceText(m.body, m.at, ParamSource(kind="message", index=i))
+        SourceText(unquoted(m.body), m.at, ParamSource(kind="message", index=i))
         for i, m in enumerate(case.messages)
         if m.party.value == party and m.direction.value == "inbound"
     ]
@@ -67,7 +75,7 @@ def party_texts(
         if e.system.value in systems and e.detail
     ]
     texts += [
-        SourceText(m.body, m.at, ParamSource(kind="message", message_id=m.message_id))
+        SourceText(unquoted(m.body), m.at, ParamSource(kind="message", message_id=m.message_id))
         for m in messages
         if m.party == party and is_about_case(case, m)
     ]

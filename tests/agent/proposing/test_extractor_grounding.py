@@ -86,3 +86,13 @@ def test_a_count_over_two_bins_leaves_the_location_to_the_reviewer() -> None:
     params, provenance = propose("create_cycle_count", make_case(events=[event(detail, "WMS")]))
     assert params["location"] is None
     assert "location" not in provenance
+
+
+def test_the_quoted_question_in_a_suppliers_reply_is_not_its_answer() -> None:
+    body = "New date for PO-1001 to follow.\n\n> Can PO-1001 still ship on Dec 4?\n> Thanks"
+    params, _ = propose("update_po_eta", make_case(messages=[message(body)]))
+    assert params["new_eta"] is None
+    params, _ = propose(
+        "update_po_eta", make_case(messages=[message("PO-1001 ships Dec 9.\n> Dec 4?")])
+    )
+    assert params["new_eta"] == "2026-12-09"
