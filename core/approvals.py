@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from core.parameters.provenance import ParamSource
 from core.principals import PrincipalKind
 
 
@@ -73,3 +74,13 @@ class ApprovalRecord(BaseModel):
             elif vote.decision == "approve":
                 votes.append(vote)
         return votes
+
+    def param_sources(self, proposed: dict[str, ParamSource]) -> dict[str, ParamSource]:
+        """Returns each current parameter's source: the proposal's, or the person who last edited it."""
+        sources = {k: v for k, v in proposed.items() if self.params.get(k) is not None}
+        for vote in self.votes:
+            if vote.decision != "edit" or not vote.params:
+                continue
+            for name, typed in vote.params.items():
+                sources[name] = ParamSource(kind="person", by=vote.actor, span=str(typed)[:200])
+        return {k: v for k, v in sources.items() if self.params.get(k) is not None}

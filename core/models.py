@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -76,6 +77,16 @@ DOCUMENT_REFS = ("order_id", "po_id", "shipment_id", "invoice_id")
 PARTY_REFS = ("supplier_id", "customer_id", "carrier")
 
 
+def _id_shape(value: str) -> re.Pattern[str] | None:
+    """Returns a pattern for identifiers shaped like this one, or None when it has no shape."""
+    prefix = re.match(r"^([A-Za-z]+[-_ ]?)", value)
+    if prefix and any(ch.isdigit() for ch in value):
+        return re.compile(rf"\b{re.escape(prefix.group(1))}[A-Za-z0-9-]*\d[A-Za-z0-9]*\b", re.I)
+    if value.isdigit() and len(value) >= 6:
+        return re.compile(rf"\b{value[:3]}\d{{{len(value) - 3}}}\b")
+    return None
+
+
 class Refs(BaseModel):
     """Business references of a case; unknown keys are kept."""
 
@@ -103,6 +114,24 @@ class Refs(BaseModel):
     def party_keys(self) -> dict[str, str]:
         """Returns the party refs; a shared one alone makes a loose message party context."""
         return {k: v for k in PARTY_REFS if (v := getattr(self, k))}
+
+    def other_documents_named(self, text: str) -> list[str]:
+        """Returns identifiers in the text shaped like one of these document refs but not it.
+
+        An identifier is shaped like a ref when it shares the ref's letter prefix (PO-, SO-,
+        LD-...) or, for an all-digit ref, its first three digits and its length.
+        """
+        named: list[str] = []
+        for own in self.document_keys().values():
+            pattern = _id_shape(own)
+            found = {m.group(0).casefold() for m in pattern.finditer(text)} if pattern else set()
+            named += sorted(found - {own.casefold()})
+        return named
+
+    def names_own_document(self, text: str) -> bool:
+        """Tells whether the text names one of these document refs itself."""
+        folded = text.casefold()
+        return any(own.casefold() in folded for own in self.document_keys().values())
 
     def conflicting_documents(self, other: dict[str, str]) -> list[str]:
         """Returns the document refs that `other` names differently from these refs."""
@@ -198,6 +227,8 @@ class Expected(BaseModel):
 
     cause: str
     actions: list[str] = Field(default_factory=list)
+    # Action id -> the parameters a good triager would fill; a left-out one accepts any value.
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     notes: str | None = None
 
 
@@ -320,6 +351,17 @@ class PolicyDecision(BaseModel):
     inputs_digest: str
 
 
+class Posting(BaseModel):
+    """An ERP posting the outbox delivered: its action, key, the ERP's reference and approvers."""
+
+    action: str
+    idempotency_key: str
+    reference: str | None = None
+    posted_at: datetime
+    approvers: list[str] = Field(default_factory=list)
+    approval_id: str | None = None
+
+
 class TriageResult(BaseModel):
     """The service's answer for one case."""
 
@@ -332,6 +374,7 @@ class TriageResult(BaseModel):
     matched_messages: list[MatchedMessage] = Field(default_factory=list)
     approval_ids: list[str] = Field(default_factory=list)
     executed: list[str] = Field(default_factory=list)
+    postings: list[Posting] = Field(default_factory=list)
     submitted_by: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -245,3 +245,28 @@ def usage_totals(results: Sequence[Mapping[str, Any]]) -> dict[str, float | int]
         "replayed": sum("replayed" in f for f in flags),
         "unpriced": sum("unpriced" in f for f in flags),
     }
+
+
+def param_scores(records: Sequence[Any]) -> dict[str, float | int]:
+    """Returns parameter precision and fill over the cases whose label carries expected params.
+
+    `param_wrong_share` is wrong values out of every value proposed on those cases (a value the
+    label leaves out is acceptable); `param_wrong_share_checked` counts only labelled values.
+    Fill is the labelled values of proposed actions that were proposed non-empty. Values whose
+    source is evidence about another document are counted on every case, labelled or not.
+    """
+    labelled = [r for r in records if r.labelled_params]
+    checks = [c for r in labelled for c in r.param_checks]
+    proposed = sum(r.params_proposed for r in labelled)
+    wrong = sum(c.verdict == "wrong" for c in checks)
+    filled = sum(c.verdict != "missing" for c in checks)
+    return {
+        "param_cases_labelled": len(labelled),
+        "param_values_proposed": proposed,
+        "param_values_checked": filled,
+        "param_values_wrong": wrong,
+        "param_wrong_share": wrong / proposed if proposed else 0.0,
+        "param_wrong_share_checked": wrong / filled if filled else 0.0,
+        "param_fill_rate": filled / len(checks) if checks else 0.0,
+        "param_other_document": sum(len(r.other_document_params) for r in records),
+    }

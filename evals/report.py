@@ -12,9 +12,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from core.models import EvalLine, TriageResult
+from core.taxonomy import Taxonomy
 from evals import metrics as m
 from evals.automation import automation_metrics
 from evals.figures import FIGURES, draw_figures
+from evals.params import ParamCheck, check_params, other_document_params
 from evals.report_sections import cases_html, cases_markdown
 
 NO_PREDICTION = "(none)"
@@ -49,15 +51,31 @@ class CaseRecord(BaseModel):
     usage: dict[str, float] = {}
     flags: list[str] = []
     violations: list[str] = []
+    labelled_params: bool = False
+    params_proposed: int = 0
+    param_checks: list[ParamCheck] = []
+    other_document_params: list[str] = []
 
 
 def case_record(
-    line: int, item: EvalLine, result: TriageResult | None, reviews: list[dict[str, Any]], ms: float
+    line: int,
+    item: EvalLine,
+    result: TriageResult | None,
+    reviews: list[dict[str, Any]],
+    ms: float,
+    taxonomy: Taxonomy | None = None,
 ) -> CaseRecord:
     """Shapes the stored triage result of one case as an eval record."""
     c = result.classification if result else None
     predicted = c.top_cause if c else None
+    checks, proposed_values = (
+        check_params(item.expected.params, result, taxonomy) if taxonomy else ([], 0)
+    )
     return CaseRecord(
+        labelled_params=bool(item.expected.params),
+        params_proposed=proposed_values,
+        param_checks=checks,
+        other_document_params=other_document_params(item.case, result),
         line=line,
         case_id=item.case.case_id,
         case_digest=item.case.digest(),
@@ -123,6 +141,7 @@ def compute_metrics(
         "action_precision": precision,
         "action_recall": recall,
         "action_exact_match": exact,
+        **m.param_scores(records),
         "policy_violations": sum(len(r.violations) for r in records),
         "latency_ms_p50": m.percentile(latencies, 50),
         "latency_ms_p95": m.percentile(latencies, 95),
@@ -204,7 +223,28 @@ def markdown(metrics: dict[str, Any], records: Sequence[CaseRecord]) -> str:
     out += ["", *cases_markdown(records)]
     violations = [f"- `{r.case_id}`: {v}" for r in records for v in r.violations]
     out += ["", f"## Policy violations ({len(violations)})", "", *violations]
-    return "\n".join(out) + "\n"
+    return "\n".join(out + param_findings(records)) + "\n"
+
+
+def param_findings(records: Sequence[CaseRecord]) -> list[str]:
+    """Returns the report's lists of wrong parameter values and of values from other documents."""
+    wrong = [
+        f"- `{r.case_id}` {c.action}.{c.param}: expected {c.expected!r}, proposed {c.proposed!r}"
+        for r in records
+        for c in r.param_checks
+        if c.verdict == "wrong"
+    ]
+    other = [f"- `{r.case_id}` {name}" for r in records for name in r.other_document_params]
+    return [
+        "",
+        f"## Wrong parameter values ({len(wrong)})",
+        "",
+        *wrong,
+        "",
+        f"## Parameter values sourced from another document ({len(other)})",
+        "",
+        *other,
+    ]
 
 
 NOTE = (

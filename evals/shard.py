@@ -140,7 +140,7 @@ async def triage_all(
                 await runtime.outbox.deliver_due(case_id=item.case.case_id)
             result = await runtime.service.result(item.case.case_id) if reviews else stored.result
         bar.advance(task)
-        return case_record(line, item, result, reviews, ms)
+        return case_record(line, item, result, reviews, ms, runtime.deps.taxonomy)
 
     records = await asyncio.gather(*(one(line, item) for line, item in order))
     if watch is not None:

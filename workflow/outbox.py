@@ -18,12 +18,12 @@ from core.approvals import ApprovalRecord
 from core.errors import IntegrationError, PolicyRefusal, RetryableIntegrationError
 from core.faults import FaultPoints
 from core.logs import bound_case
-from core.models import CaseStatus, ProposedAction, canonical_digest
+from core.models import CaseStatus, Posting, ProposedAction, canonical_digest
 from core.store import approvals as approval_store
 from core.store import audit, events
 from core.store import cases as case_store
 from core.store import outbox as outbox_store
-from core.store.db import Database
+from core.store.db import Database, utcnow
 from core.store.outbox import OutboxRow, OutboxStatus
 from policies import PolicyConfig, authorize_posting
 from policies.postings import ApprovedPosting
@@ -197,7 +197,7 @@ class Outbox:
                 **detail,
             )
             if row.kind == "erp":
-                await _settle(conn, row, str(detail["reference"]))
+                await _settle(conn, row, detail)
         return 1
 
     async def _record_failure(self, row: OutboxRow, attempts: int, exc: Exception) -> None:
@@ -244,10 +244,19 @@ class Outbox:
                 await case_status.move(conn, row.case_id, CaseStatus.failed, actor="dispatcher")
 
 
-async def _settle(conn: AsyncConnection, row: OutboxRow, reference: str) -> None:
+async def _settle(conn: AsyncConnection, row: OutboxRow, detail: dict[str, object]) -> None:
     """Shows the delivered posting on the case and in its feed; resolves a case that waited on it."""
-    await case_store.record_posted(conn, row.case_id, row.action)
-    await events.posted(conn, row.case_id, row.action, reference)
+    reference, approvers = detail.get("reference"), detail.get("approvers")
+    posting = Posting(
+        action=row.action,
+        idempotency_key=row.idempotency_key,
+        reference=None if reference is None else str(reference),
+        posted_at=utcnow(),
+        approvers=[str(a) for a in approvers] if isinstance(approvers, list) else [],
+        approval_id=row.approval_id,
+    )
+    await case_store.record_posted(conn, row.case_id, posting)
+    await events.posted(conn, row.case_id, row.action, str(reference))
     status, _amount, _corrected = await case_store.case_facts(conn, row.case_id)
     if status not in (CaseStatus.executing, CaseStatus.failed):
         return  # the graph's close settles a case that has not reached it yet

@@ -21,6 +21,7 @@ from core.errors import Conflict, InvalidInput, PolicyRefusal
 from core.logs import bound_case
 from core.models import Classification, ProposedAction
 from core.parameters import validate_params
+from core.parameters.provenance import ParamSource
 from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import audit
@@ -205,6 +206,10 @@ class ReviewDesk:
             approval_id=record.approval_id,
             before=record.params,
             after=new_params,
+            provenance={
+                name: ParamSource(kind="person", by=voter.name, span=str(typed)[:200]).audit_form()
+                for name, typed in params.items()
+            },
             reason=reason,
             outcome=decision.outcome,
             required_approvals=decision.required_approvals,

@@ -48,7 +48,11 @@ def make_close(deps: AgentDeps) -> TriageNode:
             posted = [r.action for r in erp_rows if r.status is OutboxStatus.delivered]
             executed = [*state.get("executed", []), *posted]
             status = final_status(records, erp_rows)
-            result = result_from_state({**state, "executed": executed}, status)
+            # The outbox records each delivered posting on the stored result; keep them.
+            postings = await case_store.postings_of(conn, case.case_id)
+            result = result_from_state({**state, "executed": executed}, status).model_copy(
+                update={"postings": postings}
+            )
             await case_status.move(
                 conn, case.case_id, status, actor=AGENT.label, result=result, executed=executed
             )

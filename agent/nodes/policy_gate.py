@@ -118,6 +118,11 @@ def make_policy_gate(deps: AgentDeps) -> TriageNode:
                             "action": proposal.action,
                             "required_approvals": decision.required_approvals,
                             "approver_role": decision.approver_role,
+                            "params": proposal.params,
+                            "provenance": {
+                                name: source.audit_form()
+                                for name, source in proposal.provenance.items()
+                            },
                         },
                     }
                 )

@@ -12,7 +12,11 @@ from core.models import Case, MatchedMessage, ParamSource
 from core.parameters import screen_params
 from core.taxonomy import ActionSpec
 
-_LOCATION = re.compile(r"\b([A-Z]{1,3}-\d{1,3}-\d{1,3}(?:-\d{1,3})?)\b")
+# A bin code: three to five short segments, letters or digits, taken whole (never the tail of a
+# longer code such as PHX-R-14-02-C); it must hold both a letter and a digit.
+_LOCATION = re.compile(
+    r"(?<![\w-])((?:[A-Z]{1,3}|\d{1,3})(?:-(?:[A-Z]{1,3}|\d{1,3})){2,4})(?![\w-])"
+)
 _DOCUMENTS = {
     "certificate of origin": "certificate_of_origin",
     "commercial invoice": "commercial_invoice",
@@ -81,12 +85,14 @@ def _location(case: Case) -> Found | None:
     explicit = case.attributes.get("location")
     if isinstance(explicit, str) and explicit:
         return _attribute(explicit, "location")
+    found: dict[str, Found] = {}
     for index, event in enumerate(case.events):
-        if match := _LOCATION.search(event.detail or ""):
-            return Found(
-                match.group(1), ParamSource(kind="event", index=index, span=match.group(0))
-            )
-    return None
+        for match in _LOCATION.finditer(event.detail or ""):
+            code = match.group(1)
+            if re.search(r"[A-Z]", code) and re.search(r"\d", code) and code not in found:
+                found[code] = Found(code, ParamSource(kind="event", index=index, span=code))
+    # Two bins named (a count over several locations) leave the choice to the reviewer.
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _first_pickup(texts: Sequence[SourceText]) -> Found | None:
@@ -178,9 +184,11 @@ def _integration(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
     if last and last[1].detail:
         error = Found(last[1].detail, ParamSource(kind="event", index=last[0], span=last[1].detail))
     refs = case.refs.matching_keys()
+    # An event's type says what happened (retry_exhausted, queue_depth), not which interface
+    # failed; only a stated interface is proposed, and the error text keeps the rest.
+    named = case.attributes.get("interface")
     return {
-        "interface": last
-        and Found(last[1].type, ParamSource(kind="event", index=last[0], span=last[1].type)),
+        "interface": _attribute(named, "interface") if isinstance(named, str) and named else None,
         "error": error,
         "document_refs": Found(refs, ParamSource(kind="refs", keys=sorted(refs))) if refs else None,
     }
@@ -204,10 +212,10 @@ def _documents(case: Case, messages: Sequence[MatchedMessage]) -> Extracted:
             if doc not in found and re.search(rf"\b{cue}", text.text, re.IGNORECASE):
                 found[doc] = text
     docs = sorted(found)
-    source = found[docs[0]].cite(docs[0]) if docs else ParamSource(kind="case", keys=["workflow"])
+    # No document named means none proposed: a placeholder would be a value without a source.
     return {
         **_refs(case, "shipment_id", "order_id"),
-        "documents": Found(docs or ["unspecified"], source),
+        "documents": Found(docs, found[docs[0]].cite(docs[0])) if docs else None,
     }
 
 

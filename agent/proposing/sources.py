@@ -37,6 +37,11 @@ def mentions_another_po(case: Case, text: str) -> bool:
     return any(_normalised_po(m.group(1)) != own for m in _PO_MENTION.finditer(text))
 
 
+def mentions_another_document(case: Case, text: str) -> bool:
+    """Tells whether the text names another PO, or an id shaped like one of the case's documents."""
+    return mentions_another_po(case, text) or bool(case.refs.other_documents_named(text))
+
+
 def is_about_case(case: Case, message: MatchedMessage) -> bool:
     """Tells whether a retrieved message is evidence about this case's own documents."""
     if message.matched_by != "refs":
@@ -44,14 +49,25 @@ def is_about_case(case: Case, message: MatchedMessage) -> bool:
     return not case.refs.conflicting_documents(message.document_refs)
 
 
+_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+
+
+def unquoted(body: str) -> str:
+    """Returns a message body without its quoted lines: in a reply they are the earlier mail."""
+    return _QUOTED_LINE.sub("", body)
+
+
 def party_texts(
     case: Case, messages: Sequence[MatchedMessage], party: str, systems: Sequence[str]
 ) -> list[SourceText]:
-    """Returns one party's texts about this case: its case messages, events and matched messages."""
+    """Returns what one party said about this case: its inbound messages, events and matched ones.
+
+    An outbound message to the party is our question, not its answer: a date in it is ours.
+    """
     texts = [
-        SourceText(m.body, m.at, ParamSource(kind="message", index=i))
+        SourceText(unquoted(m.body), m.at, ParamSource(kind="message", index=i))
         for i, m in enumerate(case.messages)
-        if m.party.value == party
+        if m.party.value == party and m.direction.value == "inbound"
     ]
     texts += [
         SourceText(e.detail, e.at, ParamSource(kind="event", index=i))
@@ -59,11 +75,31 @@ def party_texts(
         if e.system.value in systems and e.detail
     ]
     texts += [
-        SourceText(m.body, m.at, ParamSource(kind="message", message_id=m.message_id))
+        SourceText(unquoted(m.body), m.at, ParamSource(kind="message", message_id=m.message_id))
         for m in messages
         if m.party == party and is_about_case(case, m)
     ]
-    return [t for t in texts if not mentions_another_po(case, t.text)]
+    return [kept for t in texts if (kept := own_part(case, t)) is not None]
+
+
+_SENTENCE_END = re.compile(r"[.!?\n](?=\s|$)")
+
+
+def own_part(case: Case, text: SourceText) -> SourceText | None:
+    """Returns the text, or where it also names other documents only its sentences about ours.
+
+    A sentence counts as ours when it names one of the case's documents and no other: one
+    that names none may continue about the other document ("It ships on 12/20"), so it goes.
+    """
+    if not mentions_another_document(case, text.text):
+        return text
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.text)]
+    ours = [
+        s
+        for s in sentences
+        if case.refs.names_own_document(s) and not mentions_another_document(case, s)
+    ]
+    return SourceText(" ".join(ours), text.at, text.source) if ours else None
 
 
 def evidence_texts(case: Case, messages: Sequence[MatchedMessage]) -> list[SourceText]:

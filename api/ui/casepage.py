@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.approvals import ApprovalRecord, ApprovalStatus
 from core.errors import PolicyRefusal, TriageError
-from core.models import Classification, PolicyDecision, ProposedAction
+from core.models import Classification, ParamSource, PolicyDecision, Posting, ProposedAction
 from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import audit
@@ -43,6 +43,8 @@ class ActionView:
     approval: ApprovalRecord | None
     approvers: tuple[str, ...]
     my_refusal: str | None
+    sources: dict[str, ParamSource]
+    posting: Posting | None = None
 
     @property
     def pending(self) -> bool:
@@ -131,6 +133,7 @@ def action_views(
         return []
     decisions = {d.action: d for d in result.decisions}
     by_action = {r.action: r for r in records}
+    posted = {p.action: p for p in result.postings}
     views = []
     for proposal in result.proposals:
         record = by_action.get(proposal.action)
@@ -143,9 +146,31 @@ def action_views(
                 approval=record,
                 approvers=eligible_approvers(record) if record else (),
                 my_refusal=_refusal_for(record, me),
+                sources=record.param_sources(proposal.provenance)
+                if record
+                else proposal.provenance,
+                posting=posted.get(proposal.action),
             )
         )
     return views
+
+
+def source_text(source: ParamSource, stored: StoredCase) -> str:
+    """Returns where a parameter value came from, as a reviewer reads it beside the value."""
+    case = stored.case
+    if source.kind == "event" and source.index is not None and source.index < len(case.events):
+        event = case.events[source.index]
+        return f"event #{source.index} ({event.system.value} {event.type})"
+    if source.kind == "message" and source.message_id:
+        return f"partner message {source.message_id}"
+    if source.kind == "message" and source.index is not None:
+        return f"message #{source.index}"
+    if source.kind == "person":
+        return f"typed by {source.by or 'a reviewer'}"
+    if source.kind == "model":
+        return "proposed by the model"
+    label = {"attribute": "attribute", "refs": "refs", "case": "case", "history": "history case"}
+    return " ".join([label.get(source.kind, source.kind), ", ".join(source.keys)]).strip()
 
 
 async def load_case_view(conn: AsyncConnection, case_id: str, me: Principal) -> CaseView:
@@ -179,10 +204,40 @@ def parse_param(original: Any, text: str) -> Any:
 
 
 def edited_params(current: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
-    """Returns the parameters whose submitted text differs from the current value."""
+    """Returns the parameters whose submitted text differs from the current value.
+
+    A filled field the action does not declare is passed on too, so the schema refuses it by
+    name instead of it vanishing without a word.
+    """
     changed = {}
     for key, value in current.items():
         text = form.get(f"param.{key}")
         if text is not None and text != param_text(value):
             changed[key] = parse_param(value, text)
+    for name, text in form.items():
+        key = name.removeprefix("param.")
+        if name.startswith("param.") and key not in current and text.strip():
+            changed[key] = text
     return changed
+
+
+@dataclass(frozen=True)
+class EditProblem:
+    """A refused edit shown inline: which approval, which parameter, why, and what was typed."""
+
+    approval_id: str
+    param: str | None
+    message: str
+    typed: dict[str, str]
+
+    def value(self, name: str, current: Any) -> str:
+        """Returns what the person typed into a parameter's field, else its current text."""
+        return self.typed.get(f"param.{name}", param_text(current))
+
+
+def edit_problem(
+    approval_id: str, field: str | None, message: str, form: dict[str, str]
+) -> EditProblem:
+    """Returns the inline form of a refused edit; `params.x` names parameter x."""
+    param = field.removeprefix("params.") if field and field.startswith("params.") else None
+    return EditProblem(approval_id=approval_id, param=param, message=message, typed=form)

@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.approvals import ApprovalRecord, ApprovalStatus
+from core.errors import PolicyRefusal
 from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import cases as case_store
 from core.store.cases import StoredCase
+from policies import PolicyConfig, amount_at_stake
 from policies.votes import eligible_approvers
 
 # Weights of the priority: the SLA dominates, money at stake comes next, doubt breaks ties.
@@ -49,6 +51,7 @@ class QueueRow:
     sla_left: timedelta | None
     priority: float
     approvals_done: int
+    amount: float | None = None  # what the action puts at stake, in the case currency
 
     @property
     def case_id(self) -> str:
@@ -102,11 +105,22 @@ def sla_text(sla_left: timedelta | None) -> str:
     return f"{span} left" if seconds >= 0 else f"breached {span} ago"
 
 
-def _row(record: ApprovalRecord, stored: StoredCase, now: datetime) -> QueueRow:
+def action_amount(record: ApprovalRecord, stored: StoredCase, policy: PolicyConfig) -> float | None:
+    """Returns the amount the approval's action puts at stake (its own, else the case's)."""
+    case_amount = stored.case.amount.value if stored.case.amount else None
+    try:
+        return amount_at_stake(stored.case, record.action, record.params, policy)
+    except PolicyRefusal:
+        return case_amount  # no conversion rate: the gate refuses it; the queue still lists it
+
+
+def _row(
+    record: ApprovalRecord, stored: StoredCase, now: datetime, policy: PolicyConfig
+) -> QueueRow:
     classification = stored.result.classification if stored.result else None
     due = stored.case.sla_due_at
     sla_left = due - now if due else None
-    amount = stored.case.amount.value if stored.case.amount else None
+    amount = action_amount(record, stored, policy) if stored.case.amount else None
     confidence = classification.confidence if classification else None
     return QueueRow(
         approval=record,
@@ -117,17 +131,18 @@ def _row(record: ApprovalRecord, stored: StoredCase, now: datetime) -> QueueRow:
         sla_left=sla_left,
         priority=priority(sla_left, amount, confidence),
         approvals_done=len(eligible_approvers(record)),
+        amount=amount,
     )
 
 
-async def load_queue(conn: AsyncConnection, now: datetime) -> list[QueueRow]:
+async def load_queue(conn: AsyncConnection, now: datetime, policy: PolicyConfig) -> list[QueueRow]:
     """Returns every pending approval with its case, highest priority first."""
     records = await approval_store.list_approvals(conn, status=ApprovalStatus.pending.value)
     cases: dict[str, StoredCase] = {}
     for record in records:
         if record.case_id not in cases:
             cases[record.case_id] = await case_store.get_case(conn, record.case_id)
-    rows = [_row(r, cases[r.case_id], now) for r in records]
+    rows = [_row(r, cases[r.case_id], now, policy) for r in records]
     return sorted(rows, key=lambda r: (-r.priority, r.stored.created_at, r.approval.approval_id))
 
 

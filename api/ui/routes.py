@@ -95,7 +95,7 @@ Filters = Annotated[QueueFilter, Depends(_filters)]
 
 async def _queue_context(request: Request, me: Principal, wanted: QueueFilter) -> dict[str, Any]:
     async with runtime_of(request).db.transaction() as conn:
-        rows = await load_queue(conn, datetime.now(UTC))
+        rows = await load_queue(conn, datetime.now(UTC), runtime_of(request).deps.policy)
     return {
         "rows": [r for r in rows if matches(r, wanted, me)],
         "counts": queue_counts(rows, me),
@@ -128,19 +128,49 @@ async def case_page(request: Request, case_id: str, me: Reviewer) -> HTMLRespons
             view = await casepage.load_case_view(conn, case_id, me)
     except NotFound as missing:
         return render(request, "error.html", me=me, status=404, message=missing.message)
+    return _case_response(request, me, view)
+
+
+def _case_response(
+    request: Request,
+    me: Principal,
+    view: casepage.CaseView,
+    *,
+    status: int = 200,
+    problem: casepage.EditProblem | None = None,
+) -> HTMLResponse:
     return render(
         request,
         "case.html",
         me=me,
+        status=status,
         view=view,
-        causes=runtime.deps.taxonomy.cause_ids,
+        causes=runtime_of(request).deps.taxonomy.cause_ids,
         param_text=casepage.param_text,
+        source_text=casepage.source_text,
+        edit_problem=problem,
     )
 
 
-@router.post("/approvals/{approval_id}")
-async def decide(request: Request, approval_id: str, me: Reviewer, form: Form) -> RedirectResponse:
-    """Applies an approve, reject or edit from a plain HTML form, then redirects (PRG)."""
+async def _edit_refused(
+    request: Request, me: Principal, case_id: str, problem: casepage.EditProblem
+) -> HTMLResponse:
+    """Shows the case again (422) with the refused edit's error beside its field, as typed."""
+    async with runtime_of(request).db.transaction() as conn:
+        view = await casepage.load_case_view(conn, case_id, me)
+    response = _case_response(request, me, view, status=422, problem=problem)
+    # htmx would otherwise show the form's POST address as the page's URL.
+    response.headers["HX-Replace-Url"] = f"/ui/cases/{quote(case_id, safe='')}"
+    return response
+
+
+@router.post("/approvals/{approval_id}", response_model=None)
+async def decide(request: Request, approval_id: str, me: Reviewer, form: Form) -> Response:
+    """Applies an approve, reject or edit from a plain HTML form, then redirects (PRG).
+
+    A refused edit is the exception: the case page comes back at once (422) with the error
+    beside the field and the typed values kept, and nothing was changed.
+    """
     runtime, session = runtime_of(request), session_of(request)
     decision = _text(form, "decision")
     reason = _text(form, "reason").strip() or None
@@ -151,7 +181,8 @@ async def decide(request: Request, approval_id: str, me: Reviewer, form: Form) -
         session.set_flash("error", missing.message)
         return back_to(request, safe_return(_text(form, "return_to")))
     target = safe_return(_text(form, "return_to"), f"/ui/cases/{quote(record.case_id, safe='')}")
-    params = casepage.edited_params(record.params, {k: _text(form, k) for k in form})
+    typed = {k: _text(form, k) for k in form}
+    params = casepage.edited_params(record.params, typed)
     try:
         if decision not in ("approve", "reject", "edit"):
             raise InvalidInput("choose approve, reject or edit", field="decision")
@@ -160,7 +191,14 @@ async def decide(request: Request, approval_id: str, me: Reviewer, form: Form) -
         await runtime.desk.decide(approval_id, me, decision, reason, params or None)  # type: ignore[arg-type]
     except PolicyRefusal as refusal:
         session.set_flash("refusal", refusal.message, rule=refusal.rule)
-    except (InvalidInput, Conflict) as error:
+    except InvalidInput as error:
+        if decision != "edit":
+            session.set_flash("error", _error_text(error))
+            return back_to(request, target)
+        kept = {k: v for k, v in typed.items() if k.startswith("param.") or k == "reason"}
+        problem = casepage.edit_problem(approval_id, error.field, _error_text(error), kept)
+        return await _edit_refused(request, me, record.case_id, problem)
+    except Conflict as error:
         session.set_flash("error", _error_text(error))
     else:
         session.set_flash("ok", _done_text(decision, record.action, record.case_id))

@@ -17,3 +17,8 @@ class ParamSource(BaseModel):
     message_id: str | None = None
     keys: list[str] = Field(default_factory=list)
     span: str | None = None
+    by: str | None = None  # the person, for a value a reviewer typed
+
+    def audit_form(self) -> dict[str, object]:
+        """Returns the source without its empty fields, as the audit trail records it."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)

@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from core.approvals import ApprovalStatus
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Case, CaseStatus, TriageResult
+from core.models import Case, CaseStatus, Posting, TriageResult
 from core.store.db import as_utc, utcnow
 from core.store.paging import decode_cursor, encode_cursor
 from core.store.tables import approvals, cases
@@ -173,13 +173,29 @@ async def recovery_candidates(
     return [_to_stored(row) for row in (await conn.execute(query)).mappings()]
 
 
-async def record_posted(conn: AsyncConnection, case_id: str, action: str) -> None:
-    """Adds a delivered ERP posting to the case's executed actions in its stored result."""
+async def record_posted(conn: AsyncConnection, case_id: str, posting: Posting) -> None:
+    """Adds a delivered ERP posting, with the ERP's reference, to the case's stored result."""
     row = (await conn.execute(select(cases.c.result).where(cases.c.case_id == case_id))).first()
-    if not row or not row[0] or action in row[0].get("executed", []):
+    if not row or not row[0]:
         return
-    result = {**row[0], "executed": [*row[0].get("executed", []), action]}
+    stored = row[0]
+    known = {p.get("idempotency_key") for p in stored.get("postings", [])}
+    if posting.idempotency_key in known:
+        return
+    executed = stored.get("executed", [])
+    result = {
+        **stored,
+        "executed": executed if posting.action in executed else [*executed, posting.action],
+        "postings": [*stored.get("postings", []), posting.model_dump(mode="json")],
+    }
     await conn.execute(_UPDATE, {"id": case_id, "result": result, "updated_at": utcnow()})
+
+
+async def postings_of(conn: AsyncConnection, case_id: str) -> list[Posting]:
+    """Returns the delivered ERP postings recorded on a case's stored result."""
+    row = (await conn.execute(select(cases.c.result).where(cases.c.case_id == case_id))).first()
+    raw = row[0].get("postings", []) if row and row[0] else []
+    return [Posting.model_validate(p) for p in raw]
 
 
 async def set_correction(

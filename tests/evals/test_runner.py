@@ -26,6 +26,8 @@ KEYS = {
     "conformal_coverage", "conformal_mean_set_size", "action_precision", "action_recall",
     "action_exact_match", "policy_violations", "latency_ms_p50", "latency_ms_p95",
     "classifier", "model", "prompt_hash", "dataset_sha256", "usage", "timings",
+    "param_cases_labelled", "param_values_proposed", "param_values_checked", "param_values_wrong",
+    "param_wrong_share", "param_wrong_share_checked", "param_fill_rate", "param_other_document",
 }  # fmt: skip
 
 
