@@ -28,7 +28,8 @@ def test_quick_bench_writes_every_required_figure_finite_and_positive(tmp_path: 
     figures = json.loads(out.read_text())
     for key in KEYS:
         assert isinstance(figures.get(key), float), key
-        assert math.isfinite(figures[key]) and figures[key] > 0, (key, figures[key])
+        assert math.isfinite(figures[key]), key
+        assert figures[key] > 0, (key, figures[key])
     # Every case sent at concurrency 8 was triaged, and every approved one finished.
     assert figures["unresolved_c8"] == 0
     assert figures["reviewed_cases_c1"] > 0
