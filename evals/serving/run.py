@@ -6,7 +6,7 @@ import asyncio
 import math
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import ConfigurationError
@@ -30,6 +30,11 @@ class BenchOptions:
     database_url: str | None = None
     workers: int = 1
     seed: int = 16
+    # An OpenAI-compatible server: the service then classifies with the LLM (the store is
+    # prepared, and the bare graph timed, exactly as without it).
+    llm_base_url: str | None = None
+    # Extra environment of the service processes (e.g. TRIAGE_LLM_MAX_CONCURRENCY).
+    service_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def quick(cls) -> BenchOptions:
@@ -84,6 +89,13 @@ def with_ratio(figures: dict[str, float]) -> dict[str, float]:
 def serve_and_load(options: BenchOptions, data_dir: Path, prepared: Prepared) -> dict[str, float]:
     """Starts the service, drives every concurrency level and reads the processes' peak RSS."""
     env = service_env(data_dir, options.database_url)
+    if options.llm_base_url:
+        env |= {
+            "OPENAI_BASE_URL": options.llm_base_url,
+            "OPENAI_API_KEY": "bench",
+            "TRIAGE_CLASSIFIER": "llm",
+        }
+    env |= options.service_env
     service = start_service(env, data_dir / "service.log", workers=options.workers)
     callers = Callers(prepared.api_key, prepared.reviewers, prepared.password)
     figures: dict[str, float] = {"start_s": service.start_s}
