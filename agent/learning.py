@@ -83,6 +83,8 @@ class Learner:
                     stored = await context_store.history_count(conn)
                 trained_on = model.info.get("n_cases", 0) + model.info.get("skipped_cases", 0)
                 if trained_on == stored:
+                    # A restarted service paces its first background retrain by the saved one.
+                    self._last_train_s = float(model.info.get("train_seconds", 0.0))
                     self._use(LocalClassifier(model), "loaded")
                     return
                 log.info(
