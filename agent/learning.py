@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,18 @@ from tools.retrieval.base import ContextIndex
 log = logging.getLogger(__name__)
 
 CHUNK = 500
+# A background retrain may take at most this share of the process's time: it holds the GIL
+# for most of its run, so with a large history a fixed 30 s debounce would have the service
+# retraining for much of every minute it is busy resolving cases.
+RETRAIN_DUTY = 0.1
 Progress = Callable[[int], None]
+
+
+def retrain_delay(debounce_s: float, last_train_s: float) -> float:
+    """Returns how long to wait before a background retrain: the debounce, or longer when training is slow."""
+    if debounce_s <= 0:
+        return debounce_s  # tests and evals ask for an immediate retrain
+    return max(debounce_s, last_train_s * (1 - RETRAIN_DUTY) / RETRAIN_DUTY)
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class Learner:
         self.model_info: dict[str, object] = {"state": "untrained"}
         self._lock = asyncio.Lock()
         self._pending: asyncio.Task[None] | None = None
+        self._last_train_s = 0.0
 
     async def load_or_train(self) -> None:
         """Loads the saved model, or trains one when history exists but no model was saved."""
@@ -70,6 +83,8 @@ class Learner:
                     stored = await context_store.history_count(conn)
                 trained_on = model.info.get("n_cases", 0) + model.info.get("skipped_cases", 0)
                 if trained_on == stored:
+                    # A restarted service paces its first background retrain by the saved one.
+                    self._last_train_s = float(model.info.get("train_seconds", 0.0))
                     self._use(LocalClassifier(model), "loaded")
                     return
                 log.info(
@@ -88,6 +103,7 @@ class Learner:
         async with self._lock:
             async with self.deps.db.transaction() as conn:
                 history = await context_store.all_history(conn)
+            started = time.perf_counter()
             try:
                 model = await asyncio.to_thread(
                     train_local_model, history, self.deps.taxonomy, alpha=self.alpha
@@ -97,6 +113,7 @@ class Learner:
                 self._use(UntrainedClassifier(self.deps.taxonomy), "untrained")
                 return False
             await asyncio.to_thread(model.save, self.model_path)
+            self._last_train_s = time.perf_counter() - started
             self._use(LocalClassifier(model), "trained")
             self.model_info["history_cases"] = len(history)
             async with self.deps.db.transaction() as conn:
@@ -110,9 +127,10 @@ class Learner:
             return True
 
     def schedule_retrain(self, delay_s: float) -> None:
-        """Retrains once after delay_s, however many resolved cases arrive meanwhile."""
+        """Retrains once after delay_s (longer when training is slow), however many cases arrive."""
         if self._pending is not None and not self._pending.done():
             return
+        delay_s = retrain_delay(delay_s, self._last_train_s)
 
         async def later() -> None:
             await asyncio.sleep(delay_s)

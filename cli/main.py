@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.bench import bench
 from cli.operate import outbox_app, webhooks_app, worker
 from core.errors import TriageError
 from core.principals import KeyScope
@@ -37,6 +38,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval", help="Evaluate the agent's judgment offline.")
 app.command("simulate")(simulate)
 app.command("worker")(worker)
+app.command("bench")(bench)
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(webhooks_app, name="webhooks")
 
