@@ -93,13 +93,26 @@ class PolicyDecided(AuditDetail):
     inputs_digest: Name
 
 
+class SourceRecord(AuditDetail):
+    """Where one parameter's value came from, as ParamSource records it without empty fields."""
+
+    kind: str
+    index: int | None = None
+    message_id: str | None = None
+    keys: list[str] | None = None
+    span: str | None = None
+    by: str | None = None
+
+
 class ApprovalRequested(AuditDetail):
-    """The gate opened an approval for an action."""
+    """The gate opened an approval for an action, with its parameters and where each came from."""
 
     approval_id: ApprovalId
     action: Name
     required_approvals: int = Field(ge=0)
     approver_role: str | None
+    params: Params | None = None
+    provenance: dict[str, SourceRecord] | None = None
 
 
 class ApprovalVoted(AuditDetail):
@@ -123,6 +136,7 @@ class ApprovalEdited(AuditDetail):
     approval_id: ApprovalId
     before: Params
     after: Params
+    provenance: dict[str, SourceRecord] | None = None
     reason: str | None
     outcome: Outcome
     required_approvals: int = Field(ge=0)
