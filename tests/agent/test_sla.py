@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from slack_factories import make_case, slack_runtime, submit, write_config
 
 from agent.sla import SlaReport, SlaTimers
 from agent.slack_config import load_slack_config
@@ -23,6 +19,7 @@ from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
 from core.store.db import utcnow
+from tests.support.slack import make_slack_case, slack_runtime, submit, write_config
 from tools.slack import FakeSlack
 
 
@@ -40,7 +37,7 @@ async def test_nothing_happens_before_80_percent_of_the_sla(
     setup: tuple[Runtime, SlaTimers, FakeSlack],
 ) -> None:
     runtime, timers, _ = setup
-    await submit(runtime, make_case())  # detected 1 h ago, due in 9 h: reminder in 7 h
+    await submit(runtime, make_slack_case())  # detected 1 h ago, due in 9 h: reminder in 7 h
     assert await timers.check_sla(utcnow() + timedelta(hours=6, minutes=50)) == SlaReport()
 
 
@@ -48,7 +45,7 @@ async def test_a_reminder_at_80_percent_mentions_the_approver_group_once(
     setup: tuple[Runtime, SlaTimers, FakeSlack],
 ) -> None:
     runtime, timers, slack = setup
-    await submit(runtime, make_case())
+    await submit(runtime, make_slack_case())
     later = utcnow() + timedelta(hours=7, minutes=10)
     assert await timers.check_sla(later) == SlaReport(reminded=1)
     assert await timers.check_sla(later + timedelta(minutes=5)) == SlaReport()
@@ -62,7 +59,7 @@ async def test_a_breach_escalates_to_the_escalation_channel_once(
     setup: tuple[Runtime, SlaTimers, FakeSlack],
 ) -> None:
     runtime, timers, slack = setup
-    await submit(runtime, make_case())
+    await submit(runtime, make_slack_case())
     breached = utcnow() + timedelta(hours=9, minutes=5)
     assert await timers.check_sla(breached) == SlaReport(escalated=1)
     assert await timers.check_sla(breached + timedelta(hours=1)) == SlaReport()
@@ -77,7 +74,7 @@ async def test_an_expired_approval_is_marked_expired_and_its_case_routed_to_a_pe
     setup: tuple[Runtime, SlaTimers, FakeSlack],
 ) -> None:
     runtime, timers, slack = setup
-    [approval_id] = await submit(runtime, make_case())
+    [approval_id] = await submit(runtime, make_slack_case())
     await runtime.outbox.deliver_due()
     expired = utcnow() + timedelta(hours=24, minutes=1)
     assert await timers.check_sla(expired) == SlaReport(expired=1)
@@ -98,6 +95,6 @@ async def test_a_case_without_an_sla_only_expires(
     setup: tuple[Runtime, SlaTimers, FakeSlack],
 ) -> None:
     runtime, timers, _ = setup
-    await submit(runtime, make_case(sla_due_at=None))
+    await submit(runtime, make_slack_case(sla_due_at=None))
     assert await timers.check_sla(utcnow() + timedelta(hours=23)) == SlaReport()
     assert await timers.check_sla(utcnow() + timedelta(hours=25)) == SlaReport(expired=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,15 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from fake_slack_server import FakeSlackServer
-from slack_factories import (
-    make_case,
-    slack_runtime,
-    slack_settings,
-    submit,
-)
 
 from agent.deps import SilentNotifier
 from agent.slack_config import SlackConfig
@@ -31,6 +21,13 @@ from core.store import audit, identity
 from core.store import outbox as outbox_store
 from core.store.db import utcnow
 from core.store.tables import outbox
+from tests.support.slack import (
+    make_slack_case,
+    slack_runtime,
+    slack_settings,
+    submit,
+)
+from tests.support.slack_server import FakeSlackServer
 
 BOB = Principal(name="bob", kind=PrincipalKind.person, roles=frozenset({"ops_supervisor"}))
 
@@ -61,7 +58,7 @@ async def test_a_pending_approval_posts_one_block_kit_message_to_the_site_channe
     tmp_path: Path, slack: FakeSlackServer
 ) -> None:
     async with slack_runtime(slack_settings(tmp_path / "data", slack.base_url)) as runtime:
-        [approval_id] = await submit(runtime, make_case())
+        [approval_id] = await submit(runtime, make_slack_case())
         assert [r.action for r in await slack_rows(runtime)] == ["slack.approval"]
         assert await runtime.outbox.deliver_due() == 1
     [post] = slack.named("chat.postMessage")
@@ -84,17 +81,17 @@ def test_the_queue_channel_wins_over_the_site_channel_and_the_default_is_last() 
             "channels": {"queues": {"invoice_match": "C-F"}, "sites": {"DC-ATL": "C-A"}},
         }
     )
-    assert config.channel_for(make_case(workflow="invoice_match")) == "C-F"
-    assert config.channel_for(make_case()) == "C-A"
-    assert config.channel_for(make_case(site="DC-NOWHERE")) == "C-D"
-    assert config.channel_for(make_case(attributes={"queue": "invoice_match"})) == "C-F"
+    assert config.channel_for(make_slack_case(workflow="invoice_match")) == "C-F"
+    assert config.channel_for(make_slack_case()) == "C-A"
+    assert config.channel_for(make_slack_case(site="DC-NOWHERE")) == "C-D"
+    assert config.channel_for(make_slack_case(attributes={"queue": "invoice_match"})) == "C-F"
 
 
 async def test_a_decision_elsewhere_updates_the_message_and_replies_in_its_thread(
     tmp_path: Path, slack: FakeSlackServer
 ) -> None:
     async with slack_runtime(slack_settings(tmp_path / "data", slack.base_url)) as runtime:
-        [approval_id] = await submit(runtime, make_case())
+        [approval_id] = await submit(runtime, make_slack_case())
         await runtime.outbox.deliver_due()
         await runtime.desk.decide(approval_id, BOB, "approve")
         await runtime.outbox.deliver_due()
@@ -112,7 +109,7 @@ async def test_a_429_is_retried_without_a_duplicate_message(
     tmp_path: Path, slack: FakeSlackServer
 ) -> None:
     async with slack_runtime(slack_settings(tmp_path / "data", slack.base_url)) as runtime:
-        await submit(runtime, make_case())
+        await submit(runtime, make_slack_case())
         slack.fail("chat.postMessage", 429, times=3, retry_after=0)  # beyond the SDK's 2 retries
         assert await runtime.outbox.deliver_due() == 0
         [row] = await slack_rows(runtime)
@@ -133,7 +130,7 @@ async def test_a_restart_after_posting_does_not_post_again(
 ) -> None:
     settings = slack_settings(tmp_path / "data", slack.base_url)
     async with slack_runtime(settings) as runtime:
-        await submit(runtime, make_case())
+        await submit(runtime, make_slack_case())
         await runtime.outbox.deliver_due()
         # A crash between the post and marking the row delivered leaves the row pending.
         async with runtime.db.transaction() as conn:
@@ -170,7 +167,7 @@ def test_after_n_failures_the_message_is_dead_lettered_and_visible_in_the_api(
         async def seed() -> str:
             async with runtime.db.transaction() as conn:
                 key = await identity.create_key(conn, "operator", scope=KeyScope.read)
-            await submit(runtime, make_case())
+            await submit(runtime, make_slack_case())
             return key
 
         key = client.portal.call(seed)  # type: ignore[union-attr]
@@ -200,7 +197,7 @@ async def test_webhook_mode_posts_without_buttons_and_announces_changes_as_new_p
     async with slack_runtime(settings) as runtime:
         assert runtime.slack is not None
         assert not runtime.slack.interactive
-        [approval_id] = await submit(runtime, make_case())
+        [approval_id] = await submit(runtime, make_slack_case())
         await runtime.outbox.deliver_due()
         await runtime.desk.decide(approval_id, BOB, "approve")
         await runtime.outbox.deliver_due()
@@ -214,7 +211,7 @@ async def test_webhook_mode_posts_without_buttons_and_announces_changes_as_new_p
 async def test_without_slack_configuration_nothing_slack_related_runs(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     async with slack_runtime(settings) as runtime:
-        await submit(runtime, make_case())
+        await submit(runtime, make_slack_case())
         assert runtime.slack is None
         assert isinstance(runtime.deps.notifier, SilentNotifier)
         assert "slack" not in runtime.outbox.handlers
@@ -228,6 +225,6 @@ async def test_an_override_notifier_wins_over_the_configured_slack(
 ) -> None:
     settings = slack_settings(tmp_path / "data", slack.base_url)
     async with slack_runtime(settings, notifier=SilentNotifier()) as runtime:
-        await submit(runtime, make_case())
+        await submit(runtime, make_slack_case())
         assert await slack_rows(runtime) == []
         assert "slack" in runtime.outbox.handlers
