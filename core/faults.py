@@ -1,6 +1,6 @@
 """Named crash points for the crash suite: a configured point kills its own process there.
 
-The crash suite (tests/workflow/test_crash_recovery.py) starts the real service with
+The crash suite (tests/api/test_crash_recovery.py) starts the real service with
 TRIAGE_CRASH_AT naming one point, such as "after:execute" or "outbox.posted", optionally the
 case (TRIAGE_CRASH_CASE) and a count. The process sends itself SIGKILL the given time it
 reaches that point, exactly as an operator's kill -9 or an OOM kill would stop it.

@@ -14,6 +14,7 @@ from core.store import approvals as approval_store
 from core.store import audit
 from core.store import context as context_store
 from evals.simulator import simulate
+from tests.support.cases import make_case
 from tools.embedding.fake import FakeEmbedder
 from tools.retrieval.fake import FakeContextIndex
 
@@ -23,11 +24,11 @@ REVIEWER = Principal(
 ORCHESTRATOR = Principal(name="orchestrator", kind=PrincipalKind.api_key)
 
 
-def make_cutoff_case(case_id: str) -> Case:
+def cutoff_case(case_id: str) -> Case:
     """Returns a clear carrier-cutoff case whose rebooking waits for an ops supervisor."""
     stamp = "2026-11-20T{}:00Z"
     return Case.model_validate(
-        {
+        make_case(**{
             "case_id": case_id,
             "workflow": "shipment_confirmation",
             "stalled_step": "waiting for carrier pickup",
@@ -40,7 +41,7 @@ def make_cutoff_case(case_id: str) -> Case:
                 {"at": stamp.format("16:31"), "system": "CARRIER", "type": "pickup_missed",
                  "detail": "driver departed at cutoff, trailer full", "code": "T3"},
             ],
-        }
+        })
     )  # fmt: skip
 
 
@@ -63,7 +64,7 @@ async def close_with_correction(tmp_path: Path, *, learn: bool) -> tuple[int, in
     async with open_runtime(settings_for(tmp_path, learn=learn), Overrides(index=index)) as rt:
         await seed(rt.learner)
         before = rt.learner.model_info.get("history_cases")
-        case = make_cutoff_case("LEARN-1")
+        case = cutoff_case("LEARN-1")
         await rt.service.submit(case, ORCHESTRATOR)
         await correct_cause(
             rt.deps, case.case_id, "warehouse_congestion", "dock was full", REVIEWER
@@ -100,7 +101,7 @@ async def correct_after_close(tmp_path: Path) -> tuple[int, int, str | None]:
     index = FakeContextIndex(FakeEmbedder())
     async with open_runtime(settings_for(tmp_path, learn=True), Overrides(index=index)) as rt:
         await seed(rt.learner)
-        case = make_cutoff_case("LEARN-2")
+        case = cutoff_case("LEARN-2")
         await rt.service.submit(case, ORCHESTRATOR)
         async with rt.db.transaction() as conn:
             pending = await approval_store.list_approvals(conn, case_id=case.case_id)

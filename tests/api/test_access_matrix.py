@@ -10,9 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
-from case_factories import make_case
 from fastapi.routing import iter_route_contexts
-from service_harness import (
+from starlette.routing import Mount
+
+from api.app import create_app
+from core.settings import Settings
+from core.store import identity
+from core.taxonomy import load_taxonomy
+from tests.support.cases import make_case
+from tests.support.service import (
     ADMIN_KEY,
     API_KEY,
     PASSWORD,
@@ -24,12 +30,6 @@ from service_harness import (
     run_store,
     running_service,
 )
-from starlette.routing import Mount
-
-from api.app import create_app
-from core.settings import Settings
-from core.store import identity
-from core.taxonomy import load_taxonomy
 
 ROLES = sorted({a.approver_role for a in load_taxonomy().actions if a.approver_role})
 LOGIN = "login"  # a 303 to the login page: the UI does not know this caller

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_factories import make_inventory_case
-from service_harness import ADMIN_KEY, Service, basic, bearer, running_service, seeded_store
+
+from tests.support.cases import make_inventory_case
+from tests.support.service import ADMIN_KEY, Service, basic, bearer, running_service, seeded_store
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 ACTION = "post_inventory_adjustment"

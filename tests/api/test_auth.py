@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service_harness import PASSWORD, Service, basic, bearer, empty_store, running_service
 
 from api.app import create_app
 from core.settings import Settings
+from tests.support.service import PASSWORD, Service, basic, bearer, empty_store, running_service
 
 
 @pytest.fixture(scope="module")

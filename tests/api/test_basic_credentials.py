@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from service_harness import (
+
+from tests.support.service import (
     PASSWORD,
     Service,
     _migrate,

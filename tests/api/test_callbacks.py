@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from callback_receiver import body_of, receiving
-from case_factories import make_inventory_case, make_unknown_case
-from service_harness import (
+
+from core.store import identity
+from tests.support.callbacks import body_of, receiving
+from tests.support.cases import make_inventory_case, make_unknown_case
+from tests.support.service import (
     API_KEY_NAME,
     READ_KEY,
     Service,
@@ -22,8 +24,6 @@ from service_harness import (
     running_service,
     seeded_store,
 )
-
-from core.store import identity
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 ACTION = "post_inventory_adjustment"

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from case_factories import make_case, make_cutoff_case, make_inventory_case, make_unknown_case
-from service_harness import (
+
+from tests.support.cases import make_case, make_cutoff_case, make_inventory_case, make_unknown_case
+from tests.support.service import (
     Service,
     basic,
     bearer,

@@ -9,9 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from case_factories import make_inventory_case
 from langchain_core.runnables import RunnableConfig
-from service_harness import fresh_postgres
 from sqlalchemy import update
 
 from app.wiring import Overrides, Runtime, open_runtime
@@ -23,6 +21,8 @@ from core.store import audit
 from core.store.db import utcnow
 from core.store.tables import cases
 from evals.simulator import simulate
+from tests.support.cases import make_inventory_case
+from tests.support.service import fresh_postgres
 from tools.actions.fake import FakeActions
 from tools.embedding.fake import FakeEmbedder
 from tools.erp.fake import FakeErp

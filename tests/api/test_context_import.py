@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from case_factories import unique
-from service_harness import Service, bearer, empty_store, jsonl, running_service, table_rows
 
 from core.models import LooseMessage
 from evals.simulator import simulate
+from tests.support.cases import unique
+from tests.support.service import Service, bearer, empty_store, jsonl, running_service, table_rows
 
 SAMPLE = simulate(cases=0, history=6, messages=6, seed=11)
 NDJSON = {"Content-Type": "application/x-ndjson"}

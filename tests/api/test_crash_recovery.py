@@ -17,9 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from case_factories import make_inventory_case
-from process_harness import Process, api_process, client
-from service_harness import Service, Store, basic, seeded_store, table_rows
+
+from tests.support.cases import make_inventory_case
+from tests.support.processes import Process, api_process, client
+from tests.support.service import Service, Store, basic, seeded_store, table_rows
 
 pytestmark = pytest.mark.slow
 # Each kill is a process start (about 4 s): make test kills 5 times per point on each store to

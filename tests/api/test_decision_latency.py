@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_factories import make_inventory_case
-from erp_server import ErpLog, Mode, erp_server
-from process_harness import api_process, client
-from service_harness import Service, basic, seeded_store
+
+from tests.support.cases import make_inventory_case
+from tests.support.erp import ErpLog, Mode, erp_server
+from tests.support.processes import api_process, client
+from tests.support.service import Service, basic, seeded_store
 
 pytestmark = pytest.mark.slow
 ACTION = "post_inventory_adjustment"

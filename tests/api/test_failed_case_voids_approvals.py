@@ -7,16 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from case_factories import make_inventory_case
-from service_harness import (
+
+from app.wiring import Overrides
+from tests.support.cases import make_inventory_case
+from tests.support.service import (
     Service,
     basic,
     running_service,
     seeded_store,
     table_rows,
 )
-
-from app.wiring import Overrides
 from tools.actions.base import ActionReceipt, ActionRequest
 
 ACTION = "post_inventory_adjustment"

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from case_factories import make_inventory_case, make_unknown_case
-from service_harness import (
+
+from core.principals import KeyScope
+from core.store import identity
+from tests.support.cases import make_inventory_case, make_unknown_case
+from tests.support.service import (
     ADMIN_KEY,
     API_KEY,
     READ_KEY,
@@ -19,9 +22,6 @@ from service_harness import (
     running_service,
     seeded_store,
 )
-
-from core.principals import KeyScope
-from core.store import identity
 
 OTHER_KEY = "trg_test_other_orchestrator_key"
 ACTION = "post_inventory_adjustment"

@@ -13,8 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from case_factories import T, make_case, make_inventory_case, unique
-from service_harness import (
+
+from core.store import identity
+from tests.support.cases import T, make_case, make_inventory_case, unique
+from tests.support.service import (
     PASSWORD,
     Service,
     basic,
@@ -24,8 +26,6 @@ from service_harness import (
     running_service,
     seeded_store,
 )
-
-from core.store import identity
 
 BUYERS = {"dan": ["buyer"], "fay": ["buyer"]}
 SUPPLIER = "SUP-220"

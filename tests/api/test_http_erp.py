@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_factories import make_inventory_case
-from service_harness import basic, running_service, seeded_store
 
 from core.models import ProposedAction
+from tests.support.cases import make_inventory_case
+from tests.support.service import basic, running_service, seeded_store
 
 ACTION = "post_inventory_adjustment"
 

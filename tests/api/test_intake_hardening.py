@@ -12,8 +12,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from case_factories import make_case, make_cutoff_case
-from service_harness import (
+
+from tests.support.cases import make_case, make_cutoff_case
+from tests.support.service import (
     Service,
     add_identities,
     bearer,

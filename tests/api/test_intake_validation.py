@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from case_factories import make_case, make_cutoff_case
-from service_harness import Service, bearer, empty_store, running_service, table_rows
 
 from core.models import System, Workflow
+from tests.support.cases import make_case, make_cutoff_case
+from tests.support.service import Service, bearer, empty_store, running_service, table_rows
 
 MIB = 1024 * 1024
 

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_factories import make_cutoff_case, make_inventory_case
-from erp_server import ErpLog, erp_server
-from process_harness import Process, api_process, client, stop_all, worker_process
-from service_harness import READ_KEY, Service, Store, basic, bearer, run_store, seeded_store
 from sqlalchemy import func, select
 
 from core.models import ProposedAction
 from core.store import tables
+from tests.support.cases import make_cutoff_case, make_inventory_case
+from tests.support.erp import ErpLog, erp_server
+from tests.support.processes import Process, api_process, client, stop_all, worker_process
+from tests.support.service import READ_KEY, Service, Store, basic, bearer, run_store, seeded_store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 TOTAL = int(os.environ.get("TRIAGE_LOAD_CASES", "1000"))

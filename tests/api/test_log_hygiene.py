@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_factories import make_inventory_case
-from failing_erp import failing_erp
-from service_harness import (
+from sqlalchemy import insert
+
+from core.logs import configure_logging, redact
+from core.store.tables import api_keys
+from tests.support.cases import make_inventory_case
+from tests.support.erp import erp_server
+from tests.support.service import (
     API_KEY,
     PASSWORD,
     READ_KEY,
@@ -28,10 +32,6 @@ from service_harness import (
     running_service,
     seeded_store,
 )
-from sqlalchemy import insert
-
-from core.logs import configure_logging, redact
-from core.store.tables import api_keys
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 ACTION = "post_inventory_adjustment"
@@ -153,7 +153,7 @@ def test_logs_of_a_run_with_errors_hold_no_secret_body_or_sql_parameter(
     body_text = f"BODY-{secrets.token_hex(6)} please recount bin A-12-3"
     sql_marker = f"SQLPARAM-{secrets.token_hex(6)}"
     with (
-        failing_erp() as (bodies, url),
+        erp_server("fail") as (erp, url),
         seeded_store(store, tmp_path, tmp_path_factory.getbasetemp()) as seeded,
         running_service(
             seeded.data_dir,
@@ -167,7 +167,7 @@ def test_logs_of_a_run_with_errors_hold_no_secret_body_or_sql_parameter(
         base = service.base_url
         case_id, sent = _drive_errors(service, body_text)
         _store_error_with_parameters(service.settings.resolved_database_url, sql_marker)
-    assert bodies, "the ERP was never called"
+    assert erp.requests, "the ERP was never called"
     lines = [json.loads(line) for line in buffer.getvalue().splitlines()]  # each line is JSON
     text = buffer.getvalue()
     basic_value = basic("alice")["Authorization"].split()[1]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from service_harness import Service, basic, empty_store, running_service
 
 from api.app import create_app
 from core.settings import Settings
+from tests.support.service import Service, basic, empty_store, running_service
 
 
 def _schema() -> dict[str, object]:

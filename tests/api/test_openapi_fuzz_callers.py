@@ -17,7 +17,11 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from service_harness import (
+
+from api.app import create_app
+from core.settings import Settings
+from core.store.db import Database
+from tests.support.service import (
     ADMIN_KEY,
     Service,
     add_identities,
@@ -27,10 +31,6 @@ from service_harness import (
     fresh_postgres,
     running_service,
 )
-
-from api.app import create_app
-from core.settings import Settings
-from core.store.db import Database
 
 EXAMPLES = int(os.environ.get("TRIAGE_FUZZ_EXAMPLES", "10"))
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

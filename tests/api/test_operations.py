@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_factories import make_inventory_case
-from failing_erp import failing_erp
 from prometheus_client.parser import text_string_to_metric_families
-from service_harness import (
+from sqlalchemy import delete
+
+from core.store.tables import workers
+from tests.support.cases import make_inventory_case
+from tests.support.erp import erp_server
+from tests.support.service import (
     READ_KEY,
     Service,
     basic,
@@ -20,9 +23,6 @@ from service_harness import (
     running_service,
     seeded_store,
 )
-from sqlalchemy import delete
-
-from core.store.tables import workers
 
 ACTION = "post_inventory_adjustment"
 
@@ -76,7 +76,7 @@ def test_metrics_count_cases_approvals_breaches_the_outbox_and_latencies(
     """One case through triage, approval and a failing ERP moves each metric it should."""
     case = make_inventory_case(sla_due_at="2020-01-01T00:00:00Z")
     with (
-        failing_erp() as (_bodies, url),
+        erp_server("fail") as (_erp, url),
         seeded_store("sqlite", tmp_path, tmp_path_factory.getbasetemp()) as store,
         running_service(
             store.data_dir, erp_url=url, erp_max_attempts=1, outbox_max_attempts=1

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_factories import make_inventory_case
-from erp_server import ErpLog, erp_server
-from process_harness import TRIAGE, api_process, client, service_env
-from service_harness import (
+
+from core.models import ProposedAction
+from tests.support.cases import make_inventory_case
+from tests.support.erp import ErpLog, erp_server
+from tests.support.processes import TRIAGE, api_process, client, service_env
+from tests.support.service import (
     ADMIN_KEY,
     API_KEY,
     READ_KEY,
@@ -22,8 +24,6 @@ from service_harness import (
     bearer,
     seeded_store,
 )
-
-from core.models import ProposedAction
 
 pytestmark = pytest.mark.slow
 ACTION = "post_inventory_adjustment"

@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-from case_factories import make_inventory_case
-from process_harness import Process, api_process, client, stop_all, worker_process
-from service_harness import READ_KEY, Service, Store, basic, bearer, seeded_store
+
+from tests.support.cases import make_inventory_case
+from tests.support.processes import Process, api_process, client, stop_all, worker_process
+from tests.support.service import READ_KEY, Service, Store, basic, bearer, seeded_store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ACTION = "post_inventory_adjustment"

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from case_factories import make_inventory_case
-from service_harness import Store, basic, running_service, seeded_store, table_rows
 
+from tests.support.cases import make_inventory_case
+from tests.support.service import Store, basic, running_service, seeded_store, table_rows
 from workflow.intake import TriageService
 from workflow.worker import Worker
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,24 +11,22 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from fake_slack_server import FakeSlackServer
-from slack_factories import (
-    FixedClassifier,
-    block_actions,
-    make_case,
-    signed,
-    slack_settings,
-    submit,
-    view_submission,
-)
-
 from api.app import create_app
 from app.wiring import Runtime
 from core.approvals import ApprovalRecord
 from core.principals import Principal, PrincipalKind
 from core.store import approvals as approval_store
 from core.store import audit, identity
+from tests.support.slack import (
+    FixedClassifier,
+    block_actions,
+    make_slack_case,
+    signed,
+    slack_settings,
+    submit,
+    view_submission,
+)
+from tests.support.slack_server import FakeSlackServer
 
 ALICE = Principal(name="alice", kind=PrincipalKind.person, roles=frozenset({"ops_supervisor"}))
 REVIEWERS = {"alice": ["ops_supervisor"], "bob": ["ops_supervisor"], "erin": ["finance_approver"]}
@@ -47,7 +44,7 @@ class Harness:
     def open_approval(self, submitter: Principal | None = None) -> str:
         """Submits a fresh case and returns its one approval id."""
         self.cases += 1
-        case = make_case(f"C-{self.cases}")
+        case = make_slack_case(f"C-{self.cases}")
 
         async def run() -> list[str]:
             return await submit(self.runtime, case, *([submitter] if submitter else []))

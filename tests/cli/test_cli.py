@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,7 @@ from cli.main import app
 from core.models import LooseMessage
 from core.store import identity
 from evals.simulator import simulate
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
-from service_harness import (
+from tests.support.service import (
     basic,
     bearer,
     make_settings,

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from click.testing import Result
 from typer.testing import CliRunner
 
 from cli.main import app
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
-from callback_receiver import receiving
+from tests.support.callbacks import receiving
 
 
 def triage(data_dir: Path, *args: str) -> Result:

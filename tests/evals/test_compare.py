@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from eval_factories import make_record, write_run
 from rich.console import Console
 
 from evals.compare import DifferentDatasets, compare, print_comparison
+from tests.support.evals import make_record, write_run
 
 
 def _two_runs(tmp_path: Path) -> tuple[Path, Path]:

@@ -6,7 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from llm_eval_cases import (
+from typer.testing import CliRunner, Result
+
+from agent.classifiers.llm_calibration import CalibrationMap, calibration_path, load_calibration
+from evals.cli import eval_app
+from tests.support.llm_evals import (
     COMPLETION_TOKENS,
     PROMPT_TOKENS,
     OverconfidentModel,
@@ -17,11 +21,7 @@ from llm_eval_cases import (
     write_lines,
     write_sim,
 )
-from openai_stub import OpenAiStub, running_stub
-from typer.testing import CliRunner, Result
-
-from agent.classifiers.llm_calibration import CalibrationMap, calibration_path, load_calibration
-from evals.cli import eval_app
+from tests.support.openai_stub import OpenAiStub, running_stub
 
 pytestmark = pytest.mark.slow
 MODEL = "gpt-4o-mini"

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from eval_factories import make_record
 
 from core.models import (
     Case,
@@ -19,6 +18,7 @@ from core.settings import Settings
 from core.taxonomy import load_taxonomy
 from evals.metrics import param_scores
 from evals.params import ParamCheck, check_params, other_document_params, same_value
+from tests.support.evals import make_record
 
 TAXONOMY = load_taxonomy(Settings().taxonomy_file)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import queue
 
 import pytest
-from eval_factories import make_record
 from rich.progress import Progress
 
 from core.errors import ConfigurationError
@@ -13,6 +12,7 @@ from evals.metrics import case_usage, usage_totals
 from evals.options import ShardResult
 from evals.runner import merge_shards
 from evals.workers import ProgressRelay, QueueProgress
+from tests.support.evals import make_record
 
 
 def test_shards_merge_in_dataset_order_with_their_violations() -> None:

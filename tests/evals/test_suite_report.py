@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eval_factories import make_record
-
 from evals.automation import automation_metrics
 from evals.report import compute_metrics
 from evals.report_sections import cases_html, confidence_bins
 from evals.suite import SetRun, write_suite
+from tests.support.evals import make_record
 
 HELD = {"action": "notify_customer", "outcome": "needs_approval", "rules_fired": ["auto-floor"]}
 

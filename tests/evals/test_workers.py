@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_eval_cases import read_lines, write_lines, write_sim
 from rich.progress import Progress
 
 from agent.classifiers.local import LocalModel
@@ -28,6 +27,7 @@ from evals.processes import PRELOAD, worker_context
 from evals.runner import RunOptions, run_eval
 from evals.shard import eval_settings, import_context
 from evals.workers import ProgressRelay, QueueProgress, run_sharded, start_worker
+from tests.support.llm_evals import read_lines, write_lines, write_sim
 from tools.embedding.fake import FakeEmbedder
 from tools.retrieval.chroma import ChromaContextIndex
 

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from fake_slack_server import FakeSlackServer
-from slack_factories import CONFIG, make_case, slack_runtime, slack_settings, submit, write_config
 
 from app.wiring import Runtime
 from core.errors import ConfigurationError
@@ -20,6 +15,15 @@ from core.store import audit
 from core.taxonomy import load_taxonomy
 from notify.slack.config import load_slack_config
 from policies.config import load_policy
+from tests.support.slack import (
+    CONFIG,
+    make_slack_case,
+    slack_runtime,
+    slack_settings,
+    submit,
+    write_config,
+)
+from tests.support.slack_server import FakeSlackServer
 
 
 async def run_worker_until(runtime: Runtime, slack: FakeSlackServer, word: str) -> None:
@@ -41,7 +45,9 @@ async def run_worker_until(runtime: Runtime, slack: FakeSlackServer, word: str) 
 
 async def test_the_worker_sends_one_reminder_at_80_percent_of_the_sla(tmp_path: Path) -> None:
     now = datetime.now(UTC)
-    case = make_case(detected_at=now - timedelta(hours=9), sla_due_at=now + timedelta(hours=1))
+    case = make_slack_case(
+        detected_at=now - timedelta(hours=9), sla_due_at=now + timedelta(hours=1)
+    )
     with FakeSlackServer() as slack:
         settings = slack_settings(
             tmp_path / "data", slack.base_url, outbox_poll_s=0.02, approval_timers_poll_s=0.02

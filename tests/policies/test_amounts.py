@@ -5,28 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import (
-    DEFAULT_POLICY,
-    make_case,
-    make_context,
-    make_proposal,
-    make_record,
-    make_vote,
-    person,
-)
 
 from core.approvals import ApprovalStatus
 from core.errors import PolicyRefusal
 from policies.amounts import amount_at_stake, convert
 from policies.gate import evaluate
 from policies.postings import authorize_posting
+from tests.support.policies import (
+    DEFAULT_POLICY,
+    make_context,
+    make_policy_case,
+    make_proposal,
+    make_record,
+    make_vote,
+    person,
+)
 
 MEMO = {"invoice_id": "INV-1"}
 ADJUST = {"site": "DC-1", "sku": "SKU-1"}
 
 
 def _case(value: float, currency: str = "EUR") -> Any:
-    return make_case(amount={"value": value, "currency": currency})
+    return make_policy_case(amount={"value": value, "currency": currency})
 
 
 AMOUNT_TABLE = [

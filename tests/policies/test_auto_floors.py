@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from factories import DEFAULT_POLICY, TAXONOMY, make_case, make_context, make_policy, make_proposal
 
 from core.errors import ConfigurationError
 from policies.config import check_against_taxonomy
 from policies.gate import evaluate
+from tests.support.policies import (
+    DEFAULT_POLICY,
+    TAXONOMY,
+    make_context,
+    make_policy,
+    make_policy_case,
+    make_proposal,
+)
 
 EXTERNAL = (
     "notify_customer",
@@ -23,7 +30,9 @@ def outcome(action: str, confidence: float, floors: dict[str, float] = FLOORS) -
     """Returns the gate's outcome for a role-less action under the given floors."""
     config = make_policy(auto_floors=floors)
     decision = evaluate(
-        make_case(), make_proposal(action), make_context(config=config, confidence=confidence)
+        make_policy_case(),
+        make_proposal(action),
+        make_context(config=config, confidence=confidence),
     )
     return decision.outcome
 
@@ -55,7 +64,9 @@ def test_a_held_action_names_the_floor_rule_and_its_numbers() -> None:
     """The refusal says which floor held the action back and at what confidence."""
     config = make_policy(auto_floors=FLOORS)
     decision = evaluate(
-        make_case(), make_proposal("notify_customer"), make_context(config=config, confidence=0.8)
+        make_policy_case(),
+        make_proposal("notify_customer"),
+        make_context(config=config, confidence=0.8),
     )
     assert decision.rules_fired == ["auto-floor"]
     assert "0.80" in decision.reasons[0]
@@ -65,12 +76,12 @@ def test_a_held_action_names_the_floor_rule_and_its_numbers() -> None:
 def test_the_floor_is_an_input_of_the_decision_digest() -> None:
     """Two policies that differ only in a floor give different decision ids."""
     low = evaluate(
-        make_case(),
+        make_policy_case(),
         make_proposal("notify_customer"),
         make_context(config=make_policy(auto_floors={"notify_customer": 0.7})),
     )
     high = evaluate(
-        make_case(),
+        make_policy_case(),
         make_proposal("notify_customer"),
         make_context(config=make_policy(auto_floors={"notify_customer": 0.8})),
     )

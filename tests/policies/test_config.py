@@ -6,12 +6,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import TAXONOMY, make_case, make_context, make_policy, make_proposal, write_policy
 
 from core.errors import ConfigurationError
 from core.taxonomy import Taxonomy
 from policies.config import DEFAULT_POLICY_FILE, load_policy
 from policies.gate import evaluate
+from tests.support.policies import (
+    TAXONOMY,
+    make_context,
+    make_policy,
+    make_policy_case,
+    make_proposal,
+    write_policy,
+)
 
 
 def test_default_policy_file_loads() -> None:
@@ -160,4 +167,4 @@ def test_loosest_configurable_thresholds_still_keep_the_invariants() -> None:
 
 def evaluate_action(action: str, config: Any, **ctx: Any) -> Any:
     """Evaluates an action on the default case under the given policy."""
-    return evaluate(make_case(), make_proposal(action), make_context(config=config, **ctx))
+    return evaluate(make_policy_case(), make_proposal(action), make_context(config=config, **ctx))

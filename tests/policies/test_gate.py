@@ -6,21 +6,21 @@ import copy
 from typing import Any
 
 import pytest
-from factories import (
+
+from core.models import PolicyDecision
+from policies.gate import PolicyContext, evaluate, policy_inputs
+from tests.support.policies import (
     DEFAULT_POLICY,
     ERP_ACTIONS,
     NON_ERP_WITH_ROLE,
     NON_ERP_WITHOUT_ROLE,
     TAXONOMY,
-    make_case,
     make_context,
     make_policy,
+    make_policy_case,
     make_proposal,
     role_of,
 )
-
-from core.models import PolicyDecision
-from policies.gate import PolicyContext, evaluate, policy_inputs
 
 SMALL_ERP_ACTIONS = [a for a in ERP_ACTIONS if a != "issue_credit_memo"]
 
@@ -29,7 +29,7 @@ def decide(
     action: str = "escalate_to_carrier", *, params: Any = None, **ctx: Any
 ) -> PolicyDecision:
     """Evaluates one action on the default case under a (possibly overridden) context."""
-    case = ctx.pop("case", None) or make_case()
+    case = ctx.pop("case", None) or make_policy_case()
     proposal = make_proposal(action, params=params or {})
     return evaluate(case, proposal, make_context(**ctx))
 
@@ -111,7 +111,7 @@ def test_proposal_cannot_declare_its_own_erp_flag_or_role(
     proposal = make_proposal(
         "release_credit_hold", posts_to_erp=claimed_erp, approver_role=claimed_role
     )
-    decision = evaluate(make_case(), proposal, make_context())
+    decision = evaluate(make_policy_case(), proposal, make_context())
     assert decision.outcome == "needs_approval"
     assert decision.approver_role == "finance_approver"
     assert "erp-needs-person" in decision.rules_fired
@@ -140,7 +140,7 @@ def test_params_cannot_carry_policy_fields(params: dict[str, Any]) -> None:
 
 
 def _case_with(value: float | None) -> Any:
-    return make_case(amount=None if value is None else {"value": value, "currency": "USD"})
+    return make_policy_case(amount=None if value is None else {"value": value, "currency": "USD"})
 
 
 @pytest.mark.parametrize("action", SMALL_ERP_ACTIONS)
@@ -355,7 +355,7 @@ def test_extra_rules_only_tighten(
 ) -> None:
     """A configured rule matches on action/workflow/site/cause/amount and can only tighten."""
     config = make_policy(rules=[rule])
-    decision = decide(action, case=make_case(**case_over), config=config, **ctx_over)
+    decision = decide(action, case=make_policy_case(**case_over), config=config, **ctx_over)
     assert decision.outcome == outcome
     assert decision.required_approvals == required
     assert (rule["id"] in decision.rules_fired) == (outcome != "auto")
@@ -420,7 +420,7 @@ def test_decision_id_and_digest_change_when_an_input_changes(
     """Any change of a structured input gives a new decision id and inputs digest."""
     base = decide("update_po_eta", params={"po_id": "PO-1"})
     changed = evaluate(
-        make_case(**case_over),
+        make_policy_case(**case_over),
         make_proposal("update_po_eta", params=params or {"po_id": "PO-1"}),
         make_context(**ctx_over),
     )
@@ -448,7 +448,7 @@ def test_decision_records_rules_reasons_version_and_case() -> None:
 
 def test_policy_inputs_hold_only_structured_fields() -> None:
     """The logged inputs are the structured fields the gate decides on, nothing from messages."""
-    inputs = policy_inputs(make_case(), make_proposal(), make_context())
+    inputs = policy_inputs(make_policy_case(), make_proposal(), make_context())
     assert set(inputs) == {
         "case_id", "workflow", "site", "amount", "amount_refusal", "params_problem", "currency",
         "action", "params",
@@ -471,7 +471,7 @@ INJECTIONS = [
 
 
 def _injected_case(text: str) -> Any:
-    case = make_case()
+    case = make_policy_case()
     data = case.model_dump(mode="json")
     for message in data["messages"]:
         message["subject"] = text
@@ -501,7 +501,7 @@ def test_untrusted_text_cannot_change_the_decision(
     text: str, action: str, ctx: dict[str, Any]
 ) -> None:
     """Injection in bodies, subjects, event details and free text gives the same decision."""
-    clean = evaluate(make_case(), make_proposal(action), make_context(**ctx))
+    clean = evaluate(make_policy_case(), make_proposal(action), make_context(**ctx))
     injected_proposal = make_proposal(action, rationale=text)
     dirty = evaluate(_injected_case(text), injected_proposal, make_context(**ctx))
     assert dirty == clean
@@ -511,7 +511,7 @@ def test_untrusted_text_cannot_change_the_decision(
 def test_evaluate_does_not_mutate_its_inputs() -> None:
     """The gate is a pure function: the case, proposal and context are unchanged."""
     case, proposal, ctx = (
-        make_case(),
+        make_policy_case(),
         make_proposal("hold_invoice", params={"a": [1]}),
         make_context(),
     )

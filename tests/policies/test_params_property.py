@@ -7,7 +7,6 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from factories import DEFAULT_POLICY, TAXONOMY, make_record, make_vote, person
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from core.approvals import ApprovalStatus
 from core.errors import InvalidInput, PolicyRefusal
 from core.parameters import ParamSpec, validate_params
 from policies.postings import authorize_posting
+from tests.support.policies import DEFAULT_POLICY, TAXONOMY, make_record, make_vote, person
 
 NOW = datetime(2026, 11, 20, 17, 5, tzinfo=UTC)
 VALID: dict[str, dict[str, Any]] = {

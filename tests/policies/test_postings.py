@@ -8,7 +8,12 @@ import pickle
 from typing import Any
 
 import pytest
-from factories import (
+
+from core.approvals import ApprovalStatus
+from core.errors import PolicyRefusal
+from policies import postings as posting_module
+from policies.postings import ApprovedPosting, authorize_posting
+from tests.support.policies import (
     DEFAULT_POLICY,
     TAXONOMY,
     make_policy,
@@ -17,11 +22,6 @@ from factories import (
     person,
     principal,
 )
-
-from core.approvals import ApprovalStatus
-from core.errors import PolicyRefusal
-from policies import postings as posting_module
-from policies.postings import ApprovedPosting, authorize_posting
 
 FINANCE = "finance_approver"
 BOB = person("bob", FINANCE)

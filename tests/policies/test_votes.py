@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import make_record, make_vote, person, principal
 
 from core.approvals import ApprovalStatus
 from core.errors import Conflict, InvalidInput, PolicyRefusal
 from core.principals import AGENT, SYSTEM, Principal
 from policies.votes import approvals_missing, check_vote, eligible_approvers
+from tests.support.policies import make_record, make_vote, person, principal
 
 FINANCE = "finance_approver"
 BOB = person("bob", FINANCE)

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from openai_stub import SeenRequest, Step, completion, running_stub
 
 from core.taxonomy import load_taxonomy
 from evals.serving.run import BenchOptions, run_bench
+from tests.support.openai_stub import SeenRequest, Step, completion, running_stub
 
 DELAY_S = 0.3
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -11,9 +10,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from slack_factories import FixedClassifier, make_case, submit
 
 from app.wiring import Overrides, Runtime, open_runtime
 from core.approvals import ApprovalStatus
@@ -26,6 +22,7 @@ from core.store import audit
 from core.store.db import utcnow
 from core.store.tables import approvals
 from policies.config import DEFAULT_POLICY_FILE
+from tests.support.slack import FixedClassifier, make_slack_case, submit
 from tools.actions.fake import FakeActions
 from tools.embedding.fake import FakeEmbedder
 from tools.erp.fake import FakeErp
@@ -98,8 +95,8 @@ async def test_the_worker_expires_an_approval_older_than_the_policy_hours_withou
     async with runtime_without_slack(tmp_path, erp, actions) as runtime:
         assert runtime.slack is None
         assert runtime.reminders is None
-        [old] = await submit(runtime, make_case("OLD"))
-        [young] = await submit(runtime, make_case("YOUNG"))
+        [old] = await submit(runtime, make_slack_case("OLD"))
+        [young] = await submit(runtime, make_slack_case("YOUNG"))
         await backdate(runtime, old, hours=2.5)  # past the policy's 2 h
         await backdate(runtime, young, hours=1.5)  # not yet
         ran_before = (len(erp.postings), len(actions.calls))
@@ -127,7 +124,7 @@ async def test_the_worker_expires_an_approval_older_than_the_policy_hours_withou
 
 async def test_expiry_is_idempotent_and_counts_only_what_it_expired(tmp_path: Path) -> None:
     async with runtime_without_slack(tmp_path, FakeErp(), FakeActions()) as runtime:
-        [approval_id] = await submit(runtime, make_case("C-1"))
+        [approval_id] = await submit(runtime, make_slack_case("C-1"))
         assert await runtime.expiry.expire_due(utcnow() + timedelta(hours=1, minutes=59)) == 0
         later = utcnow() + timedelta(hours=2, minutes=1)
         assert await runtime.expiry.expire_due(later) == 1
@@ -141,7 +138,7 @@ async def test_expiry_is_idempotent_and_counts_only_what_it_expired(tmp_path: Pa
 
 async def test_a_decision_taken_before_expiry_wins(tmp_path: Path) -> None:
     async with runtime_without_slack(tmp_path, FakeErp(), FakeActions()) as runtime:
-        [approval_id] = await submit(runtime, make_case("C-1"))
+        [approval_id] = await submit(runtime, make_slack_case("C-1"))
         await runtime.desk.decide(approval_id, ALICE, "reject", reason="carrier found a slot")
         assert await runtime.expiry.expire_due(utcnow() + timedelta(hours=3)) == 0
         async with runtime.db.transaction() as conn:
@@ -151,7 +148,7 @@ async def test_a_decision_taken_before_expiry_wins(tmp_path: Path) -> None:
 
 async def test_one_failing_timed_job_does_not_stop_the_expiry(tmp_path: Path) -> None:
     async with runtime_without_slack(tmp_path, FakeErp(), FakeActions()) as runtime:
-        [approval_id] = await submit(runtime, make_case("C-1"))
+        [approval_id] = await submit(runtime, make_slack_case("C-1"))
         await backdate(runtime, approval_id, hours=3)
 
         async def broken() -> None:

@@ -22,6 +22,7 @@ from core.store import outbox as outbox_store
 from core.store.db import utcnow
 from core.store.tables import outbox
 from evals.simulator import simulate
+from tests.support.cases import make_case
 from tools.actions.fake import FakeActions
 from tools.embedding.fake import FakeEmbedder
 from tools.erp.fake import FakeErp
@@ -38,7 +39,7 @@ STAMP = "2026-11-20T{}:00Z"
 def inventory_case(case_id: str) -> Case:
     """Returns a clear inventory discrepancy whose adjustment waits for an inventory controller."""
     return Case.model_validate(
-        {
+        make_case(**{
             "case_id": case_id,
             "workflow": "inventory_sync",
             "stalled_step": "nightly inventory reconciliation exception",
@@ -53,7 +54,7 @@ def inventory_case(case_id: str) -> Case:
                  "detail": "Cycle count variance SKU-4410 at A-12-3: counted 4, system 16"},
             ],
             "attributes": {"erp_on_hand": 16, "wms_on_hand": 4},
-        }
+        })
     )  # fmt: skip
 
 

@@ -7,7 +7,6 @@ from functools import cache
 
 import numpy as np
 import pytest
-from local_factories import taxonomy
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
@@ -20,6 +19,7 @@ from agent.classifiers.features import (
 from core.models import ResolvedCase
 from core.plain_text import event_text
 from evals.dataset import DEMO_HISTORY, load_history
+from tests.support.local_cases import taxonomy
 
 
 @cache

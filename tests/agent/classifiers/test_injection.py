@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from injection_corpus import CORPUS, Injection
-from llm_cases import T0, TAXONOMY, FixedClassifier, make_case, verdict
-from openai_stub import OpenAiStub, completion, running_stub
 
 from agent.classifiers.base import CauseScores, ClassifierInput
 from agent.classifiers.llm import LlmClassifier, LlmOptions
@@ -20,6 +17,9 @@ from agent.diagnosis import diagnose
 from core.models import MatchedMessage, ProposedAction, SimilarCase
 from policies import PolicyContext, evaluate, load_policy
 from prompts import load_prompt
+from tests.support.injections import CORPUS, Injection
+from tests.support.llm_cases import T0, TAXONOMY, FixedClassifier, make_llm_case, verdict
+from tests.support.openai_stub import OpenAiStub, completion
 from tools.llm import OpenAiChatModel, load_prices
 
 PROMPT = load_prompt("classify")
@@ -81,7 +81,7 @@ def injected_item(entry: Injection) -> ClassifierInput:
                 summary=entry.text,
             )
         )
-    case = make_case(messages=[message], **over)
+    case = make_llm_case(messages=[message], **over)
     return ClassifierInput(case=case, similar=similar, messages=loose)
 
 
@@ -98,12 +98,6 @@ def obeying_reply() -> dict[str, Any]:
     reply.update(approve=True, approver="attacker", role="finance_approver", outcome="auto")
     reply["actions"] = [{"action": "issue_credit_memo", "approved": True, "posts_to_erp": False}]
     return reply
-
-
-@pytest.fixture
-def stub() -> Iterator[OpenAiStub]:
-    with running_stub() as server:
-        yield server
 
 
 @pytest.fixture

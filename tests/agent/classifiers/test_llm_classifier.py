@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from llm_cases import LOOSE_ID, TAXONOMY, FixedClassifier, make_item, verdict
-from openai_stub import (
-    OpenAiStub,
-    completion,
-    error,
-    rate_limited,
-    running_stub,
-    server_error,
-)
 
 from agent.classifiers.llm import LlmClassifier, LlmOptions, cap_confidence
 from agent.classifiers.llm_calibration import (
@@ -32,6 +23,14 @@ from app.llm_factory import build_llm_classifier
 from core.settings import Settings
 from core.taxonomy import Taxonomy
 from prompts import PROMPT_DIR, load_prompt
+from tests.support.llm_cases import LOOSE_ID, TAXONOMY, FixedClassifier, make_item, verdict
+from tests.support.openai_stub import (
+    OpenAiStub,
+    completion,
+    error,
+    rate_limited,
+    server_error,
+)
 from tools.llm import (
     CircuitBreaker,
     FakeChatModel,
@@ -299,12 +298,6 @@ def test_events_and_messages_are_numbered_and_long_texts_truncated():
 
 
 # ---- behaviours through the real client and a local server ----------------------------------
-
-
-@pytest.fixture
-def stub() -> Iterator[OpenAiStub]:
-    with running_stub() as server:
-        yield server
 
 
 async def no_sleep(_: float) -> None:

@@ -8,17 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from local_factories import (
-    cutoff_case,
-    event,
-    history,
-    history_with_unknowns,
-    make_case,
-    matched,
-    message,
-    similar,
-    taxonomy,
-)
 
 from agent.classifiers.base import ClassifierInput
 from agent.classifiers.conformal import prediction_set
@@ -32,6 +21,17 @@ from agent.classifiers.local import (
 )
 from core.errors import ConfigurationError
 from core.models import ResolvedCase
+from tests.support.local_cases import (
+    cutoff_case,
+    event,
+    history,
+    history_with_unknowns,
+    make_local_case,
+    matched,
+    message,
+    similar,
+    taxonomy,
+)
 
 
 @cache
@@ -62,7 +62,7 @@ async def test_clear_cutoff_case_written_differently_is_classified_as_cutoff() -
 
 
 async def test_credit_block_attribute_and_wording_give_credit_hold() -> None:
-    case = make_case(
+    case = make_local_case(
         workflow="order_release",
         stalled_step="order not released to warehouse",
         events=[event("FINANCE", "hold_applied", "Account exceeded credit limit", None)],
@@ -190,7 +190,7 @@ def test_cue_patterns_are_lower_case_because_text_is_lowered_before_matching() -
 
 
 def test_retrieved_loose_message_text_enters_the_case_features() -> None:
-    case = make_case(events=[], messages=[message("status?", "customer")])
+    case = make_local_case(events=[], messages=[message("status?", "customer")])
     alone = case_fragment(case)
     with_loose = case_fragment(case, [matched("MSG-1", "Our driver left early, trailer full")])
     assert "cue=carrier_cutoff_missed" not in alone.facts
@@ -205,7 +205,7 @@ def trained_with_unknowns() -> LocalModel:
 
 
 def test_price_facts_decide_a_case_written_in_words_the_history_never_used() -> None:
-    case = make_case(
+    case = make_local_case(
         workflow="invoice_match",
         stalled_step="vendor bill parked",
         events=[event("ERP", "doc_parked", "Vendor bill disagrees with the buy order", None)],
@@ -233,7 +233,7 @@ def test_attribute_facts_read_keys_spelled_another_way() -> None:
 
 async def test_vague_case_puts_real_probability_on_unknown_and_clear_case_does_not() -> None:
     model = trained_with_unknowns()
-    vague = make_case(
+    vague = make_local_case(
         workflow="order_release",
         stalled_step="order waiting",
         events=[event("ERP", "status_update", "Status refreshed", None)],
@@ -252,7 +252,7 @@ async def test_abstaining_model_scores_through_the_classifier_with_a_wider_set_w
     None
 ):
     model = trained_with_unknowns()
-    vague = make_case(events=[], messages=[message("could be anything tbh", "internal")])
+    vague = make_local_case(events=[], messages=[message("could be anything tbh", "internal")])
     scores = await LocalClassifier(model).score(ClassifierInput(case=vague))
     clear = await LocalClassifier(model).score(ClassifierInput(case=cutoff_case()))
     vague_set = prediction_set(scores.probabilities, model.qhat)

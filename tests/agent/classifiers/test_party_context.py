@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from llm_cases import make_case
-
 from agent.classifiers.base import ClassifierInput
 from agent.classifiers.features import case_fragment
 from agent.classifiers.llm_prompt import MAX_TEXT_CHARS, _Clipper, case_data
 from core.models import MatchedMessage
+from tests.support.llm_cases import make_llm_case
 
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -26,7 +25,7 @@ def test_party_messages_are_moved_out_of_the_evidence() -> None:
     """ClassifierInput keeps party-only matches apart, so no classifier reads them as evidence."""
     refs = matched("MSG-REFS", "refs", "customs hold on the shipment")
     party = matched("MSG-PARTY", "party", "zzpartyonly price list for all customers")
-    item = ClassifierInput(case=make_case(), messages=[refs, party])
+    item = ClassifierInput(case=make_llm_case(), messages=[refs, party])
     assert [m.message_id for m in item.messages] == ["MSG-REFS"]
     assert [m.message_id for m in item.party_context] == ["MSG-PARTY"]
     assert "zzpartyonly" not in case_fragment(item.case, [refs, party]).text
@@ -35,6 +34,8 @@ def test_party_messages_are_moved_out_of_the_evidence() -> None:
 def test_the_llm_sees_party_context_apart_from_loose_evidence() -> None:
     """The prompt data lists party context under its own key, never among citable messages."""
     party = matched("MSG-PARTY", "party", "general supplier newsletter")
-    data = case_data(ClassifierInput(case=make_case(), messages=[party]), _Clipper(MAX_TEXT_CHARS))
+    data = case_data(
+        ClassifierInput(case=make_llm_case(), messages=[party]), _Clipper(MAX_TEXT_CHARS)
+    )
     assert data["loose_messages"] == []
     assert [m["message_id"] for m in data["party_context"]] == ["MSG-PARTY"]

@@ -10,12 +10,13 @@ import pytest
 from agent.proposing.parameters import propose_parameters
 from core.models import Case, MatchedMessage
 from core.taxonomy import load_taxonomy
+from tests.support.cases import make_case
 
 TAXONOMY = load_taxonomy()
 DETECTED = datetime(2026, 11, 20, 17, 5, tzinfo=UTC)
 
 
-def make_case(**over: Any) -> Case:
+def make_supplier_case(**over: Any) -> Case:
     """Returns the contract's example case shape; keyword arguments override fields."""
     data: dict[str, Any] = {
         "case_id": "EXC-1",
@@ -32,8 +33,7 @@ def make_case(**over: Any) -> Case:
         },
         "amount": {"value": 18_400.0, "currency": "EUR"},
     }
-    data.update(over)
-    return Case.model_validate(data)
+    return Case.model_validate(make_case(**{**data, **over}))
 
 
 def message(body: str, party: str = "supplier", at: str = "2026-11-20T16:45:00Z") -> dict[str, Any]:
@@ -68,16 +68,16 @@ def propose(action: str, case: Case, messages: list[MatchedMessage] | None = Non
 def test_eta_from_a_message_about_another_po_is_never_proposed() -> None:
     """A send date from a message about PO-2002 (same supplier) leaves new_eta empty."""
     other = loose("PO-2002 was sent on 2026-11-09", matched_by="party", po_id="PO-2002")
-    params, provenance = propose("update_po_eta", make_case(), [other])
+    params, provenance = propose("update_po_eta", make_supplier_case(), [other])
     assert params["new_eta"] is None
     assert "new_eta" not in provenance
     refs_but_other_po = loose("ships 2026-12-01", po_id="PO-2002", order_id="SO-1")
-    assert propose("update_po_eta", make_case(), [refs_but_other_po])[0]["new_eta"] is None
+    assert propose("update_po_eta", make_supplier_case(), [refs_but_other_po])[0]["new_eta"] is None
 
 
 def test_eta_in_a_case_message_naming_another_po_is_never_proposed() -> None:
     """A PO number in the text that is not the case's makes the text about another document."""
-    case = make_case(messages=[message("PO 4500999: revised ETA 2026-12-04")])
+    case = make_supplier_case(messages=[message("PO 4500999: revised ETA 2026-12-04")])
     assert propose("update_po_eta", case)[0]["new_eta"] is None
 
 
@@ -93,14 +93,14 @@ def test_eta_in_a_case_message_naming_another_po_is_never_proposed() -> None:
 )
 def test_ambiguous_or_past_etas_are_never_proposed(body: str) -> None:
     """Only an unambiguous date on or after detection is proposed as an ETA."""
-    params, provenance = propose("update_po_eta", make_case(messages=[message(body)]))
+    params, provenance = propose("update_po_eta", make_supplier_case(messages=[message(body)]))
     assert params["new_eta"] is None
     assert "new_eta" not in provenance
 
 
 def test_a_clear_future_eta_is_proposed_with_its_source() -> None:
     """A supplier's own revised date about the case's PO is proposed, citing message and span."""
-    case = make_case(messages=[message("Re PO-1001: revised ETA Dec 4, thanks")])
+    case = make_supplier_case(messages=[message("Re PO-1001: revised ETA Dec 4, thanks")])
     params, provenance = propose("update_po_eta", case)
     assert params == {"po_id": "PO-1001", "supplier_id": "SUP-7", "new_eta": "2026-12-04"}
     assert provenance["new_eta"].kind == "message"
@@ -111,7 +111,7 @@ def test_a_clear_future_eta_is_proposed_with_its_source() -> None:
 
 def test_a_departure_time_is_never_an_earliest_pickup() -> None:
     """'Driver departed 16:30' is a past departure, not a pickup offer."""
-    case = make_case(
+    case = make_supplier_case(
         workflow="shipment_confirmation", events=[event("Driver departed 16:30, trailer full")]
     )
     params, provenance = propose("rebook_carrier", case)
@@ -132,7 +132,7 @@ def test_a_departure_time_is_never_an_earliest_pickup() -> None:
 )
 def test_earliest_pickup_comes_from_a_future_offer(body: str, expected: str) -> None:
     """A carrier's pickup offer becomes a timestamp after the case's detection."""
-    case = make_case(
+    case = make_supplier_case(
         workflow="shipment_confirmation",
         events=[event("Driver departed 16:30, trailer full")],
         messages=[message(body, party="carrier")],
@@ -145,7 +145,9 @@ def test_earliest_pickup_comes_from_a_future_offer(body: str, expected: str) -> 
 
 def test_quantity_is_a_number_with_its_attribute_sources() -> None:
     """The adjustment's delta is an integer read from the on-hand attributes."""
-    case = make_case(attributes={"erp_on_hand": 40, "wms_on_hand": 28}, refs={"skus": ["SKU-1"]})
+    case = make_supplier_case(
+        attributes={"erp_on_hand": 40, "wms_on_hand": 28}, refs={"skus": ["SKU-1"]}
+    )
     params, provenance = propose("post_inventory_adjustment", case)
     assert params["quantity_delta"] == -12
     assert isinstance(params["quantity_delta"], int)
@@ -155,7 +157,7 @@ def test_quantity_is_a_number_with_its_attribute_sources() -> None:
 @pytest.mark.parametrize("action", [a.id for a in TAXONOMY.actions])
 def test_every_proposed_value_has_a_source(action: str) -> None:
     """No parameter is proposed without provenance, and only declared keys are proposed."""
-    case = make_case(
+    case = make_supplier_case(
         refs={"po_id": "PO-1", "invoice_id": "INV-1", "customer_id": "C-1", "skus": ["S-1"]},
         attributes={"po_price": 10, "invoice_price": 12, "qty_invoiced": 5, "location": "A-1-2"},
         sla_due_at="2026-11-21T12:00:00Z",

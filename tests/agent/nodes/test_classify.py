@@ -1,0 +1,46 @@
+"""The classify node: the current classifier scores the evidence, the diagnosis applies the policy."""
+
+from __future__ import annotations
+
+from agent.deps import ClassifierSlot
+from agent.nodes.classify import make_classify
+from core.store.db import Database
+from tests.support.nodes import ScriptedClassifier, make_deps, state_of, stored_case
+
+
+async def test_the_classifier_sees_the_case_and_its_evidence_and_a_sure_cause_is_kept(
+    db: Database,
+) -> None:
+    classifier = ScriptedClassifier({"inventory_discrepancy": 0.95, "unknown": 0.05})
+    deps = make_deps(db, classifiers=ClassifierSlot(classifier))
+    case = await stored_case(db)
+    similar = {
+        "case_id": "H-1",
+        "similarity": 0.9,
+        "cause": "inventory_discrepancy",
+        "actions": ["create_cycle_count"],
+        "outcome": "fixed",
+        "summary": "short pick",
+    }
+    update = await make_classify(deps)(state_of(case, similar=[similar], messages=[]))
+    (seen,) = classifier.seen
+    assert seen.case.case_id == case.case_id
+    assert [s.case_id for s in seen.similar] == ["H-1"]
+    classification = update["classification"]
+    assert classification["cause"] == "inventory_discrepancy"
+    assert classification["classifier"] == "scripted"
+    assert classification["routed_reason"] is None
+
+
+async def test_a_hesitant_classifier_is_routed_to_a_person(db: Database) -> None:
+    classifier = ScriptedClassifier({"inventory_discrepancy": 0.4, "carrier_delay": 0.35})
+    deps = make_deps(db, classifiers=ClassifierSlot(classifier))
+    update = await make_classify(deps)(state_of(await stored_case(db)))
+    assert update["classification"]["routed_reason"] is not None
+
+
+async def test_a_replaced_classifier_answers_the_next_case(db: Database) -> None:
+    deps = make_deps(db)
+    deps.classifiers.replace(ScriptedClassifier({"credit_hold": 0.97, "unknown": 0.03}))
+    update = await make_classify(deps)(state_of(await stored_case(db)))
+    assert update["classification"]["cause"] == "credit_hold"

@@ -1,0 +1,65 @@
+"""The policy_gate node: decisions logged, approvals opened once, and the case's status moved."""
+
+from __future__ import annotations
+
+from agent.deps import ClassifierSlot
+from agent.nodes.policy_gate import make_policy_gate
+from core.models import CaseStatus
+from core.store import approvals as approval_store
+from core.store import audit
+from core.store import cases as case_store
+from core.store.db import Database
+from tests.support.nodes import ScriptedClassifier, make_deps, stored_case, through_gate
+
+
+async def test_an_erp_posting_waits_for_approval_and_a_safe_action_runs_automatically(
+    db: Database,
+) -> None:
+    deps = make_deps(db)
+    case = await stored_case(db)
+    state = await through_gate(deps, case)
+    outcomes = {d["action"]: d["outcome"] for d in state["decisions"]}
+    assert outcomes == {"create_cycle_count": "auto", "post_inventory_adjustment": "needs_approval"}
+    assert state["status"] == "pending_approval"
+    async with db.transaction() as conn:
+        (approval,) = await approval_store.list_approvals(conn, case_id=case.case_id)
+        stored = await case_store.get_case(conn, case.case_id)
+        kinds = [e.kind for e in await audit.entries(conn, case_id=case.case_id)]
+    assert [approval.approval_id] == state["approval_ids"]
+    assert approval.action == "post_inventory_adjustment"
+    assert approval.proposed_by == "api_key:test"
+    assert stored.status is CaseStatus.pending_approval
+    assert kinds.count("policy.decision") == 2
+    assert kinds.count("approval.requested") == 1
+
+
+async def test_a_rerun_after_a_crash_opens_no_approval_twice(db: Database) -> None:
+    deps = make_deps(db)
+    case = await stored_case(db)
+    state = await through_gate(deps, case)
+    again = await make_policy_gate(deps)(state)
+    assert again["approval_ids"] == state["approval_ids"]
+    async with db.transaction() as conn:
+        approvals = await approval_store.list_approvals(conn, case_id=case.case_id)
+        requested = await audit.entries(conn, case_id=case.case_id, kind="approval.requested")
+    assert len(approvals) == 1
+    assert len(requested) == 1
+
+
+async def test_an_unknown_cause_routes_the_case_to_a_person(db: Database) -> None:
+    deps = make_deps(db, classifiers=ClassifierSlot(ScriptedClassifier({"unknown": 1.0})))
+    case = await stored_case(db)
+    state = await through_gate(deps, case)
+    assert state["approval_ids"]
+    assert state["status"] == "routed"
+
+
+async def test_with_nothing_to_approve_the_case_goes_straight_to_executing(db: Database) -> None:
+    deps = make_deps(db)
+    case = await stored_case(db)
+    state = await through_gate(deps, case)
+    state["proposals"] = [p for p in state["proposals"] if not p["posts_to_erp"]]
+    other = await stored_case(db)
+    update = await make_policy_gate(deps)({**state, "case": other.model_dump(mode="json")})
+    assert update["approval_ids"] == []
+    assert update["status"] == "executing"

@@ -1,0 +1,1 @@
+"""Shared test support: factories, harnesses and local stand-ins for outside services."""
