@@ -9,7 +9,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
+from pydantic import (
+    AfterValidator,
+    AnyUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    UrlConstraints,
+)
 
 from core.parameters.provenance import ParamSource
 from core.values import AttributeValue, CaseId, ExtraRefValue, FiniteFloat, Instant, Text
@@ -168,7 +176,18 @@ class Message(BaseModel):
     body: Text = Field(max_length=20_000)
 
 
-CallbackUrl = Annotated[AnyUrl, UrlConstraints(max_length=2048, allowed_schemes=["http", "https"])]
+def _stored_url_fits(url: AnyUrl) -> AnyUrl:
+    """Refuses a URL whose normalised form (percent-encoded, punycode) outgrows its column."""
+    if len(str(url)) > 2048:
+        raise ValueError("the URL is longer than 2,048 characters once normalised")
+    return url
+
+
+CallbackUrl = Annotated[
+    AnyUrl,
+    UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),
+    AfterValidator(_stored_url_fits),
+]
 
 
 class Case(BaseModel):

@@ -137,7 +137,7 @@ def _drive_errors(service: Service, body_text: str) -> tuple[str, set[str]]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # the worker posts to the failing ERP and gives up
         outbox = service.http.get("/v1/outbox", params={"status": "dead"}, headers=bearer(READ_KEY))
-        if any(row["case_id"] == case["case_id"] for row in outbox.json()):
+        if any(row["case_id"] == case["case_id"] for row in outbox.json()["items"]):
             break
         time.sleep(0.1)
     else:
