@@ -241,7 +241,8 @@ def test_two_processes_under_load_triage_each_id_once_and_post_each_key_once(
     assert {i: received[i] for i in ids} == dict.fromkeys(ids, 1)
 
     approvals = [a for a in pending_approvals(cluster.apis[0]) if a["case_id"] in ids]
-    assert len(approvals) == len(cases)
+    # Every case waits for a person; some twice, where a customer message is under its floor.
+    assert {a["case_id"] for a in approvals} == ids
     decided_at = time.monotonic()
     codes = decide_all(cluster, approvals)
     decide_s = time.monotonic() - decided_at

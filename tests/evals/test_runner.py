@@ -28,6 +28,7 @@ KEYS = {
     "classifier", "model", "prompt_hash", "dataset_sha256", "usage", "timings",
     "param_cases_labelled", "param_values_proposed", "param_values_checked", "param_values_wrong",
     "param_wrong_share", "param_wrong_share_checked", "param_fill_rate", "param_other_document",
+    "unknown_f1", "automation_share", "wrong_auto_share", "auto_cases", "auto_wrong_cases",
 }  # fmt: skip
 
 

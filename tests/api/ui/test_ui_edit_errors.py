@@ -19,7 +19,7 @@ from tests.support.ui import (
     approvals_of,
     bearer,
     csrf_of,
-    make_case,
+    make_short_pick_case,
     seeded_settings,
     serve,
     submit,
@@ -54,7 +54,7 @@ def _approval(base_url: str, case_id: str) -> dict[str, Any]:
 def _audit_kinds(base_url: str, case_id: str) -> list[str]:
     response = httpx.get(f"{base_url}/v1/cases/{case_id}/audit", headers=bearer(), timeout=30)
     response.raise_for_status()
-    return [entry["kind"] for entry in response.json()]
+    return [entry["kind"] for entry in response.json()["items"]]
 
 
 def _field_value(page: str, name: str) -> str:
@@ -76,7 +76,7 @@ def test_a_bad_value_comes_back_as_a_422_beside_its_field_as_typed(
 ) -> None:
     """Without JS: the case page is re-rendered (422), the error sits by the field, nothing saved."""
     case_id = f"UI-EDIT-BAD-{field}-{len(says)}"
-    submit(base_url, make_case(case_id, site="DC-EDITERR"), bearer())
+    submit(base_url, make_short_pick_case(case_id, site="DC-EDITERR"), bearer())
     before = _approval(base_url, case_id)
     client = _login(base_url, "dave")
     token = csrf_of(client.get(f"/ui/cases/{case_id}").text)
@@ -101,7 +101,7 @@ def test_a_bad_value_comes_back_as_a_422_beside_its_field_as_typed(
 def test_an_unknown_parameter_is_refused_by_name_and_nothing_changes(base_url: str) -> None:
     """A field the action does not declare (a forged form) is a 422 naming it, not ignored."""
     case_id = "UI-EDIT-UNKNOWN"
-    submit(base_url, make_case(case_id, site="DC-EDITERR"), bearer())
+    submit(base_url, make_short_pick_case(case_id, site="DC-EDITERR"), bearer())
     before = _approval(base_url, case_id)
     client = _login(base_url, "dave")
     token = csrf_of(client.get(f"/ui/cases/{case_id}").text)
@@ -121,7 +121,7 @@ def test_an_unknown_parameter_is_refused_by_name_and_nothing_changes(base_url: s
 def test_a_good_edit_still_redirects_and_saves_typed_values(base_url: str) -> None:
     """The valid path is unchanged: 303 to the case, the number stored as a number."""
     case_id = "UI-EDIT-GOOD"
-    submit(base_url, make_case(case_id, site="DC-EDITERR"), bearer())
+    submit(base_url, make_short_pick_case(case_id, site="DC-EDITERR"), bearer())
     before = _approval(base_url, case_id)
     client = _login(base_url, "dave")
     token = csrf_of(client.get(f"/ui/cases/{case_id}").text)
@@ -152,7 +152,7 @@ def test_in_the_browser_a_bad_edit_shows_inline_and_a_fixed_one_saves(
     """dave types `twelve`: the error shows by the field with `twelve` kept; `-10` then saves."""
     expect = pytest.importorskip("playwright.sync_api").expect
     case_id = "UI-EDIT-BROWSER"
-    submit(base_url, make_case(case_id, site="DC-EDITERR"), bearer())
+    submit(base_url, make_short_pick_case(case_id, site="DC-EDITERR"), bearer())
     before = _approval(base_url, case_id)
     context = browser.new_context(base_url=base_url, viewport={"width": 1440, "height": 900})
     try:

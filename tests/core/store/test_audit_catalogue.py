@@ -31,7 +31,7 @@ from tools.embedding.fake import FakeEmbedder
 from tools.erp.fake import FakeErp
 from tools.retrieval.fake import FakeContextIndex
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SKIP = {".venv", "tests", "migrations", "node_modules", ".git"}
 WRITER = Path("core/store/audit.py")  # passes its callers' kinds through
 
