@@ -1,4 +1,4 @@
-"""Fixtures shared across the tree: a migrated SQLite store and the local OpenAI stub."""
+"""Fixtures shared across the tree: stores of each kind and the local OpenAI stub."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from core.store.db import Database
 from tests.support.openai_stub import OpenAiStub, running_stub
+from tests.support.service import fresh_postgres
 
 
 @pytest.fixture
@@ -25,3 +26,13 @@ def stub() -> Iterator[OpenAiStub]:
     """A running OpenAI-compatible stub server, stopped after the test."""
     with running_stub() as server:
         yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'triage.db'}"
+        return
+    with fresh_postgres() as url:
+        yield url

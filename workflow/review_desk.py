@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -121,16 +121,7 @@ class ReviewDesk:
     async def _approve(
         self, conn: AsyncConnection, record: ApprovalRecord, voter: Principal, reason: str | None
     ) -> None:
-        await approval_store.add_vote(conn, record.approval_id, voter, "approve", reason, None)
-        await audit.record(
-            conn,
-            case_id=record.case_id,
-            actor=voter.label,
-            kind="approval.approved",
-            approval_id=record.approval_id,
-            action=record.action,
-            reason=reason,
-        )
+        await self._vote(conn, record, voter, "approve", reason)
         updated = await approval_store.get_approval(conn, record.approval_id)
         if approvals_missing(updated) > 0:
             return
@@ -150,13 +141,24 @@ class ReviewDesk:
     async def _reject(
         self, conn: AsyncConnection, record: ApprovalRecord, voter: Principal, reason: str | None
     ) -> None:
-        await approval_store.add_vote(conn, record.approval_id, voter, "reject", reason, None)
+        await self._vote(conn, record, voter, "reject", reason)
         await self._settle_status(conn, record, ApprovalStatus.rejected)
+
+    async def _vote(
+        self,
+        conn: AsyncConnection,
+        record: ApprovalRecord,
+        voter: Principal,
+        decision: Literal["approve", "reject"],
+        reason: str | None,
+    ) -> None:
+        """Records a person's approving or rejecting vote and audits it with its reason."""
+        await approval_store.add_vote(conn, record.approval_id, voter, decision, reason, None)
         await audit.record(
             conn,
             case_id=record.case_id,
             actor=voter.label,
-            kind="approval.rejected",
+            kind="approval.approved" if decision == "approve" else "approval.rejected",
             approval_id=record.approval_id,
             action=record.action,
             reason=reason,

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 
 from core.store import identity, sessions
 from core.store.db import Database
 from core.store.tables import users
-from tests.support.service import fresh_postgres
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'triage.db'}"
-        return
-    with fresh_postgres() as url:
-        yield url
 
 
 async def _session_lifecycle(url: str) -> None:
