@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -22,6 +23,22 @@ _OFFER = re.compile(
 )
 _CLOCK = re.compile(
     r"\b(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)\b|\b(\d{1,2})[:.](\d{2})\b", re.IGNORECASE
+)
+# A zone written after a clock time ("10:30 CT", "08:00 CET"): the instant is in that zone.
+_ZONE_NAMES = {
+    "UTC": ("UTC", "GMT", "Z"),
+    "America/New_York": ("ET", "EST", "EDT"),
+    "America/Chicago": ("CT", "CST", "CDT"),
+    "America/Denver": ("MT", "MST", "MDT"),
+    "America/Los_Angeles": ("PT", "PST", "PDT"),
+    "Europe/Paris": ("CET", "CEST"),
+    "Europe/London": ("BST",),
+    "Asia/Tokyo": ("JST",),
+}
+_ZONES = {name: zone for zone, names in _ZONE_NAMES.items() for name in names}
+# Written in capitals, as zones are: a lower-case "et" is French for "and".
+_ZONE_AFTER = re.compile(
+    r"\s*(?:\(\s*)?(?:(?P<name>" + "|".join(_ZONES) + r")\b|(?P<offset>[+-]\d{2}:?\d{2})\b)"
 )
 _RELATIVE = re.compile(r"\b(tomorrow|tmrw|tmr|today|tonight)\b", re.IGNORECASE)
 _WEEKDAY = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.IGNORECASE)
@@ -66,14 +83,35 @@ def _reading(match: re.Match[str], written: date) -> date | None:
     )
 
 
+# Words just before a date that say it is the one being replaced: "use Dec 10, not Dec 3",
+# "the original DC date was Dec 6", "instead of 11/20".
+_REPLACED = re.compile(
+    r"\b(?:not|instead\s+of|rather\s+than|original(?:ly)?|previous(?:ly)?|formerly|old|"
+    r"no\s+longer|superseded|replaces?)\b[^.;:!?\n]{0,30}$",
+    re.IGNORECASE,
+)
+
+
 def last_date(text: str, written: datetime) -> tuple[date, str] | None:
     """Returns the last date the text names and its span, or None when that date is ambiguous."""
-    matches = list(_DATE.finditer(text))
+    matches = [m for m in _DATE.finditer(text) if not _REPLACED.search(text[: m.start()])]
     if not matches:
         return None
     # "moved from 2026-10-13 to 11/04": the last date is the new one; an earlier one never stands in.
     day = _reading(matches[-1], written.date())
     return (day, matches[-1].group(0)) if day else None
+
+
+def _zone(after: str) -> tzinfo | None:
+    """Returns the zone written right after a clock time, or None when there is none."""
+    match = _ZONE_AFTER.match(after)
+    if match is None:
+        return None
+    if match["name"]:
+        return ZoneInfo(_ZONES[match["name"]])
+    sign, digits = match["offset"][0], match["offset"][1:].replace(":", "")
+    delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return timezone(-delta if sign == "-" else delta)
 
 
 def _clock(window: str) -> time | None:
@@ -84,7 +122,9 @@ def _clock(window: str) -> time | None:
     minute = int(match.group(2) or match.group(5) or 0)
     suffix = (match.group(3) or "").lower()
     hour = hour % 12 + (12 if suffix == "pm" else 0) if suffix else hour
-    return time(hour, minute) if hour < 24 and minute < 60 else None
+    if hour >= 24 or minute >= 60:
+        return None
+    return time(hour, minute, tzinfo=_zone(window[match.end() :]))
 
 
 def _offered_day(window: str, written: datetime) -> date | None:
@@ -107,9 +147,12 @@ def pickup_offer(text: str, written: datetime) -> tuple[datetime, str] | None:
         clock = _clock(window[offer.end() - offer.start() :])
         if clock is None:
             continue
-        day = _offered_day(window, written)
-        moment = datetime.combine(day or written.date(), clock, tzinfo=written.tzinfo)
+        # The day is the writer's, read where the clock's zone says (the message time otherwise).
+        zone = clock.tzinfo or written.tzinfo
+        local = written.astimezone(zone)
+        day = _offered_day(window, local)
+        moment = datetime.combine(day or local.date(), clock.replace(tzinfo=None), tzinfo=zone)
         if day is None and moment <= written:
             moment += timedelta(days=1)  # "next pickup 08:00" written at 16:45 means tomorrow
-        return moment, window.strip()
+        return moment.astimezone(written.tzinfo), window.strip()
     return None

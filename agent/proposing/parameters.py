@@ -7,7 +7,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from agent.proposing.dates import last_date, pickup_offer
-from agent.proposing.sources import SourceText, evidence_texts, latest_first, party_texts
+from agent.proposing.sources import (
+    SourceText,
+    evidence_texts,
+    latest_first,
+    mentions_another_document,
+    party_texts,
+    unquoted,
+)
 from core.models import Case, MatchedMessage, ParamSource
 from core.parameters import screen_params
 from core.taxonomy import ActionSpec
@@ -17,19 +24,112 @@ from core.taxonomy import ActionSpec
 _LOCATION = re.compile(
     r"(?<![\w-])((?:[A-Z]{1,3}|\d{1,3})(?:-(?:[A-Z]{1,3}|\d{1,3})){2,4})(?![\w-])"
 )
-_DOCUMENTS = {
-    "certificate of origin": "certificate_of_origin",
-    "commercial invoice": "commercial_invoice",
-    "packing list": "packing_list",
-    "sds": "safety_data_sheet",
-    "msds": "safety_data_sheet",
-    "safety data sheet": "safety_data_sheet",
-    "dangerous goods": "dangerous_goods_declaration",
-    "hazmat": "dangerous_goods_declaration",
-    "export licen": "export_license",
-    "eccn": "export_license",
-    "phytosanitary": "phytosanitary_certificate",
-}
+# How each document is commonly named; checked as whole words, case-insensitively. A short form
+# followed by a number ("AWB 057-4412", "B/L 8812") is the id of a document at hand, not a request.
+_ID_FOLLOWS = r"(?!\s*(?:no\.?|#|:)?\s*\d)"
+_DOCUMENTS = tuple(
+    (re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE), doc)
+    for pattern, doc in (
+        (
+            r"certificat(?:e|ion)s? of origin|(?:usmca|cusma|nafta) cert\w*|coo",
+            "certificate_of_origin",
+        ),
+        # A preferential-origin movement certificate, not a certificate of origin.
+        (
+            r"eur\.?1(?: movement certificates?)?|movement certificates?",
+            "eur_1_movement_certificate",
+        ),
+        (r"commercial invoices?|pro[- ]?forma invoices?", "commercial_invoice"),
+        (r"packing lists?|packing slips?", "packing_list"),
+        (rf"bills? of lading|(?:b/l|bol){_ID_FOLLOWS}|sea ?waybill", "bill_of_lading"),
+        (rf"air ?way ?bills?|awb{_ID_FOLLOWS}", "air_waybill"),
+        (r"m?sds|(?:material )?safety data sheets?", "safety_data_sheet"),
+        (
+            r"(?:dangerous goods|dg|hazmat|hazardous (?:goods|materials?)) declarations?|dgd|"
+            r"shipper'?s declaration for dangerous goods",
+            "dangerous_goods_declaration",
+        ),
+        (
+            r"un ?38\.3(?: test)?(?: summary| report)?|battery test (?:summary|report)",
+            "un38_3_test_summary",
+        ),
+        (r"export licen[cs]es?", "export_license"),
+        (r"end[- ]?us(?:e|er) (?:statement|certificate)s?", "end_use_statement"),
+        (r"import (?:licen[cs]es?|permits?)", "import_license"),
+        (r"phytosanitary(?: certificates?)?", "phytosanitary_certificate"),
+        (
+            r"ispm[- ]?15|heat[- ]treatment certificates?|fumigation certificates?",
+            "heat_treatment_certificate",
+        ),
+        (r"certificates? of analysis|coa", "certificate_of_analysis"),
+        (r"certificates? of conformity|coc", "certificate_of_conformity"),
+        (r"(?:eu )?declarations? of conformity", "declaration_of_conformity"),
+        (r"(?:veterinary |sanitary )?health certificates?", "health_certificate"),
+        (
+            r"fda (?:food )?(?:facility )?registration(?: number)?|ffr(?: number)?",
+            "fda_registration",
+        ),
+        (
+            r"(?:fda )?prior notice",
+            "fda_prior_notice",
+        ),
+        (r"insurance certificates?|certificate of insurance", "insurance_certificate"),
+    )
+)
+# A sentence that asks for, or misses, a document: a document merely mentioned (the invoice that
+# claims a preference, the declaration already filed) is context, not what is to be requested.
+_NEEDED = re.compile(
+    r"\b(?:missing|required?|requires|requested|requests?|need(?:s|ed)?|provide[ds]?|send|"
+    r"submit|obtain|without|not (?:provided|attached|received|included)|absent|incomplete|"
+    r"awaiting|pending|outstanding|expired|invalid|lacks?|no valid|falta|faltan|fehlt|fehlen|"
+    r"ben[öo]tig\w*|manque\w*|requis|ontbreek\w*|vereist)\b",
+    re.IGNORECASE,
+)
+# A clause ends a sentence or turns on a contrast ("the invoice claims X, but no certificate was
+# provided"): only the clause that asks names what to request.
+_CLAUSE = re.compile(r"(?<=[.!?])\s+|,?\s+but\s+", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-z][.)]|[-*\u2022])\s+")
+
+
+# The head noun of a document's name: one left over in an asking clause, outside every name
+# the vocabulary knows ("a free sale certificate"), means the list would be incomplete.
+_DOCUMENT_HEAD = re.compile(
+    r"\b(?:certificat(?:e|ion)s?|statements?|licen[cs]es?|permits?|invoices?|declarations?|"
+    r"papers|extracts?|notices?|forms?|sheets?|summar(?:y|ies)|registrations?)\b",
+    re.IGNORECASE,
+)
+
+
+def _requested_documents(clause: str) -> tuple[dict[str, str], bool]:
+    """Returns the documents a clause asks for by name, and whether it names others as well."""
+    named: dict[str, str] = {}
+    spans: list[tuple[int, int]] = []
+    for pattern, doc in _DOCUMENTS:
+        for match in pattern.finditer(clause):
+            named.setdefault(doc, match.group(0))
+            spans.append(match.span())
+    unnamed = any(
+        not any(start <= head.start() < end for start, end in spans)
+        for head in _DOCUMENT_HEAD.finditer(clause)
+    )
+    return named, unnamed
+
+
+def _asking_clauses(text: str) -> list[str]:
+    """Returns the clauses of a text that ask for something, list items counting as their lead's."""
+    asking: list[str] = []
+    lead_asks = False
+    for line in text.splitlines():
+        if _LIST_ITEM.match(line) and lead_asks:
+            asking.append(line)
+            continue
+        clauses = _CLAUSE.split(line)
+        asking += [clause for clause in clauses if _NEEDED.search(clause)]
+        # A line that ends on a colon introduces a list: its items are what it asks for.
+        lead_asks = line.rstrip().endswith(":") and bool(_NEEDED.search(clauses[-1]))
+    return asking
+
+
 _TEAMS = {
     "invoice_match": "accounts_payable",
     "invoice_trigger": "billing",
@@ -86,12 +186,21 @@ def _location(case: Case) -> Found | None:
     if isinstance(explicit, str) and explicit:
         return _attribute(explicit, "location")
     found: dict[str, Found] = {}
-    for index, event in enumerate(case.events):
-        for match in _LOCATION.finditer(event.detail or ""):
+    texts = [
+        (e.detail or "", ParamSource(kind="event", index=i)) for i, e in enumerate(case.events)
+    ]
+    texts += [
+        (unquoted(m.body), ParamSource(kind="message", index=i))
+        for i, m in enumerate(case.messages)
+        if m.party.value == "internal"
+    ]
+    for text, source in texts:
+        for match in _LOCATION.finditer(text):
             code = match.group(1)
             if re.search(r"[A-Z]", code) and re.search(r"\d", code) and code not in found:
-                found[code] = Found(code, ParamSource(kind="event", index=index, span=code))
-    # Two bins named (a count over several locations) leave the choice to the reviewer.
+                found[code] = Found(code, source.model_copy(update={"span": code}))
+    # Two bins named (a count over several locations, a note that the stock went to another
+    # bin) leave the choice to the reviewer.
     return next(iter(found.values())) if len(found) == 1 else None
 
 
@@ -178,7 +287,13 @@ def _invoice(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
 
 
 def _integration(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
-    failed = [(i, e) for i, e in enumerate(case.events) if e.system.value == "MIDDLEWARE"]
+    # The error is the last middleware event about this case: one naming another document (a
+    # message for another shipment that went through) says nothing about ours.
+    failed = [
+        (i, e)
+        for i, e in enumerate(case.events)
+        if e.system.value == "MIDDLEWARE" and not mentions_another_document(case, e.detail or "")
+    ]
     last = failed[-1] if failed else None
     error = _attribute(case.attributes.get("last_sync_error") or None, "last_sync_error")
     if last and last[1].detail:
@@ -206,17 +321,21 @@ def _master_data(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
 
 
 def _documents(case: Case, messages: Sequence[MatchedMessage]) -> Extracted:
-    found: dict[str, SourceText] = {}
+    found: dict[str, tuple[SourceText, str]] = {}
+    incomplete = False
     for text in evidence_texts(case, messages):
-        for cue, doc in _DOCUMENTS.items():
-            if doc not in found and re.search(rf"\b{cue}", text.text, re.IGNORECASE):
-                found[doc] = text
+        for clause in _asking_clauses(text.text):
+            named, unnamed = _requested_documents(clause)
+            incomplete |= unnamed
+            for doc, span in named.items():
+                found.setdefault(doc, (text, span))
     docs = sorted(found)
-    # No document named means none proposed: a placeholder would be a value without a source.
-    return {
-        **_refs(case, "shipment_id", "order_id"),
-        "documents": Found(docs, found[docs[0]].cite(docs[0])) if docs else None,
-    }
+    # None asked for by name, or one asked for that the vocabulary cannot name: a person says
+    # which, since a placeholder or a partial list would be a value the evidence does not give.
+    if not docs or incomplete:
+        return {**_refs(case, "shipment_id", "order_id"), "documents": None}
+    text, span = found[docs[0]]
+    return {**_refs(case, "shipment_id", "order_id"), "documents": Found(docs, text.cite(span))}
 
 
 def _notify(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:

@@ -50,10 +50,21 @@ def is_about_case(case: Case, message: MatchedMessage) -> bool:
 
 
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+# Where a reply's earlier mail starts: an Outlook header block or a client's "wrote:" line, in
+# the languages partners write in. What follows is the history the reply answers.
+_EARLIER_MAIL = re.compile(
+    r"^[ \t]*(?:-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|"
+    r"mensaje original|oorspronkelijk bericht)\s*-{2,}"
+    r"|(?:on|am|le|el|op)\b.{0,120}\b(?:wrote|schrieb|a écrit|escribió|schreef)\s*:"
+    r"|from:.*\n[ \t]*(?:sent|date):)",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def unquoted(body: str) -> str:
-    """Returns a message body without its quoted lines: in a reply they are the earlier mail."""
+    """Returns what a message itself says: without quoted lines and the earlier mail it answers."""
+    if (earlier := _EARLIER_MAIL.search(body)) is not None and body[: earlier.start()].strip():
+        body = body[: earlier.start()]
     return _QUOTED_LINE.sub("", body)
 
 
@@ -114,11 +125,13 @@ def evidence_texts(case: Case, messages: Sequence[MatchedMessage]) -> list[Sourc
         for i, e in enumerate(case.events)
     ]
     texts += [
-        SourceText(f"{m.subject or ''} {m.body}", m.at, ParamSource(kind="message", index=i))
+        SourceText(
+            f"{m.subject or ''} {unquoted(m.body)}", m.at, ParamSource(kind="message", index=i)
+        )
         for i, m in enumerate(case.messages)
     ]
     texts += [
-        SourceText(m.body, m.at, ParamSource(kind="message", message_id=m.message_id))
+        SourceText(unquoted(m.body), m.at, ParamSource(kind="message", message_id=m.message_id))
         for m in messages
         if is_about_case(case, m)
     ]
