@@ -22,6 +22,8 @@ DEFAULT_SETS = (
     "independent-logs",
     "independent-email",
     "independent-hard",
+    "independent-params",
+    "independent-params2",
 )
 COLUMNS = (
     ("n_cases", "cases"),
