@@ -158,3 +158,8 @@ def nested(value: Any) -> bool:
     if isinstance(value, dict):
         return bool(value)
     return isinstance(value, list) and any(isinstance(v, dict) for v in value)
+
+
+def sentences(value: Any) -> bool:
+    """Tells whether a value is a list of phrases, which read better one per line than joined."""
+    return isinstance(value, list) and any(isinstance(v, str) and " " in v for v in value)

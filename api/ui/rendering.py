@@ -16,7 +16,15 @@ from starlette.templating import Jinja2Templates
 
 from api.auth import runtime_of
 from api.ui.csrf import csrf_token, session_of
-from api.ui.formatting import TZ_COOKIE, Formatter, label, nested, reviewer_locale, reviewer_zone
+from api.ui.formatting import (
+    TZ_COOKIE,
+    Formatter,
+    label,
+    nested,
+    reviewer_locale,
+    reviewer_zone,
+    sentences,
+)
 from api.ui.queue import sla_text
 from core.principals import Principal
 from core.store import sessions
@@ -107,7 +115,7 @@ def make_templates() -> Jinja2Templates:
         sla=sla_text,
         segment=_segment,
     )
-    env.tests["nested"] = nested
+    env.tests.update(nested=nested, sentences=sentences)
     return Jinja2Templates(env=env)
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.ui.formatting import Formatter, label, reviewer_locale, reviewer_zone
+from api.ui.formatting import Formatter, label, reviewer_locale, reviewer_zone, sentences
 
 NBSP = "\u00a0"
 EN, DE = reviewer_locale("en-US"), reviewer_locale("de-DE,de;q=0.9,en;q=0.5")
@@ -81,3 +81,10 @@ def test_labels_read_as_words() -> None:
     assert label("skus") == "SKUs"
     assert label("invoice_unit_price") == "Invoice unit price"
     assert label("approval_id") == "Approval ID"
+
+
+def test_lists_of_phrases_are_told_from_lists_of_codes() -> None:
+    """Reasons read one per line; SKUs and rule ids stay on one line, comma-separated."""
+    assert sentences(["ERP postings need a person's approval", "amount 12,450.00 exceeds"])
+    assert not sentences(["SKU-1", "SKU-2"])
+    assert not sentences("a phrase")
