@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,7 +18,7 @@ from api.ui.dashboard import build_dashboard
 from api.ui.eligibility import permissions, progress_text
 from api.ui.queue import QueueFilter, facets, load_queue, matches, queue_counts
 from api.ui.rendering import back_to, formatter, render, reviewer, safe_return
-from core.approvals import ApprovalRecord, ApprovalStatus
+from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
 from core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PolicyRefusal
 from core.principals import Principal
 from core.store import approvals as approval_store
@@ -169,10 +169,10 @@ async def _edit_refused(
     return response
 
 
-@router.get("/approvals/{approval_id}/confirm", response_class=HTMLResponse)
+@router.get("/approvals/{approval_id}/confirm", response_model=None)
 async def confirm_page(
     request: Request, approval_id: str, me: Reviewer, return_to: str | None = None
-) -> HTMLResponse:
+) -> Response:
     """Asks to confirm an ERP posting: the action, its amount and its target, then approve."""
     runtime = runtime_of(request)
     try:
@@ -187,6 +187,8 @@ async def confirm_page(
             )
     except NotFound as missing:
         return render(request, "error.html", me=me, status=404, message=missing.message)
+    if not view.record.posts_to_erp:  # only postings are confirmed; the rest decide on the case
+        return back_to(request, view.return_to)
     return render(request, "confirm.html", me=me, view=view)
 
 
@@ -195,6 +197,16 @@ def _unconfirmed(record: ApprovalRecord, decision: str, form: FormData) -> bool:
     if decision != "approve" or not record.posts_to_erp:
         return False
     return _text(form, "confirm") != confirmation.params_digest(record)
+
+
+def _ask_to_confirm(
+    request: Request, record: ApprovalRecord, me: Principal, form: FormData, target: str
+) -> RedirectResponse:
+    """Sends an unconfirmed ERP approval to its confirmation page, unless the policy bars it."""
+    check_vote(record, me, "approve", None)  # a refusal shows now, not after confirming
+    if _text(form, "confirm"):
+        session_of(request).set_flash("error", "The parameters changed since; check them again.")
+    return back_to(request, confirmation.confirm_url(record, target))
 
 
 @router.post("/approvals/{approval_id}", response_model=None)
@@ -223,18 +235,12 @@ async def decide(request: Request, approval_id: str, me: Reviewer, form: Form) -
         if decision == "edit" and not params:
             raise InvalidInput("no parameter was changed", field="params")
         if _unconfirmed(record, decision, form):
-            check_vote(record, me, "approve", reason)  # a refusal shows now, not after confirming
-            if _text(form, "confirm"):
-                session.set_flash("error", "The parameters changed since; check them again.")
-            return back_to(request, confirmation.confirm_url(record, target))
+            return _ask_to_confirm(request, record, me, form, target)
+        # The desk re-checks under its lock that these are still the parameters confirmed.
         seen = record.params if decision == "approve" and record.posts_to_erp else None
+        vote = cast("VoteDecision", decision)
         decided = await runtime.desk.decide(
-            approval_id,
-            me,
-            decision,  # type: ignore[arg-type]
-            reason,
-            params or None,
-            seen_params=seen,
+            approval_id, me, vote, reason, params or None, seen_params=seen
         )
     except PolicyRefusal as refusal:
         session.set_flash("refusal", refusal.message, rule=refusal.rule)
