@@ -56,13 +56,21 @@ class ReviewDesk:
         decision: VoteDecision,
         reason: str | None = None,
         params: dict[str, Any] | None = None,
+        *,
+        seen_params: dict[str, Any] | None = None,
     ) -> ApprovalRecord:
-        """Records one decision; raises PolicyRefusal (audited) when the gate refuses the voter."""
+        """Records one decision; raises PolicyRefusal (audited) when the gate refuses the voter.
+
+        With `seen_params`, the decision stands only if the parameters are still those the
+        person confirmed; an edit in between is a Conflict.
+        """
         try:
             async with self.deps.db.transaction() as conn:
                 record = await approval_store.get_approval(conn, approval_id)
                 await case_status.lock(conn, record.case_id)
                 record = await approval_store.get_approval(conn, approval_id)  # as locked
+                if seen_params is not None and record.params != seen_params:
+                    raise Conflict("the parameters changed since you confirmed them")
                 check_vote(record, voter, decision, reason)
                 if decision == "edit":
                     await self._edit(conn, record, voter, reason, params)

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.ui.eligibility import Permissions, permissions, progress_text
 from core.approvals import ApprovalRecord, ApprovalStatus
-from core.errors import PolicyRefusal, TriageError
 from core.models import Classification, ParamSource, PolicyDecision, Posting, ProposedAction
 from core.principals import Principal
 from core.store import approvals as approval_store
@@ -18,7 +18,7 @@ from core.store import audit
 from core.store import cases as case_store
 from core.store.audit import AuditEntry
 from core.store.cases import StoredCase
-from policies.votes import check_vote, eligible_approvers
+from policies.votes import eligible_approvers
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ActionView:
     decision: PolicyDecision | None
     approval: ApprovalRecord | None
     approvers: tuple[str, ...]
-    my_refusal: str | None
+    may: Permissions
     sources: dict[str, ParamSource]
     posting: Posting | None = None
 
@@ -53,10 +53,8 @@ class ActionView:
 
     @property
     def approval_status(self) -> str:
-        """Returns the four-eyes progress, e.g. `1 of 2 approvals`."""
-        if self.approval is None:
-            return ""
-        return f"{len(self.approvers)} of {self.approval.required_approvals} approvals"
+        """Returns the four-eyes progress, e.g. `1 of 2 approvals; waiting for a second approver`."""
+        return progress_text(self.approval) if self.approval else ""
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ def timeline(stored: StoredCase, classification: Classification | None) -> list[
             kind="event",
             index=i,
             source=e.system.value,
-            title=e.type + (f" [{e.code}]" if e.code else ""),
+            title=e.type + (f" · code {e.code}" if e.code else ""),
             text=e.detail or "",
             cited=i in cited_events,
         )
@@ -111,19 +109,6 @@ def alternatives(classification: Classification | None, top: int = 3) -> list[tu
     return ranked[:top]
 
 
-def _refusal_for(record: ApprovalRecord | None, me: Principal) -> str | None:
-    """Returns why the viewer could not approve, so the page can say so before they try."""
-    if record is None or record.status is not ApprovalStatus.pending:
-        return None
-    try:
-        check_vote(record, me, "approve", None)
-    except PolicyRefusal as refusal:
-        return refusal.message
-    except TriageError:
-        return None
-    return None
-
-
 def action_views(
     stored: StoredCase, records: list[ApprovalRecord], me: Principal
 ) -> list[ActionView]:
@@ -145,7 +130,7 @@ def action_views(
                 decision=decisions.get(proposal.action),
                 approval=record,
                 approvers=eligible_approvers(record) if record else (),
-                my_refusal=_refusal_for(record, me),
+                may=permissions(record, me),
                 sources=record.param_sources(proposal.provenance)
                 if record
                 else proposal.provenance,
@@ -188,15 +173,27 @@ async def load_case_view(conn: AsyncConnection, case_id: str, me: Principal) -> 
     )
 
 
+def _flat_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def param_text(value: Any) -> str:
-    """Returns a parameter as the text of its form field: strings bare, everything else as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
+    """Returns a parameter as the text of its form field: lists of text comma-separated, maps JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if _flat_list(value):
+        return ", ".join(value)
+    return json.dumps(value)
 
 
 def parse_param(original: Any, text: str) -> Any:
     """Returns an edited parameter with the type of its original value where the text allows."""
     if isinstance(original, str) or (original is None and not text.strip()):
         return text
+    if _flat_list(original):
+        return [part.strip() for part in text.split(",") if part.strip()]
     try:
         return json.loads(text)
     except ValueError:

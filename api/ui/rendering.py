@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from api.auth import runtime_of
 from api.ui.csrf import csrf_token, session_of
+from api.ui.formatting import (
+    TZ_COOKIE,
+    Formatter,
+    label,
+    nested,
+    reviewer_locale,
+    reviewer_zone,
+    sentences,
+)
 from api.ui.queue import sla_text
 from core.principals import Principal
 from core.store import sessions
@@ -38,16 +48,47 @@ class LoginRequired(Exception):
     """Raised when a UI page is asked for without a valid session; answered by a redirect."""
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "–"
+def formatter(request: Request) -> Formatter:
+    """Returns the reviewer's formatter: Accept-Language for the locale, the tz cookie for times."""
+    return Formatter(
+        reviewer_locale(request.headers.get("accept-language")),
+        reviewer_zone(unquote(request.cookies.get(TZ_COOKIE) or "")),
+    )
 
 
-def _plain(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str)
+def _fmt(context: Context) -> Formatter:
+    found = context.get("fmt")
+    return found if isinstance(found, Formatter) else Formatter()
 
 
-def _money(value: float | None) -> str:
-    return f"{value:,.2f}" if value is not None else "–"
+@pass_context
+def _when(context: Context, value: datetime | None) -> str:
+    return _fmt(context).when(value)
+
+
+@pass_context
+def _moment(context: Context, value: datetime | None) -> Markup:
+    return _fmt(context).moment(value)
+
+
+@pass_context
+def _plain(context: Context, value: Any, key: str | None = None) -> str:
+    return _fmt(context).value(value, key)
+
+
+@pass_context
+def _money(context: Context, value: float | None, currency: str | None = None) -> str:
+    return _fmt(context).money(value, currency)
+
+
+@pass_context
+def _number(context: Context, value: float | None) -> str:
+    return _fmt(context).number(value)
+
+
+@pass_context
+def _percent(context: Context, value: float | None) -> str:
+    return _fmt(context).percent(value)
 
 
 def _segment(value: str) -> str:
@@ -62,7 +103,19 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, plain=_plain, money=_money, sla=sla_text, segment=_segment)
+    # Every value a page shows is written by these filters, in the reviewer's locale and zone.
+    env.filters.update(
+        when=_when,
+        moment=_moment,
+        plain=_plain,
+        money=_money,
+        number=_number,
+        percent=_percent,
+        label=label,
+        sla=sla_text,
+        segment=_segment,
+    )
+    env.tests.update(nested=nested, sentences=sentences)
     return Jinja2Templates(env=env)
 
 
@@ -112,6 +165,7 @@ def render(
         "now": datetime.now(UTC),
         "timedelta": timedelta,
         "path": request.url.path,
+        "fmt": formatter(request),
     }
     response = templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
     response.headers.update(SECURITY_HEADERS)

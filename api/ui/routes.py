@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,15 +12,18 @@ from starlette.datastructures import FormData
 
 from agent.corrections import correct_cause
 from api.auth import runtime_of
-from api.ui import casepage
+from api.ui import casepage, confirmation
 from api.ui.csrf import checked_form, session_of
 from api.ui.dashboard import build_dashboard
+from api.ui.eligibility import permissions, progress_text
 from api.ui.queue import QueueFilter, facets, load_queue, matches, queue_counts
-from api.ui.rendering import back_to, render, reviewer, safe_return
+from api.ui.rendering import back_to, formatter, render, reviewer, safe_return
+from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
 from core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PolicyRefusal
 from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import identity, sessions
+from policies.votes import check_vote
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(reviewer)]
@@ -98,6 +101,8 @@ async def _queue_context(request: Request, me: Principal, wanted: QueueFilter) -
         rows = await load_queue(conn, datetime.now(UTC), runtime_of(request).deps.policy)
     return {
         "rows": [r for r in rows if matches(r, wanted, me)],
+        "permitted": {r.approval.approval_id: permissions(r.approval, me) for r in rows},
+        "progress": progress_text,
         "counts": queue_counts(rows, me),
         "facets": facets(rows),
         "filters": wanted,
@@ -164,12 +169,53 @@ async def _edit_refused(
     return response
 
 
+@router.get("/approvals/{approval_id}/confirm", response_model=None)
+async def confirm_page(
+    request: Request, approval_id: str, me: Reviewer, return_to: str | None = None
+) -> Response:
+    """Asks to confirm an ERP posting: the action, its amount and its target, then approve."""
+    runtime = runtime_of(request)
+    try:
+        async with runtime.db.transaction() as conn:
+            view = await confirmation.load_confirm_view(
+                conn,
+                approval_id,
+                me,
+                runtime.deps.taxonomy,
+                formatter(request),
+                safe_return(return_to, ""),
+            )
+    except NotFound as missing:
+        return render(request, "error.html", me=me, status=404, message=missing.message)
+    if not view.record.posts_to_erp:  # only postings are confirmed; the rest decide on the case
+        return back_to(request, view.return_to)
+    return render(request, "confirm.html", me=me, view=view)
+
+
+def _unconfirmed(record: ApprovalRecord, decision: str, form: FormData) -> bool:
+    """Tells whether this is an ERP approval without a confirmation of the current parameters."""
+    if decision != "approve" or not record.posts_to_erp:
+        return False
+    return _text(form, "confirm") != confirmation.params_digest(record)
+
+
+def _ask_to_confirm(
+    request: Request, record: ApprovalRecord, me: Principal, form: FormData, target: str
+) -> RedirectResponse:
+    """Sends an unconfirmed ERP approval to its confirmation page, unless the policy bars it."""
+    check_vote(record, me, "approve", None)  # a refusal shows now, not after confirming
+    if _text(form, "confirm"):
+        session_of(request).set_flash("error", "The parameters changed since; check them again.")
+    return back_to(request, confirmation.confirm_url(record, target))
+
+
 @router.post("/approvals/{approval_id}", response_model=None)
 async def decide(request: Request, approval_id: str, me: Reviewer, form: Form) -> Response:
     """Applies an approve, reject or edit from a plain HTML form, then redirects (PRG).
 
-    A refused edit is the exception: the case page comes back at once (422) with the error
-    beside the field and the typed values kept, and nothing was changed.
+    An ERP approval counts only with the confirmation of the parameters the person saw; without
+    it the person is sent to the confirmation page. A refused edit is the exception to PRG: the
+    case page comes back at once (422) with the error beside the field and the typed values kept.
     """
     runtime, session = runtime_of(request), session_of(request)
     decision = _text(form, "decision")
@@ -188,7 +234,14 @@ async def decide(request: Request, approval_id: str, me: Reviewer, form: Form) -
             raise InvalidInput("choose approve, reject or edit", field="decision")
         if decision == "edit" and not params:
             raise InvalidInput("no parameter was changed", field="params")
-        await runtime.desk.decide(approval_id, me, decision, reason, params or None)  # type: ignore[arg-type]
+        if _unconfirmed(record, decision, form):
+            return _ask_to_confirm(request, record, me, form, target)
+        # The desk re-checks under its lock that these are still the parameters confirmed.
+        seen = record.params if decision == "approve" and record.posts_to_erp else None
+        vote = cast("VoteDecision", decision)
+        decided = await runtime.desk.decide(
+            approval_id, me, vote, reason, params or None, seen_params=seen
+        )
     except PolicyRefusal as refusal:
         session.set_flash("refusal", refusal.message, rule=refusal.rule)
     except InvalidInput as error:
@@ -201,7 +254,7 @@ async def decide(request: Request, approval_id: str, me: Reviewer, form: Form) -
     except Conflict as error:
         session.set_flash("error", _error_text(error))
     else:
-        session.set_flash("ok", _done_text(decision, record.action, record.case_id))
+        session.set_flash("ok", _done_text(decision, decided))
     return back_to(request, target)
 
 
@@ -211,9 +264,13 @@ def _error_text(error: InvalidInput | Conflict) -> str:
     return error.message[:1].upper() + error.message[1:] + "."
 
 
-def _done_text(decision: str, action: str, case_id: str) -> str:
+def _done_text(decision: str, record: ApprovalRecord) -> str:
+    """Returns what the decision did; a first of two approvals is not called approved."""
+    where = f"{record.action} on {record.case_id}"
+    if decision == "approve" and record.status is ApprovalStatus.pending:
+        return f"Your approval of {where} is recorded: {progress_text(record)}."
     verb = {"approve": "Approved", "reject": "Rejected", "edit": "Edited"}[decision]
-    return f"{verb} {action} on {case_id}."
+    return f"{verb} {where}."
 
 
 @router.post("/cases/{case_id}/correction")

@@ -133,6 +133,25 @@ async def test_a_decided_approval_refuses_a_second_decision(desk: Desk) -> None:
     assert await desk.status("WF-2") is CaseStatus.rejected
 
 
+async def test_an_approval_of_parameters_edited_since_they_were_seen_is_refused(
+    desk: Desk,
+) -> None:
+    """With seen_params, an edit between confirming and deciding is a Conflict, and no vote."""
+    approval_id = await desk.pending("WF-SEEN")
+    async with desk.runtime.db.transaction() as conn:
+        seen = (await approval_store.get_approval(conn, approval_id)).params
+    await desk.runtime.desk.decide(approval_id, BOB, "edit", "recount", {"quantity_delta": -5})
+    with pytest.raises(Conflict, match="parameters changed"):
+        await desk.runtime.desk.decide(approval_id, ALICE, "approve", seen_params=seen)
+    async with desk.runtime.db.transaction() as conn:
+        record = await approval_store.get_approval(conn, approval_id)
+    assert [v.decision for v in record.votes] == ["edit"]
+    decided = await desk.runtime.desk.decide(
+        approval_id, ALICE, "approve", seen_params=record.params
+    )
+    assert decided.status is ApprovalStatus.approved
+
+
 async def test_a_retryable_failure_is_retried_and_posts_once(desk: Desk) -> None:
     """A 5xx-like failure schedules a retry; the next round posts, once."""
     approval_id = await desk.pending("WF-3")

@@ -1,5 +1,7 @@
 // Keyboard navigation for the queue and the case page: j/k move, Enter opens, a approves,
 // r rejects (focuses the reason field), g goes to the queue. Forms still work without it.
+// `a` presses the row's own Approve button: for an ERP posting that button opens the
+// confirmation page (and the server refuses an unconfirmed posting), so `a` never posts one.
 (function () {
   "use strict";
   var current = null;

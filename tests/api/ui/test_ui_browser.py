@@ -11,6 +11,7 @@ import pytest
 from tests.support.ui import (
     PASSWORD,
     XSS,
+    approvals_of,
     basic,
     bearer,
     live_cases,
@@ -99,7 +100,11 @@ def test_a_reviewer_logs_in_opens_a_case_and_approves_it(open_page, base_url: st
     expect(page.get_by_role("heading", name="UI-B-APPROVE")).to_be_visible()
     _shot(page, "case.png")
     card = _card(page, "post_inventory_adjustment")
-    card.get_by_role("button", name="Approve").click()
+    card.get_by_role("button", name="Approve…").click()
+    expect(page.locator("[data-confirm-question]")).to_contain_text(
+        "Post post_inventory_adjustment to ERP for DC-ATL, SKU-2231, USD 1,800.00?"
+    )
+    page.get_by_role("button", name="Yes, approve the posting").click()
     expect(page.get_by_role("alert")).to_contain_text("Approved post_inventory_adjustment")
     card = _card(page, "post_inventory_adjustment")
     # Approved, or already posted by the worker: the card then says posted (ref ...).
@@ -122,21 +127,18 @@ def test_a_rejection_without_a_reason_is_refused(open_page, base_url: str) -> No
     expect(_card(page, "reallocate_order").locator(".badge.status-rejected")).to_be_visible()
 
 
-def test_segregation_of_duties_refusal_is_shown(open_page, base_url: str) -> None:
-    """Alice submitted the case herself over HTTP Basic, so approving it is refused, with the rule."""
+def test_segregation_of_duties_hides_the_approve_button(open_page, base_url: str) -> None:
+    """Alice submitted the case herself over HTTP Basic: no Approve button, and the page says why."""
     submit(base_url, make_short_pick_case("UI-B-SOD", site="DC-ATL"), basic("alice"))
     page = open_page("alice")
     page.goto("/ui/cases/UI-B-SOD")
     card = _card(page, "post_inventory_adjustment")
-    expect(card.locator(".hint")).to_contain_text("segregation of duties")
-    card.get_by_role("button", name="Approve").click()
-    alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("Refused by policy")
-    expect(alert).to_contain_text("segregation-of-duties")
-    expect(alert).to_contain_text("alice submitted this proposal and cannot approve it")
-    expect(
-        _card(page, "post_inventory_adjustment").locator(".badge.status-pending")
-    ).to_be_visible()
+    expect(card.locator("[data-why-not]")).to_have_text(
+        "You proposed or edited this action, so you cannot approve it (segregation of duties)."
+    )
+    expect(card.get_by_role("button", name="Approve…")).to_have_count(0)
+    expect(card.get_by_role("button", name="Reject")).to_be_visible()  # rejecting stays open
+    expect(card.locator(".badge.status-pending")).to_be_visible()
 
 
 def test_four_eyes_needs_two_different_reviewers(open_page, base_url: str) -> None:
@@ -147,15 +149,22 @@ def test_four_eyes_needs_two_different_reviewers(open_page, base_url: str) -> No
     submit(base_url, big, bearer())
     alice = open_page("alice")
     alice.goto("/ui/cases/UI-B-4EYES")
-    _card(alice, "post_inventory_adjustment").get_by_role("button", name="Approve").click()
+    _card(alice, "post_inventory_adjustment").get_by_role("button", name="Approve…").click()
+    alice.get_by_role("button", name="Yes, approve the posting").click()
+    alert = alice.get_by_role("alert")
+    expect(alert).to_contain_text("1 of 2 approvals; waiting for a second approver")
+    expect(alert).not_to_contain_text("Approved")
     card = _card(alice, "post_inventory_adjustment")
-    expect(card.locator("[data-approval-status]")).to_contain_text("1 of 2 approvals")
-    expect(card.locator("[data-approval-status]")).to_contain_text("a second, different person")
-    card.get_by_role("button", name="Approve").click()
-    expect(alice.get_by_role("alert")).to_contain_text("four-eyes")
+    expect(card.locator("[data-approval-status]")).to_contain_text(
+        "1 of 2 approvals; waiting for a second approver"
+    )
+    expect(card.locator(".badge.status-pending")).to_be_visible()
+    expect(card.get_by_role("button", name="Approve…")).to_have_count(0)
+    expect(card.locator("[data-why-not]")).to_contain_text("a second, different person")
     dave = open_page("dave")
     dave.goto("/ui/cases/UI-B-4EYES")
-    _card(dave, "post_inventory_adjustment").get_by_role("button", name="Approve").click()
+    _card(dave, "post_inventory_adjustment").get_by_role("button", name="Approve…").click()
+    dave.get_by_role("button", name="Yes, approve the posting").click()
     card = _card(dave, "post_inventory_adjustment")
     expect(card.locator("[data-approval-status]")).to_contain_text("2 of 2 approvals")
     # Approved, or already posted by the worker: the card then says posted (ref ...).
@@ -218,5 +227,55 @@ def test_the_api_docs_open_through_the_browsers_basic_prompt(
         assert response is not None
         assert response.status == 200
         expect(page.locator(".swagger-ui .info .title")).to_contain_text("exception-triage")
+    finally:
+        context.close()
+
+
+def test_the_a_key_opens_the_erp_confirmation_and_never_approves_directly(
+    open_page, base_url: str
+) -> None:
+    """On a case page `a` leads to the posting's confirmation; only its button approves."""
+    submit(base_url, make_short_pick_case("UI-B-KEY-A", site="DC-ATL"), bearer())
+    page = open_page("alice")
+    page.goto("/ui/cases/UI-B-KEY-A")
+    current = page.locator("article.action-card.current")
+    expect(current).to_have_count(1)
+    approval_id = current.get_attribute("data-id")
+    action = current.locator("h3").inner_text()
+    page.keyboard.press("a")
+    expect(page.locator("[data-confirm-question]")).to_contain_text(f"Post {action} to ERP for ")
+    expect(page.locator("[data-confirm-question]")).to_contain_text("USD\u00a01,800.00?")
+    page.keyboard.press("a")  # no row here: a second `a` must not confirm
+    expect(page.locator("[data-confirm-question]")).to_be_visible()
+    record = next(
+        a for a in approvals_of(base_url, "UI-B-KEY-A") if a["approval_id"] == approval_id
+    )
+    assert (record["status"], record["votes"]) == ("pending", [])
+    page.get_by_role("button", name="Yes, approve the posting").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"Approved {action} on UI-B-KEY-A.")
+    record = next(
+        a for a in approvals_of(base_url, "UI-B-KEY-A") if a["approval_id"] == approval_id
+    )
+    assert record["status"] == "approved"
+
+
+def test_times_follow_the_browsers_zone_and_amounts_its_language(
+    browser: Browser, base_url: str
+) -> None:
+    """A browser in New York speaking German sees EST times, UTC on hover, and 1.800,00 USD."""
+    case = make_short_pick_case("UI-B-TZ", site="DC-ATL", detected_at="2026-11-20T17:05:00Z")
+    submit(base_url, case, bearer())
+    context = browser.new_context(base_url=base_url, timezone_id="America/New_York", locale="de-DE")
+    try:
+        page = context.new_page()
+        page.goto("/ui/login")  # its script hands the browser's zone to the server
+        page.get_by_label("User name").fill("carol")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto("/ui/cases/UI-B-TZ")
+        detected = page.locator("dl.facts time").nth(1)
+        expect(detected).to_have_text("20.11.2026, 12:05 EST")
+        expect(detected).to_have_attribute("title", "2026-11-20 17:05 UTC")
+        expect(page.locator("[data-case-amount]")).to_have_text("1.800,00\u00a0USD")
     finally:
         context.close()
