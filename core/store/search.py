@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.models import Case
 from core.store.db import as_utc, utcnow
@@ -45,28 +46,30 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def find_cases(conn: AsyncConnection, text: str, limit: int = 50) -> list[FoundCase]:
-    """Returns the newest cases whose id or a ref value is the text or starts with it.
+def candidates(text: str) -> ColumnElement[bool]:
+    """Returns a portable SQL condition that every case `finds` accepts also meets.
 
-    Refs live inside the JSON body, and their keys are open-ended, so the database narrows the
-    rows by the text of the refs object (portable SQL on SQLite and PostgreSQL) and Python
-    then checks each candidate exactly. Case is ignored for ASCII letters everywhere, and for
-    other letters in Python only.
+    Refs live inside the JSON body and their keys are open-ended, so the condition looks at the
+    text of the refs object; Python then checks each candidate exactly. Case is ignored for
+    ASCII letters here, and for all letters in `finds`.
     """
     wanted = text.strip().lower()
-    if not wanted:
-        return []
     # A stored JSON string starts with a quote and escapes as json.dumps does.
     encoded = json.dumps(wanted)[1:-1]
     refs_text = func.lower(cast(cases.c.body["refs"], Text))
+    return or_(
+        func.lower(cases.c.case_id).like(_like(wanted) + "%", escape="\\"),
+        refs_text.like('%"' + _like(encoded) + "%", escape="\\"),
+    )
+
+
+async def find_cases(conn: AsyncConnection, text: str, limit: int = 50) -> list[FoundCase]:
+    """Returns the newest cases whose id or a ref value is the text or starts with it."""
+    if not text.strip():
+        return []
     query = (
         select(cases.c.body, cases.c.status, cases.c.created_at)
-        .where(
-            or_(
-                func.lower(cases.c.case_id).like(_like(wanted) + "%", escape="\\"),
-                refs_text.like('%"' + _like(encoded) + "%", escape="\\"),
-            )
-        )
+        .where(candidates(text))
         .order_by(cases.c.created_at.desc(), cases.c.case_id.desc())
         .limit(MAX_CANDIDATES)
     )

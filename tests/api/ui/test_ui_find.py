@@ -13,6 +13,7 @@ import pytest
 from api.ui.export import QUEUE_HEADER
 from tests.support.ui import (
     PASSWORD,
+    READ_KEY,
     approvals_of,
     bearer,
     csrf_of,
@@ -191,3 +192,14 @@ def test_a_case_no_longer_in_the_queue_is_found_below_it(
     elsewhere = page.split("data-search-elsewhere", 1)[1]
     assert 'href="/ui/cases/FIND-DONE"' in elsewhere
     assert "data-search-empty" not in elsewhere
+
+
+def test_the_json_listing_filters_by_the_same_search(base_url: str) -> None:
+    """GET /v1/cases?q= finds by ref prefix like the queue; an overlong q is a 422 naming it."""
+    headers = {"authorization": f"Bearer {READ_KEY}"}
+    listed = httpx.get(f"{base_url}/v1/cases", params={"q": "inv-2026-55"}, headers=headers)
+    assert listed.status_code == 200
+    assert [item["case_id"] for item in listed.json()["items"]] == ["FIND-A"]
+    refused = httpx.get(f"{base_url}/v1/cases", params={"q": "x" * 201}, headers=headers)
+    assert refused.status_code == 422
+    assert "q" in refused.text

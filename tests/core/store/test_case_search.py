@@ -78,3 +78,22 @@ async def test_case_facts_carry_the_detection_time_from_the_body(store: Database
     (fact,) = facts
     assert fact.detected_at == datetime(2026, 11, 21, 1, 30, tzinfo=UTC)
     assert fact.created_at.date() == datetime.now(UTC).date()
+
+
+async def test_the_case_listing_filters_by_id_or_ref_and_pages_through_matches(
+    store: Database,
+) -> None:
+    """GET /v1/cases?q= reads through list_cases: matches only, and cursors chain past misses."""
+    for i, po in enumerate(["PO-1", "PO-2", "XX-3", "PO-4"]):
+        await _put(store, f"LIST-{i}", refs={"po_id": po})
+    seen: list[str] = []
+    cursor: str | None = None
+    async with store.transaction() as conn:
+        while True:
+            page, cursor = await case_store.list_cases(conn, limit=1, cursor=cursor, q="po-")
+            seen += [s.case.case_id for s in page]
+            if cursor is None:
+                break
+        everything, _ = await case_store.list_cases(conn, limit=10, q="list-")
+    assert sorted(seen) == ["LIST-0", "LIST-1", "LIST-3"]
+    assert len(everything) == 4
