@@ -127,6 +127,11 @@ def _days(today: date, days: int) -> list[date]:
     return [today - timedelta(days=days - 1 - i) for i in range(days)]
 
 
+def detection_day(fact: CaseFact) -> date:
+    """Returns the UTC day the orchestrator detected the stall; the day received if unknown."""
+    return (fact.detected_at or fact.created_at).date()
+
+
 def _per_day(
     facts: list[CaseFact], days: list[date], key: str, top: int = 8
 ) -> dict[str, list[float]]:
@@ -144,11 +149,6 @@ def _per_day(
             name = str(getattr(fact, key) or "pending")
             series.setdefault(name if name in kept else "other", [0.0] * len(days))[i] += 1
     return series
-
-
-def detection_day(fact: CaseFact) -> date:
-    """Returns the UTC day the orchestrator detected the stall; the day received if unknown."""
-    return (fact.detected_at or fact.created_at).date()
 
 
 def breached(fact: CaseFact, now: datetime) -> bool:
