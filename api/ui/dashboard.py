@@ -102,7 +102,11 @@ def bar_chart(
             bars.append(Bar(LEFT + i * slot + slot * 0.15, y, slot * 0.7, h, s % PALETTE_SIZE, tip))
             base += values[i]
     step = max(1, math.ceil(len(labels) / 10))
-    x_labels = [(LEFT + i * slot + slot / 2, lab) for i, lab in enumerate(labels) if i % step == 0]
+    # Counted from the right, so that the newest day, where the eye goes first, has its label.
+    last = len(labels) - 1
+    x_labels = [
+        (LEFT + i * slot + slot / 2, lab) for i, lab in enumerate(labels) if (last - i) % step == 0
+    ]
     y_ticks = [(TOP + plot_h * (1 - f), _fmt(top * f) + unit) for f in (0, 0.5, 1)]
     legend = [(s % PALETTE_SIZE, name) for s, name in enumerate(series)] if len(series) > 1 else []
     return Chart(

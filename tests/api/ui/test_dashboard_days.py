@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from api.ui.dashboard import build_dashboard
+from api.ui.dashboard import bar_chart, build_dashboard
 from api.ui.export import DASHBOARD_HEADER, dashboard_csv
 from core.models import Case
 from core.store import cases as case_store
@@ -46,3 +46,12 @@ async def test_cases_received_today_count_on_the_days_they_were_detected(db: Dat
     only_sla = list(csv.reader(io.StringIO(dashboard_csv(board, "sla"))))
     assert {r[0] for r in only_sla[1:]} == {"sla"}
     assert len(only_sla) == 1 + 7 * 2  # seven days, two series
+
+
+def test_the_newest_day_keeps_its_label_when_labels_are_thinned() -> None:
+    """With 14 days only every other day is labelled, counted back from the newest."""
+    labels = [f"d{i}" for i in range(14)]
+    chart = bar_chart("t", labels, {"n": [1.0] * 14})
+    shown = [label for _, label in chart.x_labels]
+    assert shown[-1] == "d13"
+    assert shown == labels[1::2]
