@@ -101,10 +101,12 @@ def _filters(
 Filters = Annotated[QueueFilter, Depends(_filters)]
 
 
-async def _queue_context(request: Request, me: Principal, wanted: QueueFilter) -> dict[str, Any]:
+async def _queue_context(
+    request: Request, me: Principal, wanted: QueueFilter, *, elsewhere: bool = True
+) -> dict[str, Any]:
     async with runtime_of(request).db.transaction() as conn:
         rows = await load_queue(conn, datetime.now(UTC), runtime_of(request).deps.policy)
-        found = await find_cases(conn, wanted.q) if wanted.q else []
+        found = await find_cases(conn, wanted.q) if wanted.q and elsewhere else []
     shown = [r for r in rows if matches(r, wanted, me)]
     queued = {r.case_id for r in rows}
     return {
@@ -127,7 +129,7 @@ async def queue_page(request: Request, me: Reviewer, wanted: Filters) -> HTMLRes
 @router.get("/queue/rows", response_class=HTMLResponse)
 async def queue_rows(request: Request, me: Reviewer, wanted: Filters) -> HTMLResponse:
     """Returns the queue's rows and counts alone, for htmx polling."""
-    context = await _queue_context(request, me, wanted)
+    context = await _queue_context(request, me, wanted, elsewhere=False)
     context["return_to"] = "/ui/queue" + (f"?{request.url.query}" if request.url.query else "")
     return render(request, "_queue_rows.html", me=me, partial=True, polled=True, **context)
 
@@ -135,7 +137,7 @@ async def queue_rows(request: Request, me: Reviewer, wanted: Filters) -> HTMLRes
 @router.get("/queue.csv")
 async def queue_export(request: Request, me: Reviewer, wanted: Filters) -> Response:
     """Downloads the queue as CSV, with the same filters and search as the page."""
-    context = await _queue_context(request, me, wanted)
+    context = await _queue_context(request, me, wanted, elsewhere=False)
     return csv_response(queue_csv(context["rows"]), "queue", datetime.now(UTC))
 
 
