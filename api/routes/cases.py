@@ -81,8 +81,10 @@ async def list_cases(
     cause: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage:
-    """Lists cases newest first, filtered by status, site and cause; a page may come up short."""
+    """Lists cases newest first, filtered by status, site, cause and an id or ref (`q`, exact or
+    prefix, any case); a page may come up short."""
     async with runtime_of(request).db.transaction() as conn:
         page, next_cursor = await case_store.list_cases(
             conn,
@@ -91,6 +93,7 @@ async def list_cases(
             cause=cause,
             limit=limit,
             cursor=cursor,
+            q=(q or "").strip() or None,
         )
     # Orchestrator keys see their own cases only; filtering each stored page keeps the cursor
     # exact, at the price of pages shorter than `limit`.

@@ -41,6 +41,11 @@ class Chart:
     width: int = WIDTH
     height: int = HEIGHT
     empty: bool = False
+    # The figures behind the bars, for the CSV export: one key per column, one list per series.
+    slug: str = ""
+    keys: list[str] = field(default_factory=list)
+    series: dict[str, list[float]] = field(default_factory=dict)
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class Tile:
     label: str
     value: str
     note: str
+    number: float | None = None  # the figure unformatted, for the CSV export
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ def bar_chart(
     *,
     unit: str = "",
     y_max: float | None = None,
+    slug: str = "",
+    keys: list[str] | None = None,
 ) -> Chart:
     """Lays out stacked bars: one column per label, one stacked segment per series."""
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
@@ -93,10 +102,25 @@ def bar_chart(
             bars.append(Bar(LEFT + i * slot + slot * 0.15, y, slot * 0.7, h, s % PALETTE_SIZE, tip))
             base += values[i]
     step = max(1, math.ceil(len(labels) / 10))
-    x_labels = [(LEFT + i * slot + slot / 2, lab) for i, lab in enumerate(labels) if i % step == 0]
+    # Counted from the right, so that the newest day, where the eye goes first, has its label.
+    last = len(labels) - 1
+    x_labels = [
+        (LEFT + i * slot + slot / 2, lab) for i, lab in enumerate(labels) if (last - i) % step == 0
+    ]
     y_ticks = [(TOP + plot_h * (1 - f), _fmt(top * f) + unit) for f in (0, 0.5, 1)]
     legend = [(s % PALETTE_SIZE, name) for s, name in enumerate(series)] if len(series) > 1 else []
-    return Chart(title, bars, x_labels, y_ticks, legend, empty=not any(totals))
+    return Chart(
+        title,
+        bars,
+        x_labels,
+        y_ticks,
+        legend,
+        empty=not any(totals),
+        slug=slug,
+        keys=keys or labels,
+        series=series,
+        unit=unit,
+    )
 
 
 def _fmt(value: float) -> str:
@@ -105,6 +129,11 @@ def _fmt(value: float) -> str:
 
 def _days(today: date, days: int) -> list[date]:
     return [today - timedelta(days=days - 1 - i) for i in range(days)]
+
+
+def detection_day(fact: CaseFact) -> date:
+    """Returns the UTC day the orchestrator detected the stall; the day received if unknown."""
+    return (fact.detected_at or fact.created_at).date()
 
 
 def _per_day(
@@ -119,7 +148,7 @@ def _per_day(
     series: dict[str, list[float]] = {n: [0.0] * len(days) for n in kept}
     index = {d: i for i, d in enumerate(days)}
     for fact in facts:
-        i = index.get(fact.created_at.date())
+        i = index.get(detection_day(fact))
         if i is not None:
             name = str(getattr(fact, key) or "pending")
             series.setdefault(name if name in kept else "other", [0.0] * len(days))[i] += 1
@@ -138,7 +167,7 @@ def _sla_series(facts: list[CaseFact], days: list[date], now: datetime) -> dict[
     series = {"within SLA": [0.0] * len(days), "breached": [0.0] * len(days)}
     index = {d: i for i, d in enumerate(days)}
     for fact in facts:
-        i = index.get(fact.created_at.date())
+        i = index.get(detection_day(fact))
         if i is not None and fact.sla_due_at is not None:
             series["breached" if breached(fact, now) else "within SLA"][i] += 1
     return series
@@ -157,7 +186,7 @@ def _accuracy(facts: list[CaseFact], days: list[date], touched: set[str]) -> lis
     hits, seen = [0] * len(days), [0] * len(days)
     index = {d: i for i, d in enumerate(days)}
     for fact in facts:
-        i = index.get(fact.created_at.date())
+        i = index.get(detection_day(fact))
         if i is None or fact.cause is None or not _reviewed(fact, touched):
             continue
         seen[i] += 1
@@ -199,25 +228,37 @@ def tiles(
     corrected = [f for f in classified if f.corrected_cause not in (None, f.cause)]
     reviewed = [f for f in classified if _reviewed(f, touched)]
     sla = [f for f in facts if f.sla_due_at is not None]
+    median_wait = statistics.median(waits) if waits else None
     return [
-        Tile("Cases", str(len(facts)), f"{len(closed)} closed"),
-        Tile("SLA breaches", str(sum(breached(f, now) for f in sla)), f"of {len(sla)} with an SLA"),
-        Tile("Auto-resolution rate", _pct(len(auto), len(closed)), "closed with no approval"),
-        Tile("Manual touch rate", _pct(len(manual), len(facts)), "a person voted or corrected"),
+        Tile("Cases", str(len(facts)), f"{len(closed)} closed", len(facts)),
+        Tile(
+            "SLA breaches",
+            str(breaches := sum(breached(f, now) for f in sla)),
+            f"of {len(sla)} with an SLA",
+            breaches,
+        ),
+        _rate("Auto-resolution rate", len(auto), len(closed), "closed with no approval"),
+        _rate("Manual touch rate", len(manual), len(facts), "a person voted or corrected"),
         Tile(
             "Median time to approve",
-            _duration(statistics.median(waits) if waits else None),
+            _duration(median_wait),
             f"{len(waits)} approvals",
+            None if median_wait is None else round(median_wait, 1),
+            "s",
         ),
-        Tile(
+        _rate(
             "Classifier accuracy",
-            _pct(len(reviewed) - len(corrected), len(reviewed)),
+            len(reviewed) - len(corrected),
+            len(reviewed),
             f"against reviewers, {len(reviewed)} reviewed",
         ),
-        Tile(
-            "Correction rate", _pct(len(corrected), len(classified)), f"{len(corrected)} corrected"
-        ),
+        _rate("Correction rate", len(corrected), len(classified), f"{len(corrected)} corrected"),
     ]
+
+
+def _rate(label: str, part: int, whole: int, note: str) -> Tile:
+    number = round(100 * part / whole, 1) if whole else None
+    return Tile(label, _pct(part, whole), note, number, "%")
 
 
 async def build_dashboard(conn: AsyncConnection, now: datetime, days: int) -> Dashboard:
@@ -227,21 +268,39 @@ async def build_dashboard(conn: AsyncConnection, now: datetime, days: int) -> Da
     timings = await stats.approval_timings(conn, since)
     touched = await stats.touched_case_ids(conn, since)
     span = _days(now.date(), days)
-    labels = [d.strftime("%m-%d") for d in span]
+    labels, keys = [d.strftime("%m-%d") for d in span], [d.isoformat() for d in span]
     hist_labels, hist = _histogram(facts)
     charts = [
         bar_chart(
-            "Exceptions by workflow stage, per day", labels, _per_day(facts, span, "workflow")
+            "Exceptions by workflow stage, per day of detection",
+            labels,
+            _per_day(facts, span, "workflow"),
+            slug="workflow",
+            keys=keys,
         ),
-        bar_chart("Exceptions by cause, per day", labels, _per_day(facts, span, "cause")),
-        bar_chart("SLA outcome, per day of detection", labels, _sla_series(facts, span, now)),
-        bar_chart("Confidence of the classifier", hist_labels, hist),
         bar_chart(
-            "Classifier accuracy against reviewer corrections, per day",
+            "Exceptions by cause, per day of detection",
+            labels,
+            _per_day(facts, span, "cause"),
+            slug="cause",
+            keys=keys,
+        ),
+        bar_chart(
+            "SLA outcome, per day of detection",
+            labels,
+            _sla_series(facts, span, now),
+            slug="sla",
+            keys=keys,
+        ),
+        bar_chart("Confidence of the classifier", hist_labels, hist, slug="confidence"),
+        bar_chart(
+            "Classifier accuracy against reviewer corrections, per day of detection",
             labels,
             {"accuracy": _accuracy(facts, span, touched)},
             unit="%",
             y_max=100,
+            slug="accuracy",
+            keys=keys,
         ),
     ]
     return Dashboard(days=days, tiles=tiles(facts, timings, touched, now), charts=charts)

@@ -14,6 +14,7 @@ from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import cases as case_store
 from core.store.cases import StoredCase
+from core.store.search import finds
 from policies import PolicyConfig, amount_at_stake
 from policies.votes import eligible_approvers
 
@@ -32,6 +33,7 @@ class QueueFilter:
     cause: str | None = None
     role: str | None = None
     queue: str | None = None
+    q: str | None = None  # a case id or a ref value, or the start of one
 
     def query(self, **over: str | None) -> dict[str, str]:
         """Returns the filter as query parameters, with some values replaced."""
@@ -156,6 +158,8 @@ def matches(row: QueueRow, wanted: QueueFilter, me: Principal) -> bool:
         (wanted.role, row.approval.approver_role),
     )
     if any(want and want != have for want, have in checks):
+        return False
+    if wanted.q and not finds(case, wanted.q):
         return False
     return not wanted.queue or wanted.queue in row.queues(me.roles)
 

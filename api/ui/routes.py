@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,6 +16,7 @@ from api.ui import casepage, confirmation
 from api.ui.csrf import checked_form, session_of
 from api.ui.dashboard import build_dashboard
 from api.ui.eligibility import permissions, progress_text
+from api.ui.export import csv_response, dashboard_csv, queue_csv
 from api.ui.queue import QueueFilter, facets, load_queue, matches, queue_counts
 from api.ui.rendering import back_to, formatter, render, reviewer, safe_return
 from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
@@ -23,11 +24,14 @@ from core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, 
 from core.principals import Principal
 from core.store import approvals as approval_store
 from core.store import identity, sessions
+from core.store.search import find_cases
 from policies.votes import check_vote
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(reviewer)]
 Form = Annotated[FormData, Depends(checked_form)]
+# A case id is at most 128 characters; room is left for a pasted ref with spaces around it.
+SearchText = Annotated[str | None, Query(max_length=200)]
 
 
 def _text(form: FormData, name: str) -> str:
@@ -37,9 +41,9 @@ def _text(form: FormData, name: str) -> str:
 
 @router.get("")
 @router.get("/")
-async def home() -> RedirectResponse:
-    """Sends reviewers to the queue."""
-    return RedirectResponse("/ui/queue", status_code=303)
+async def home(q: SearchText = None) -> RedirectResponse:
+    """Sends reviewers to the queue, with their search when the address carries one."""
+    return RedirectResponse("/ui/queue" + (f"?{urlencode({'q': q})}" if q else ""), status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -88,21 +92,32 @@ def _filters(
     cause: str | None = None,
     role: str | None = None,
     queue: str | None = None,
+    q: SearchText = None,
 ) -> QueueFilter:
     """Reads the queue filters from the query string; an empty value means no filter."""
-    return QueueFilter(site or None, workflow or None, cause or None, role or None, queue or None)
+    text = (q or "").strip() or None
+    return QueueFilter(
+        site or None, workflow or None, cause or None, role or None, queue or None, text
+    )
 
 
 Filters = Annotated[QueueFilter, Depends(_filters)]
 
 
-async def _queue_context(request: Request, me: Principal, wanted: QueueFilter) -> dict[str, Any]:
+async def _queue_context(
+    request: Request, me: Principal, wanted: QueueFilter, *, elsewhere: bool = True
+) -> dict[str, Any]:
     async with runtime_of(request).db.transaction() as conn:
         rows = await load_queue(conn, datetime.now(UTC), runtime_of(request).deps.policy)
+        found = await find_cases(conn, wanted.q) if wanted.q and elsewhere else []
+    shown = [r for r in rows if matches(r, wanted, me)]
+    queued = {r.case_id for r in rows}
     return {
-        "rows": [r for r in rows if matches(r, wanted, me)],
+        "rows": shown,
         "permitted": {r.approval.approval_id: permissions(r.approval, me) for r in rows},
         "progress": progress_text,
+        # Cases the search finds that wait for no decision: resolved, triaging, or failed ones.
+        "elsewhere": [f for f in found if f.case.case_id not in queued],
         "counts": queue_counts(rows, me),
         "facets": facets(rows),
         "filters": wanted,
@@ -119,9 +134,16 @@ async def queue_page(request: Request, me: Reviewer, wanted: Filters) -> HTMLRes
 @router.get("/queue/rows", response_class=HTMLResponse)
 async def queue_rows(request: Request, me: Reviewer, wanted: Filters) -> HTMLResponse:
     """Returns the queue's rows and counts alone, for htmx polling."""
-    context = await _queue_context(request, me, wanted)
+    context = await _queue_context(request, me, wanted, elsewhere=False)
     context["return_to"] = "/ui/queue" + (f"?{request.url.query}" if request.url.query else "")
     return render(request, "_queue_rows.html", me=me, partial=True, polled=True, **context)
+
+
+@router.get("/queue.csv")
+async def queue_export(request: Request, me: Reviewer, wanted: Filters) -> Response:
+    """Downloads the queue as CSV, with the same filters and search as the page."""
+    context = await _queue_context(request, me, wanted, elsewhere=False)
+    return csv_response(queue_csv(context["rows"]), "queue", datetime.now(UTC))
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -296,3 +318,21 @@ async def dashboard(
     async with runtime_of(request).db.transaction() as conn:
         board = await build_dashboard(conn, datetime.now(UTC), days)
     return render(request, "dashboard.html", me=me, board=board)
+
+
+@router.get("/dashboard.csv")
+async def dashboard_export(
+    request: Request,
+    _me: Reviewer,
+    days: Annotated[int, Query(ge=1, le=90)] = 14,
+    chart: str | None = None,
+) -> Response:
+    """Downloads the dashboard's figures as CSV: all of them, or one chart's."""
+    now = datetime.now(UTC)
+    async with runtime_of(request).db.transaction() as conn:
+        board = await build_dashboard(conn, now, days)
+    slugs = [ch.slug for ch in board.charts]
+    if chart and chart not in slugs:
+        raise InvalidInput(f"chart must be one of {', '.join(slugs)}", field="chart")
+    stem = f"dashboard-{chart}" if chart else "dashboard"
+    return csv_response(dashboard_csv(board, chart or None), f"{stem}-{days}d", now)

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import BindParameter
 from core.approvals import ApprovalStatus
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Case, CaseStatus, Posting, TriageResult
+from core.store import search
 from core.store.db import as_utc, utcnow
 from core.store.paging import decode_cursor, encode_cursor
 from core.store.tables import approvals, cases
@@ -226,12 +227,19 @@ async def list_cases(
     cause: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    q: str | None = None,
 ) -> tuple[list[StoredCase], str | None]:
-    """Returns one page of cases, newest first, and the cursor of the next page."""
+    """Returns one page of cases, newest first, and the cursor of the next page.
+
+    With `q`, only cases whose id or a ref value is it or starts with it are kept; the cursor
+    still follows the rows read, so such a page may come up short.
+    """
     query = select(cases).order_by(cases.c.created_at.desc(), cases.c.case_id.desc())
     for column, value in ((cases.c.status, status), (cases.c.site, site), (cases.c.cause, cause)):
         if value is not None:
             query = query.where(column == value)
+    if q:
+        query = query.where(search.candidates(q))
     if cursor:
         stamp, case_id = _decode_case_cursor(cursor)
         query = query.where(
@@ -245,4 +253,6 @@ async def list_cases(
     next_cursor = None
     if len(rows) > limit and page:
         next_cursor = encode_cursor(page[-1].created_at.isoformat(), page[-1].case.case_id)
+    if q:
+        page = [stored for stored in page if search.finds(stored.case, q)]
     return page, next_cursor

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,6 +29,7 @@ class CaseFact:
     sla_due_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    detected_at: datetime | None = None  # when the orchestrator saw the stall, from the body
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ async def case_facts(conn: AsyncConnection, since: datetime) -> list[CaseFact]:
             cases.c.sla_due_at,
             cases.c.created_at,
             cases.c.updated_at,
+            # A JSON path is portable SQLAlchemy: JSON_EXTRACT on SQLite, ->> on PostgreSQL.
+            cases.c.body["detected_at"].as_string().label("detected_at"),
         )
         .where(cases.c.created_at >= since)
         .order_by(cases.c.created_at)
@@ -69,9 +72,19 @@ async def case_facts(conn: AsyncConnection, since: datetime) -> list[CaseFact]:
             sla_due_at=as_utc(row["sla_due_at"]),
             created_at=as_utc(row["created_at"]) or utcnow(),
             updated_at=as_utc(row["updated_at"]) or utcnow(),
+            detected_at=_instant(row["detected_at"]),
         )
         for row in rows
     ]
+
+
+def _instant(text: str | None) -> datetime | None:
+    """Parses a stored RFC 3339 time; a body the model wrote always has one, old rows may not."""
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment and moment.tzinfo else as_utc(moment)
 
 
 async def approval_timings(conn: AsyncConnection, since: datetime) -> list[ApprovalTiming]:

@@ -71,11 +71,13 @@ MATRIX: dict[tuple[str, str], tuple[Any, tuple[Any, ...]]] = {
     ("POST", "/ui/login"): ({"username": "nobody", "password": "x"}, (401, 401, 401, 401, 401)),
     ("GET", "/ui/queue"): (_, (LOGIN, LOGIN, LOGIN, LOGIN, 200)),
     ("GET", "/ui/queue/rows"): (_, (LOGIN, LOGIN, LOGIN, LOGIN, 200)),
+    ("GET", "/ui/queue.csv"): (_, (LOGIN, LOGIN, LOGIN, LOGIN, 200)),
     ("GET", "/ui/cases/{case_id}"): (_, (LOGIN, LOGIN, LOGIN, LOGIN, 404)),
     ("POST", "/ui/approvals/{approval_id}"): ({}, (LOGIN, LOGIN, LOGIN, LOGIN, 303)),
     ("GET", "/ui/approvals/{approval_id}/confirm"): (_, (LOGIN, LOGIN, LOGIN, LOGIN, 404)),
     ("POST", "/ui/cases/{case_id}/correction"): ({}, (LOGIN, LOGIN, LOGIN, LOGIN, 303)),
     ("GET", "/ui/dashboard"): (_, (LOGIN, LOGIN, LOGIN, LOGIN, 200)),
+    ("GET", "/ui/dashboard.csv"): (_, (LOGIN, LOGIN, LOGIN, LOGIN, 200)),
     ("POST", "/ui/logout"): ({}, (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),  # runs last
 }
 MOUNT_PROBES = {"/static/swagger-ui": "/swagger-ui.css", "/ui/static": "/app.css"}
