@@ -114,7 +114,7 @@ def own_part(case: Case, text: SourceText) -> SourceText | None:
 
 
 def evidence_texts(case: Case, messages: Sequence[MatchedMessage]) -> list[SourceText]:
-    """Returns every text about this case: the stalled step, events, messages and matched ones."""
+    """Returns every text about this case (stalled step, events, messages), each cut to its own part."""
     texts = [
         SourceText(
             case.stalled_step, case.detected_at, ParamSource(kind="case", keys=["stalled_step"])
@@ -135,7 +135,7 @@ def evidence_texts(case: Case, messages: Sequence[MatchedMessage]) -> list[Sourc
         for m in messages
         if is_about_case(case, m)
     ]
-    return texts
+    return [kept for t in texts if (kept := own_part(case, t)) is not None]
 
 
 def latest_first(texts: Sequence[SourceText]) -> list[SourceText]:

@@ -217,3 +217,11 @@ def test_a_request_naming_a_document_outside_the_vocabulary_proposes_no_partial_
         is None
     )
     assert _documents_requested("Customs requires the import license.") == ["import_license"]
+
+
+def test_a_document_asked_for_another_shipment_is_not_requested_for_ours() -> None:
+    body = (
+        "Two topics. SH-1: customs needs the certificate of origin.\n"
+        "SH-9: released, the packing list is missing but no longer needed."
+    )
+    assert _documents_requested(body) == ["certificate_of_origin"]
