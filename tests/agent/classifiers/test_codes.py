@@ -32,3 +32,11 @@ def test_an_unseen_code_shares_the_fact_of_its_cause() -> None:
     assert seen["code_cause=carrier_cutoff_missed"] == 1.0
     assert unseen["code_cause=carrier_cutoff_missed"] == 1.0
     assert "code=AY" in unseen
+
+
+def test_reference_data_and_throughput_phrases_have_cues() -> None:
+    from agent.classifiers.cues import count_cues
+
+    assert count_cues("Ship-to not found in the ERP") == {"master_data_error": 1}
+    assert count_cues("Pick rate below target on nights") == {"warehouse_congestion": 1}
+    assert count_cues("Pallets not picked up by the carrier") == {"carrier_cutoff_missed": 1}
