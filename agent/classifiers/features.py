@@ -12,6 +12,7 @@ from scipy import sparse
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from agent.classifiers.codes import code_cause, segment_codes
 from agent.classifiers.cues import count_cues
 from agent.classifiers.facts import attribute_facts, digits_collapsed
 from core.models import Case, Event, MatchedMessage
@@ -78,8 +79,14 @@ def _event_facts(event: Event) -> dict[str, float]:
     # The event type stays in the text only: as a one-hot fact the model memorised the
     # generator's type names (and its routine noise events) instead of their words.
     facts = {f"sys={event.system.value}": 1.0}
+    codes = segment_codes(event.detail or "")
     if event.code:
         facts[f"code={event.code.strip().upper()}"] = 1.0
+        codes.append(event.code)
+    for code in codes:
+        cause = code_cause(code)
+        if cause is not None:
+            facts[f"code_cause={cause}"] = 1.0
     return facts
 
 

@@ -1,0 +1,42 @@
+"""Standard reason codes: each points at one cause, and a code history never showed still counts."""
+
+from __future__ import annotations
+
+from agent.classifiers.codes import code_cause, segment_codes
+from agent.classifiers.features import event_fragment
+from tests.support.local_cases import event
+
+
+def test_contract_codes_point_at_their_causes() -> None:
+    assert code_cause("T3") == "carrier_cutoff_missed"
+    assert code_cause(" ao ") == "carrier_delay"
+    assert code_cause("C2") == "credit_hold"
+    assert code_cause("BD") == "compliance_hold"
+    assert code_cause("HTTP 503") == "integration_failure"
+
+
+def test_codes_of_mixed_meaning_point_nowhere() -> None:
+    assert code_cause("AJ") is None
+    assert code_cause("P1") is None
+    assert code_cause("ZZ") is None
+
+
+def test_segment_codes_read_the_reason_of_a_written_out_at7_segment() -> None:
+    assert segment_codes("214 rcvd: AT7**AY*NA~ MS1*Memphis") == ["AY"]
+    assert segment_codes("customs at the border") == []
+
+
+def test_an_unseen_code_shares_the_fact_of_its_cause() -> None:
+    seen = event_fragment(event("CARRIER", "status", "Trailer not available", "T3")).facts
+    unseen = event_fragment(event("CARRIER", "status", "Pickup missed", "AY")).facts
+    assert seen["code_cause=carrier_cutoff_missed"] == 1.0
+    assert unseen["code_cause=carrier_cutoff_missed"] == 1.0
+    assert "code=AY" in unseen
+
+
+def test_reference_data_and_throughput_phrases_have_cues() -> None:
+    from agent.classifiers.cues import count_cues
+
+    assert count_cues("Ship-to not found in the ERP") == {"master_data_error": 1}
+    assert count_cues("Pick rate below target on nights") == {"warehouse_congestion": 1}
+    assert count_cues("Pallets not picked up by the carrier") == {"carrier_cutoff_missed": 1}
