@@ -24,6 +24,7 @@ DEFAULT_SETS = (
     "independent-hard",
     "independent-params",
     "independent-params2",
+    "independent-params3",
 )
 COLUMNS = (
     ("n_cases", "cases"),
