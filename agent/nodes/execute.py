@@ -17,6 +17,7 @@ from core.errors import IntegrationError
 from core.models import PolicyDecision, ProposedAction
 from core.store import approvals as approval_store
 from core.store import audit
+from core.store import cases as case_store
 from core.store.audit import AuditRow
 from tools.actions.base import ActionRequest
 
@@ -103,6 +104,7 @@ async def run_actions(deps: AgentDeps, requests: list[ActionRequest]) -> list[st
         )
     async with deps.db.transaction() as conn:
         await audit.record_many(conn, rows)
+        await case_store.record_executed(conn, requests[0].case_id, executed)
     return executed
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -174,12 +174,29 @@ async def recovery_candidates(
     return [_to_stored(row) for row in (await conn.execute(query)).mappings()]
 
 
+async def _locked_result(conn: AsyncConnection, case_id: str) -> dict[str, Any] | None:
+    """Returns the case's stored result with its row locked, so two writers never lose an update."""
+    query = select(cases.c.result).where(cases.c.case_id == case_id).with_for_update()
+    row = (await conn.execute(query)).first()
+    return row[0] if row and row[0] else None
+
+
+async def record_executed(conn: AsyncConnection, case_id: str, actions: Sequence[str]) -> None:
+    """Adds actions that have run to the case's stored result, so a waiting case shows them."""
+    stored = await _locked_result(conn, case_id)
+    if stored is None or not actions:
+        return
+    executed = list(stored.get("executed", []))
+    executed += [action for action in actions if action not in executed]
+    result = {**stored, "executed": executed}
+    await conn.execute(_UPDATE, {"id": case_id, "result": result, "updated_at": utcnow()})
+
+
 async def record_posted(conn: AsyncConnection, case_id: str, posting: Posting) -> None:
     """Adds a delivered ERP posting, with the ERP's reference, to the case's stored result."""
-    row = (await conn.execute(select(cases.c.result).where(cases.c.case_id == case_id))).first()
-    if not row or not row[0]:
+    stored = await _locked_result(conn, case_id)
+    if stored is None:
         return
-    stored = row[0]
     known = {p.get("idempotency_key") for p in stored.get("postings", [])}
     if posting.idempotency_key in known:
         return

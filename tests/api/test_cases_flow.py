@@ -84,6 +84,26 @@ def test_approving_an_erp_posting_posts_once_and_resolves_the_case(service: Serv
     assert statuses[-1] == "resolved"
 
 
+def test_a_case_waiting_for_approval_already_lists_the_automatic_actions_that_ran(
+    service: Service,
+) -> None:
+    """The stored result shows what ran when the gate decided, not only once the case closes."""
+    case = make_inventory_case(amount=3200.0)
+    triage = service.submit(case).json()
+    assert triage["status"] == "pending_approval"
+    automatic = [d["action"] for d in triage["decisions"] if d["outcome"] == "auto"]
+    assert automatic, "the inventory case proposes an automatic cycle count"
+    started = {
+        e["detail"]["action"]
+        for e in service.audit(case["case_id"])
+        if e["kind"] == "action.executed"
+    }
+    assert started == set(automatic)
+    stored = service.case(case["case_id"])
+    assert stored["status"] == "pending_approval"
+    assert sorted(stored["executed"]) == sorted(automatic)
+
+
 def test_an_approved_non_erp_action_runs_through_its_tool_and_posts_nothing(
     service: Service,
 ) -> None:
