@@ -68,6 +68,11 @@ WRAPPED = """() => [...document.querySelectorAll('a.case-link, span.id, td.code,
   }).map(el => el.textContent.trim())"""
 BACKGROUND = "() => getComputedStyle(document.body).backgroundColor"
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# Field values squeezed to a sliver beside their labels, where text breaks every character or so.
+SQUEEZED = """() => [...document.querySelectorAll('dl.fields dd')]
+  .filter(el => el.offsetParent !== null && el.textContent.trim().length > 3)
+  .filter(el => el.getBoundingClientRect().width < 60)
+  .map(el => el.textContent.trim().slice(0, 40))"""
 
 
 def _luminance(css: str) -> float:
@@ -97,6 +102,7 @@ def test_pages_fit_keep_ids_whole_and_follow_the_colour_scheme(
             page.screenshot(path=str(SHOTS / f"{name}-{size}-{scheme}.png"), full_page=True)
             assert page.evaluate(OVERFLOW) <= 0, f"{name} scrolls sideways at {WIDTHS[size]} px"
             assert page.evaluate(WRAPPED) == [], f"{name} wraps ids at {WIDTHS[size]} px"
+            assert page.evaluate(SQUEEZED) == [], f"{name} squeezes values at {WIDTHS[size]} px"
             shade = _luminance(page.evaluate(BACKGROUND))
             assert shade < 0.15 if scheme == "dark" else shade > 0.85, (name, scheme, shade)
             rows = page.locator("#queue-rows tr[data-nav-row] a.case-link")
