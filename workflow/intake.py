@@ -175,6 +175,11 @@ class TriageService:
 
     async def _resume_held(self, case_id: str) -> bool:
         snapshot = await self.graph.aget_state(_config(case_id))
+        if snapshot.next and "await_approval" not in snapshot.next:
+            # A run cut short before its wait (people decided before recovery came): it runs on
+            # to the wait first, or the decision would find nothing to resume and be lost.
+            await self._invoke(case_id, None)
+            snapshot = await self.graph.aget_state(_config(case_id))
         if "await_approval" not in (snapshot.next or ()):
             return False
         async with self.deps.db.transaction() as conn:
@@ -191,7 +196,7 @@ class TriageService:
         """Finishes every unfinished case whose run is not held by a live process; returns how many."""
         if all_leases:
             async with self.deps.db.transaction() as conn:
-                await case_store.release_all_runs(conn)
+                await case_store.expire_all_runs(conn)
         async with self.deps.db.transaction() as conn:
             candidates = await case_store.recovery_candidates(conn, case_status.UNFINISHED)
         recovered = 0
@@ -213,11 +218,10 @@ class TriageService:
         case_id = stored.case.case_id
         current = (await self.get(case_id)).status
         snapshot = await self.graph.aget_state(_config(case_id))
-        waiting = snapshot.next or ()
-        if "await_approval" in waiting:
-            return int(await self._resume_held(case_id))
-        if waiting:
-            await self._invoke(case_id, None)  # a node was cut short: run on from its checkpoint
+        if snapshot.next:
+            # At the wait, or cut short before it: resuming runs on to the wait and past it once
+            # every approval is decided.
+            await self._resume_held(case_id)
             return 1
         if current is CaseStatus.triaging or not snapshot.values:
             # No checkpoint, or one that holds only the input: triage again from the stored body.

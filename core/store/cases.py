@@ -143,15 +143,22 @@ async def release_run(conn: AsyncConnection, case_id: str, owner: str) -> None:
     await conn.execute(_RELEASE_RUN, {"id": case_id, "owner": owner})
 
 
-async def release_all_runs(conn: AsyncConnection) -> None:
-    """Clears every run lease: only for a store that one process alone may use (SQLite)."""
-    await conn.execute(update(cases).values(run_owner=None, run_lease_until=None))
+async def expire_all_runs(conn: AsyncConnection) -> None:
+    """Expires every held run lease: only for a store one process alone may use (SQLite).
+
+    The runs died with the previous process; an expired lease (not a cleared one) keeps them
+    recoverable even where people are already deciding the case.
+    """
+    expired = utcnow() - timedelta(seconds=1)
+    await conn.execute(
+        update(cases).where(cases.c.run_lease_until.is_not(None)).values(run_lease_until=expired)
+    )
 
 
 async def recovery_candidates(
     conn: AsyncConnection, unfinished: Iterable[CaseStatus], limit: int = 500
 ) -> list[StoredCase]:
-    """Returns unfinished cases that no live run holds and that are not waiting on a person."""
+    """Returns unfinished cases whose run died, or that no run holds and no person is deciding."""
     now = utcnow()
     waiting_on_people = (
         select(approvals.c.approval_id)
@@ -165,8 +172,12 @@ async def recovery_candidates(
         select(cases)
         .where(
             cases.c.status.in_([s.value for s in unfinished]),
-            or_(cases.c.run_lease_until.is_(None), cases.c.run_lease_until < now),
-            ~waiting_on_people,
+            # A lease left to expire is a run that died, perhaps before it reached its wait for
+            # people (its automatic actions not run yet): pending approvals do not excuse it.
+            or_(
+                cases.c.run_lease_until < now,
+                and_(cases.c.run_lease_until.is_(None), ~waiting_on_people),
+            ),
         )
         .order_by(cases.c.updated_at)
         .limit(limit)

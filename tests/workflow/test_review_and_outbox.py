@@ -2,106 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
-from app.wiring import Overrides, Runtime, open_runtime
 from core.approvals import ApprovalStatus
 from core.errors import Conflict
-from core.models import Case, CaseStatus, ResolvedCase
-from core.principals import Principal, PrincipalKind
-from core.settings import Settings
+from core.models import CaseStatus
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import outbox as outbox_store
 from core.store.db import utcnow
 from core.store.tables import outbox
-from evals.simulator import simulate
-from tests.support.cases import make_case
-from tools.actions.fake import FakeActions
-from tools.embedding.fake import FakeEmbedder
-from tools.erp.fake import FakeErp
-from tools.retrieval.fake import FakeContextIndex
+from tests.support.desk import ALICE, BOB, Desk
 from workflow.outbox import Outbox
-
-ROLES = frozenset({"inventory_controller", "ops_supervisor"})
-ALICE = Principal(name="alice", kind=PrincipalKind.person, roles=ROLES)
-BOB = Principal(name="bob", kind=PrincipalKind.person, roles=ROLES)
-ORCHESTRATOR = Principal(name="orchestrator", kind=PrincipalKind.api_key)
-STAMP = "2026-11-20T{}:00Z"
-
-
-def inventory_case(case_id: str) -> Case:
-    """Returns a clear inventory discrepancy whose adjustment waits for an inventory controller."""
-    return Case.model_validate(
-        make_case(**{
-            "case_id": case_id,
-            "workflow": "inventory_sync",
-            "stalled_step": "nightly inventory reconciliation exception",
-            "detected_at": STAMP.format("11:00"),
-            "site": "DC-ATL",
-            "refs": {"skus": ["SKU-4410"]},
-            "amount": {"value": 3200.0, "currency": "USD"},
-            "events": [
-                {"at": STAMP.format("09:10"), "system": "WMS", "type": "short_pick",
-                 "detail": "Short pick SKU-4410 at A-12-3: expected 16, found 4"},
-                {"at": STAMP.format("10:05"), "system": "WMS", "type": "cycle_count_variance",
-                 "detail": "Cycle count variance SKU-4410 at A-12-3: counted 4, system 16"},
-            ],
-            "attributes": {"erp_on_hand": 16, "wms_on_hand": 4},
-        })
-    )  # fmt: skip
-
-
-@dataclass
-class Desk:
-    """A runtime on the fakes and the fake ERP it posts to."""
-
-    runtime: Runtime
-    erp: FakeErp
-
-    async def pending(self, case_id: str) -> str:
-        """Submits a case and returns its one pending ERP approval's id."""
-        await self.runtime.service.submit(inventory_case(case_id), ORCHESTRATOR)
-        async with self.runtime.db.transaction() as conn:
-            records = await approval_store.list_approvals(conn, case_id=case_id)
-        [record] = [r for r in records if r.posts_to_erp]
-        return record.approval_id
-
-    async def rows(self, case_id: str) -> list[tuple[str, str]]:
-        """Returns the case's outbox rows as (kind, status)."""
-        async with self.runtime.db.transaction() as conn:
-            return [
-                (r.kind, r.status.value) for r in await outbox_store.rows(conn, case_id=case_id)
-            ]
-
-    async def status(self, case_id: str) -> CaseStatus:
-        """Returns the case's status."""
-        return (await self.runtime.service.get(case_id)).status
-
-
-@pytest.fixture(scope="module")
-def history() -> list[ResolvedCase]:
-    """A small simulated history, enough to train the local classifier."""
-    raw = simulate(cases=0, history=300, messages=0, seed=4).history
-    return [ResolvedCase.model_validate(h) for h in raw]
-
-
-@pytest.fixture
-async def desk(tmp_path: Path, history: list[ResolvedCase]) -> AsyncIterator[Desk]:
-    """An in-process runtime with the fake ERP, actions and index, and a trained classifier."""
-    erp = FakeErp()
-    settings = Settings(data_dir=tmp_path, classifier="local", learn_from_outcomes=False)
-    overrides = Overrides(erp=erp, actions=FakeActions(), index=FakeContextIndex(FakeEmbedder()))
-    async with open_runtime(settings, overrides) as runtime:
-        await runtime.learner.add_history(history)
-        runtime.outbox.max_backoff_s = 0.0  # retries are due at once in these tests
-        yield Desk(runtime, erp)
 
 
 async def test_a_decision_commits_its_posting_and_resume_without_posting(desk: Desk) -> None:

@@ -1,0 +1,71 @@
+"""A run that died between the policy gate and its wait for people is finished, decided or not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from core.models import CaseStatus
+from core.store import approvals as approval_store
+from core.store import audit
+from core.store import cases as case_store
+from core.store.db import utcnow
+from core.store.tables import cases
+from tests.support.desk import ALICE, Desk, inventory_case
+
+
+async def die_after_the_gate(desk: Desk, case_id: str) -> None:
+    """Leaves the case as a SIGKILL after the policy gate does: approvals open, lease expired."""
+    case = inventory_case(case_id)
+    runtime = desk.runtime
+    async with runtime.db.transaction() as conn:
+        await case_store.insert_case(conn, case, "orchestrator")
+        await case_store.claim_run(conn, case_id, "dead-process", 60.0)
+    await runtime.service.graph.ainvoke(
+        {"case": case.model_dump(mode="json"), "submitted_by": "orchestrator"},
+        {"configurable": {"thread_id": case_id}},
+        interrupt_after=["policy_gate"],
+    )
+    async with runtime.db.transaction() as conn:
+        expired = utcnow() - timedelta(seconds=1)
+        await conn.execute(
+            update(cases).where(cases.c.case_id == case_id).values(run_lease_until=expired)
+        )
+    snapshot = await runtime.service.graph.aget_state({"configurable": {"thread_id": case_id}})
+    assert snapshot.next == ("execute_automatic",)
+    assert await desk.status(case_id) is CaseStatus.pending_approval
+
+
+async def performed(desk: Desk, case_id: str) -> list[str]:
+    """Returns the actions whose execution the audit records."""
+    async with desk.runtime.db.transaction() as conn:
+        rows = await audit.entries(conn, case_id, kind="action.executed")
+    return [str(row.detail["action"]) for row in rows]
+
+
+async def pending_erp_approval(desk: Desk, case_id: str) -> str:
+    """Returns the id of the case's pending ERP approval."""
+    async with desk.runtime.db.transaction() as conn:
+        records = await approval_store.list_approvals(conn, case_id=case_id)
+    [record] = [r for r in records if r.posts_to_erp]
+    return record.approval_id
+
+
+async def test_recovery_runs_the_automatic_actions_while_people_still_decide(desk: Desk) -> None:
+    await die_after_the_gate(desk, "CUT-1")
+    assert await performed(desk, "CUT-1") == []
+    assert await desk.runtime.service.recover() == 1
+    assert await performed(desk, "CUT-1") == ["create_cycle_count"]
+    assert await desk.status("CUT-1") is CaseStatus.pending_approval
+    assert await desk.runtime.service.recover() == 0  # at its wait now: nothing left to take on
+
+
+async def test_a_decision_taken_before_recovery_still_resumes_the_case(desk: Desk) -> None:
+    await die_after_the_gate(desk, "CUT-2")
+    approval_id = await pending_erp_approval(desk, "CUT-2")
+    await desk.runtime.desk.decide(approval_id, ALICE, "approve", "count confirmed")
+    await desk.runtime.outbox.deliver_due()
+    assert await desk.status("CUT-2") is CaseStatus.resolved
+    assert len(desk.erp.calls) == 1
+    assert sorted(await performed(desk, "CUT-2")) == ["create_cycle_count"]
