@@ -20,8 +20,9 @@ from agent.nodes.retrieve import make_retrieve
 from agent.state import TriageState
 
 
-def route_after_automatic(state: TriageState) -> Literal["await_approval", "close"]:
+async def route_after_automatic(state: TriageState) -> Literal["await_approval", "close"]:
     """Sends a case to people when any action waits for approval, else straight to closing."""
+    # A coroutine: LangGraph runs a plain function of an async graph in a worker thread.
     return "await_approval" if state.get("approval_ids") else "close"
 
 

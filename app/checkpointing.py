@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager, closing
+import threading
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
     BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
@@ -34,7 +36,43 @@ class InlineSqliteSaver(SqliteSaver):
     through aiosqlite's worker thread and back cost more than the SQL itself. The graph of a
     case is driven by one coroutine at a time (the service locks per case), and the saver's
     own lock serialises the connection.
+
+    A node's output writes commit with the checkpoint LangGraph saves right after them, in one
+    commit instead of two: a crash between the two loses nothing that a crash just before the
+    writes would not. Writes that no checkpoint follows (an interrupt, an error, a resume)
+    commit at once.
     """
+
+    # Per thread: a pruning thread's cursor must never see the event loop's deferral.
+    _deferring = threading.local()
+
+    @contextmanager
+    def cursor(self, transaction: bool = True) -> Iterator[sqlite3.Cursor]:
+        """Yields a cursor under the saver's lock; commits after it unless a commit is deferred."""
+        with self.lock:
+            self.setup()
+            cur = self.conn.cursor()
+            try:
+                yield cur
+            finally:
+                if transaction and not getattr(self._deferring, "on", False):
+                    self.conn.commit()
+                cur.close()
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Stores a task's writes; a node's output waits for the checkpoint's commit."""
+        followed_by_checkpoint = not any(channel in WRITES_IDX_MAP for channel, _ in writes)
+        self._deferring.on = followed_by_checkpoint
+        try:
+            super().put_writes(config, writes, task_id, task_path)
+        finally:
+            self._deferring.on = False
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """Returns the checkpoint tuple for the config, or None."""

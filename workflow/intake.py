@@ -111,7 +111,7 @@ class TriageService:
                 self._spawn(run)
         elif wait:
             await self._settled(case.case_id)
-        return await self.get(case.case_id), created
+        return await self.get(case.case_id, body=case), created
 
     async def _triage(self, case: Case, submitter: Principal, *, claimed: bool = False) -> None:
         with bound_case(case.case_id):  # a run spawned in the background keeps its case id
@@ -162,10 +162,10 @@ class TriageService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def get(self, case_id: str) -> StoredCase:
-        """Returns a stored case."""
+    async def get(self, case_id: str, *, body: Case | None = None) -> StoredCase:
+        """Returns a stored case; `body` is its already parsed body, when the caller holds it."""
         async with self.deps.db.transaction() as conn:
-            return await case_store.get_case(conn, case_id)
+            return await case_store.get_case(conn, case_id, body)
 
     async def resume(self, case_id: str) -> bool:
         """Resumes a case whose approvals are all decided; returns False when it is not waiting."""

@@ -7,8 +7,8 @@ from typing import Any
 from agent.classifiers.base import ClassifierInput
 from agent.deps import AgentDeps
 from agent.diagnosis import diagnose
-from agent.state import TriageNode, TriageState
-from core.models import Case, MatchedMessage, SimilarCase
+from agent.state import TriageNode, TriageState, case_of
+from core.models import MatchedMessage, SimilarCase
 
 
 def make_classify(deps: AgentDeps) -> TriageNode:
@@ -16,7 +16,7 @@ def make_classify(deps: AgentDeps) -> TriageNode:
 
     async def classify(state: TriageState) -> dict[str, Any]:
         item = ClassifierInput(
-            case=Case.model_validate(state["case"]),
+            case=case_of(state),
             similar=[SimilarCase.model_validate(s) for s in state.get("similar", [])],
             messages=[MatchedMessage.model_validate(m) for m in state.get("messages", [])],
         )

@@ -6,10 +6,10 @@ from typing import Any
 
 from agent.deps import AgentDeps
 from agent.results import result_from_state
-from agent.state import TriageNode, TriageState
+from agent.state import TriageNode, TriageState, case_of
 from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus
-from core.models import Case, CaseStatus, Resolution, ResolvedCase
+from core.models import CaseStatus, Resolution, ResolvedCase
 from core.principals import AGENT
 from core.store import approvals as approval_store
 from core.store import cases as case_store
@@ -36,7 +36,7 @@ def make_close(deps: AgentDeps) -> TriageNode:
     """Builds the close node."""
 
     async def close(state: TriageState) -> dict[str, Any]:
-        case = Case.model_validate(state["case"])
+        case = case_of(state)
         learned: ResolvedCase | None = None
         async with deps.db.transaction() as conn:
             # Under the case lock, so a posting delivered meanwhile is either seen here or settles after.

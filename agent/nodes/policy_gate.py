@@ -6,10 +6,9 @@ from typing import Any
 
 from agent.deps import AgentDeps
 from agent.results import result_from_state
-from agent.state import TriageNode, TriageState
+from agent.state import TriageNode, TriageState, case_of
 from core import case_status
 from core.models import (
-    Case,
     CaseStatus,
     Classification,
     PolicyDecision,
@@ -73,7 +72,7 @@ def make_policy_gate(deps: AgentDeps) -> TriageNode:
     """Builds the policy_gate node."""
 
     async def policy_gate(state: TriageState) -> dict[str, Any]:
-        case = Case.model_validate(state["case"])
+        case = case_of(state)
         classification = Classification.model_validate(state["classification"])
         context = PolicyContext.from_classification(deps.policy, deps.taxonomy, classification)
         proposals = [ProposedAction.model_validate(p) for p in state.get("proposals", [])]

@@ -7,7 +7,7 @@ from typing import Any
 from agent.deps import AgentDeps
 from agent.proposing.parameters import propose_parameters
 from agent.proposing.playbook import select_actions
-from agent.state import TriageNode, TriageState
+from agent.state import TriageNode, TriageState, case_of
 from core.models import Case, Classification, MatchedMessage, ProposedAction
 
 
@@ -28,7 +28,7 @@ def make_propose(deps: AgentDeps) -> TriageNode:
     """Builds the propose node."""
 
     async def propose(state: TriageState) -> dict[str, Any]:
-        case = Case.model_validate(state["case"])
+        case = case_of(state)
         classification = Classification.model_validate(state["classification"])
         messages = [MatchedMessage.model_validate(m) for m in state.get("messages", [])]
         cause = deps.taxonomy.cause(classification.cause)

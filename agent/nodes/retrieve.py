@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from agent.deps import AgentDeps
-from agent.state import TriageNode, TriageState
-from core.models import Case, LooseMessage, MatchedBy, MatchedMessage, SimilarCase
+from agent.state import TriageNode, TriageState, case_of
+from core.models import LooseMessage, MatchedBy, MatchedMessage, SimilarCase
 from core.store import context as context_store
 
 # A party-only match ranks below every document or similarity match.
@@ -31,7 +31,7 @@ def make_retrieve(deps: AgentDeps) -> TriageNode:
     """Builds the retrieve node."""
 
     async def retrieve(state: TriageState) -> dict[str, Any]:
-        case = Case.model_validate(state["case"])
+        case = case_of(state)
 
         def search() -> tuple[list[SimilarCase], list[tuple[str, float]]]:
             # Both searches in one trip to a worker thread: each trip costs a loop wake-up.

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.approvals import ApprovalRecord, ApprovalStatus, Vote
@@ -29,6 +31,14 @@ _BY_ID = _WITH_VOTES.where(approvals.c.approval_id == bindparam("approval_id"))
 _OF_CASE = _WITH_VOTES.where(approvals.c.case_id == bindparam("case_id"))
 _OF_CASE_WITH_STATUS = _OF_CASE.where(approvals.c.status == bindparam("status"))
 _INSERT_APPROVAL = insert(approvals)
+# A re-run of the gate computes the same decision ids: the key conflict skips them in the same
+# statement, instead of a read before the write.
+_INSERT_NEW_DECISIONS = {
+    name: dialect_insert(policy_decisions).on_conflict_do_nothing(
+        index_elements=[policy_decisions.c.decision_id]
+    )
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
 _INSERT_VOTE = insert(approval_votes)
 
 
@@ -56,27 +66,12 @@ async def save_decisions(
     """Logs several policy decisions in one statement, skipping ids already logged."""
     if not decisions:
         return
-    ids = [d.decision_id for d, _ in decisions]
-    logged = set(
-        (
-            await conn.execute(
-                select(policy_decisions.c.decision_id).where(
-                    policy_decisions.c.decision_id.in_(ids)
-                )
-            )
-        ).scalars()
-    )
     now = utcnow()
-    fresh: dict[str, dict[str, Any]] = {}
-    for decision, inputs in decisions:
-        if decision.decision_id not in logged:
-            fresh[decision.decision_id] = {
-                **decision.model_dump(),
-                "inputs": inputs,
-                "created_at": now,
-            }
-    if fresh:
-        await conn.execute(insert(policy_decisions), list(fresh.values()))
+    fresh = {
+        decision.decision_id: {**decision.model_dump(), "inputs": inputs, "created_at": now}
+        for decision, inputs in decisions
+    }
+    await conn.execute(_INSERT_NEW_DECISIONS[conn.dialect.name], list(fresh.values()))
 
 
 async def create_approval(

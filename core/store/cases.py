@@ -71,9 +71,9 @@ class StoredCase:
     updated_at: datetime
 
 
-def _to_stored(row: Any) -> StoredCase:
+def _to_stored(row: Any, body: Case | None = None) -> StoredCase:
     return StoredCase(
-        case=Case.model_validate(row["body"]),
+        case=body if body is not None else Case.model_validate(row["body"]),
         digest=row["digest"],
         status=CaseStatus(row["status"]),
         result=TriageResult.model_validate(row["result"]) if row["result"] else None,
@@ -115,12 +115,16 @@ async def insert_case(conn: AsyncConnection, case: Case, submitted_by: str) -> b
     return False
 
 
-async def get_case(conn: AsyncConnection, case_id: str) -> StoredCase:
-    """Returns one stored case or raises NotFound."""
+async def get_case(conn: AsyncConnection, case_id: str, body: Case | None = None) -> StoredCase:
+    """Returns one stored case or raises NotFound.
+
+    `body` is the case as the caller already holds it, with the stored digest (intake checked
+    it), so the stored body need not be parsed again.
+    """
     row = (await conn.execute(_BY_ID, {"id": case_id})).mappings().first()
     if row is None:
         raise NotFound(f"case {case_id} not found")
-    return _to_stored(row)
+    return _to_stored(row, body)
 
 
 async def case_facts(conn: AsyncConnection, case_id: str) -> tuple[CaseStatus, float, str | None]:

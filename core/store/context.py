@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from functools import cache
+from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.models import LooseMessage, Refs, ResolvedCase
@@ -14,6 +15,21 @@ from core.store.tables import history, loose_messages
 
 HistorySource = Literal["import", "feedback"]
 _REF_COLUMNS = ("po_id", "supplier_id", "shipment_id", "order_id", "invoice_id")
+_MESSAGES_BY_IDS = select(loose_messages.c.message_id, loose_messages.c.body).where(
+    loose_messages.c.message_id.in_(bindparam("ids", expanding=True))
+)
+
+
+@cache
+def _matching_query(keys: tuple[str, ...], excluding: bool) -> Select[Any]:
+    """Returns the statement matching messages on these ref columns, built once per shape."""
+    clauses = [getattr(loose_messages.c, key) == bindparam(key) for key in keys]
+    query = select(loose_messages.c.message_id, loose_messages.c.body).where(or_(*clauses))
+    if excluding:
+        query = query.where(
+            loose_messages.c.message_id.not_in(bindparam("exclude", expanding=True))
+        )
+    return query.order_by(loose_messages.c.at.desc()).limit(bindparam("limit"))
 
 
 async def upsert_history(
@@ -93,11 +109,10 @@ async def _messages_matching(
     columns = {k: v for k, v in keys.items() if k in _REF_COLUMNS}
     if not columns:
         return []
-    clauses = [getattr(loose_messages.c, key) == value for key, value in columns.items()]
-    query = select(loose_messages.c.message_id, loose_messages.c.body).where(or_(*clauses))
+    params: dict[str, object] = {**columns, "limit": limit}
     if exclude:
-        query = query.where(loose_messages.c.message_id.not_in(list(exclude)))
-    rows = await conn.execute(query.order_by(loose_messages.c.at.desc()).limit(limit))
+        params["exclude"] = list(exclude)
+    rows = await conn.execute(_matching_query(tuple(columns), bool(exclude)), params)
     return [(mid, LooseMessage.model_validate(body)) for mid, body in rows]
 
 
@@ -120,9 +135,5 @@ async def messages_by_ids(conn: AsyncConnection, ids: Sequence[str]) -> dict[str
     """Returns loose messages by id."""
     if not ids:
         return {}
-    rows = await conn.execute(
-        select(loose_messages.c.message_id, loose_messages.c.body).where(
-            loose_messages.c.message_id.in_(list(ids))
-        )
-    )
+    rows = await conn.execute(_MESSAGES_BY_IDS, {"ids": list(ids)})
     return {mid: LooseMessage.model_validate(body) for mid, body in rows}

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import InvalidInput, NotFound
@@ -36,6 +36,12 @@ EventType = Literal[
 ]
 _APPEND_LOCK = 0x7472675F65767473  # any constant shared by every appender ("trg_evts")
 _INSERT = insert(case_events).returning(case_events.c.event_id)
+_OWNER = select(cases.c.submitted_by, cases.c.callback_url).where(
+    cases.c.case_id == bindparam("case_id")
+)
+_STATUS_AND_RESULT = select(cases.c.status, cases.c.result).where(
+    cases.c.case_id == bindparam("case_id")
+)
 
 
 class CaseEvent(BaseModel):
@@ -88,9 +94,7 @@ async def status_changed(
 
 async def posted(conn: AsyncConnection, case_id: str, action: str, reference: str) -> int:
     """Appends `case.posted` for an ERP posting delivered in the caller's transaction."""
-    row = (
-        await conn.execute(select(cases.c.status, cases.c.result).where(cases.c.case_id == case_id))
-    ).first()
+    row = (await conn.execute(_STATUS_AND_RESULT, {"case_id": case_id})).first()
     if row is None:
         raise NotFound(f"case {case_id} not found")
     payload = {"case_id": case_id, **_facts(row[0], row[1]), "action": action}
@@ -103,11 +107,7 @@ async def append(
     """Appends one event and queues its callback, in the caller's transaction; returns its id."""
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
-    owner = (
-        await conn.execute(
-            select(cases.c.submitted_by, cases.c.callback_url).where(cases.c.case_id == case_id)
-        )
-    ).first()
+    owner = (await conn.execute(_OWNER, {"case_id": case_id})).first()
     if owner is None:
         raise NotFound(f"case {case_id} not found")
     submitted_by, case_url = owner

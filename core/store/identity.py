@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +25,13 @@ _hasher = PasswordHasher()
 KEY_PREFIX = "trg_"
 SECRET_PREFIX = "whsec_"  # the Standard Webhooks form: base64 of the HMAC key after the prefix
 _CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
+# Read on every request or status change: built once, so SQLAlchemy neither rebuilds nor re-keys them.
+_KEY_CALLBACK = select(api_keys.c.callback_url, api_keys.c.callback_secret).where(
+    api_keys.c.name == bindparam("name"), api_keys.c.revoked_at.is_(None)
+)
+_KEY_PRINCIPAL = select(api_keys.c.name, api_keys.c.scope).where(
+    api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None)
+)
 
 
 def has_control_characters(text: str) -> bool:
@@ -97,25 +104,13 @@ async def callback_of(conn: AsyncConnection, submitted_by: str) -> KeyCallback |
     kind, _, name = submitted_by.partition(":")
     if kind != PrincipalKind.api_key.value:
         return None
-    row = (
-        await conn.execute(
-            select(api_keys.c.callback_url, api_keys.c.callback_secret).where(
-                api_keys.c.name == name, api_keys.c.revoked_at.is_(None)
-            )
-        )
-    ).first()
+    row = (await conn.execute(_KEY_CALLBACK, {"name": name})).first()
     return None if row is None else KeyCallback(key_name=name, url=row[0], secret=row[1])
 
 
 async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
     """Returns the principal of a valid, unrevoked API key."""
-    row = (
-        await conn.execute(
-            select(api_keys.c.name, api_keys.c.scope).where(
-                api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)
-            )
-        )
-    ).first()
+    row = (await conn.execute(_KEY_PRINCIPAL, {"key_hash": hash_key(key)})).first()
     if row is None:
         raise AuthenticationFailed("unknown or revoked API key")
     return Principal(name=row[0], kind=PrincipalKind.api_key, scope=KeyScope(row[1]))

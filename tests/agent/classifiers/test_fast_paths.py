@@ -15,6 +15,7 @@ from agent.classifiers.ensemble import calibrated_ensemble, fit_ensemble
 from agent.classifiers.features import (
     FeatureSpace,
     case_fragment,
+    tfidf_rows,
 )
 from core.models import ResolvedCase
 from core.plain_text import event_text
@@ -73,3 +74,20 @@ def test_fitting_through_the_gram_factor_gives_the_direct_fit(
         assert mine.estimator.coef_.shape == theirs.estimator.coef_.shape
         if mine.estimator.n_iter_[0] == theirs.estimator.n_iter_[0]:
             np.testing.assert_allclose(mine.estimator.coef_, theirs.estimator.coef_, atol=1e-7)
+
+
+def test_scoring_rows_are_exactly_the_vectorisers_own_transform() -> None:
+    cases = demo_history()[:300]
+    space = FeatureSpace()
+    space.fit_transform([case_fragment(c) for c in cases])
+    texts = [case_fragment(c).text for c in demo_history()[300:360]]
+    texts += [event_text(e) for c in demo_history()[300:320] for e in c.events]
+    # Whitespace runs, short words, words never seen, and a repeat (answered from the cache).
+    texts += ["a  b\t\tc\n\nDC-ATL  pickup\u00a0missed", "zzqx ÿé", "", texts[0]]
+    for vectorizer in (space.words, space.chars):
+        for batch in (texts[:1], texts):
+            fast, plain = tfidf_rows(vectorizer, batch), vectorizer.transform(batch)
+            assert fast.shape == plain.shape
+            assert np.array_equal(fast.indptr, plain.indptr)
+            assert np.array_equal(fast.indices, plain.indices)
+            assert np.array_equal(fast.data, plain.data)
