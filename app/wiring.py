@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Durability
 
+from agent.classifiers.llm import LlmClassifier
 from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import AgentDeps, ApprovalNotifier, ClassifierSlot, SilentNotifier
 from agent.graph import build_graph
@@ -124,6 +126,83 @@ def load_rules(settings: Settings) -> tuple[Taxonomy, PolicyConfig]:
     return taxonomy, load_policy(settings.policy_file, taxonomy)
 
 
+def _build_outbox(
+    settings: Settings, db: Database, given: Overrides, policy: PolicyConfig, faults: FaultPoints
+) -> tuple[Outbox, WebhookSender, SlackWiring | None]:
+    """Returns the outbox with its deliveries registered: the ERP, callbacks and Slack."""
+    outbox = Outbox(
+        db,
+        given.erp or build_erp(settings, db),
+        policy,
+        worker_id=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+        lease_s=settings.outbox_lease_s,
+        max_attempts=settings.outbox_max_attempts,
+        max_backoff_s=settings.outbox_max_backoff_s,
+        faults=faults,
+    )
+    webhooks = given.webhooks or HttpWebhooks(timeout_s=settings.webhook_timeout_s)
+    outbox.register("webhook", CallbackDelivery(db, webhooks))
+    slack = build_slack(settings)  # None without a bot token or webhook: no Slack at all
+    if slack is not None:
+        outbox.register("slack", SlackDelivery(slack.api, db))
+    return outbox, webhooks, slack
+
+
+def _build_llm(
+    settings: Settings,
+    given: Overrides,
+    taxonomy: Taxonomy,
+    metrics: PrometheusTelemetry,
+    local_slot: ClassifierSlot,
+) -> tuple[LlmClassifier | None, LlmProposer | None]:
+    """Returns the LLM classifier and proposer when the settings ask for them, else None each."""
+    if settings.active_classifier != "llm":
+        return None, None
+    llm = build_llm_classifier(
+        settings,
+        SlotFallback(local_slot),
+        settings.data_dir,
+        taxonomy=taxonomy,
+        # Replays answer from recordings and call no model, so they are not metered.
+        chat=None
+        if given.llm_replay_dir is not None
+        else MeteredChatModel(given.chat or build_chat_model(settings), metrics),
+        replay_dir=given.llm_replay_dir,
+    )
+    # Proposals use the live model only: recorded and replayed runs (evals) keep the playbook,
+    # so a replay reproduces its recording exactly.
+    if given.llm_replay_dir is not None or settings.llm_cache_dir is not None:
+        return llm, None
+    chat = MeteredChatModel(given.chat or build_chat_model(settings), metrics)
+    return llm, LlmProposer(chat, taxonomy, load_prompt(PROMPT_NAME))
+
+
+def _build_worker(
+    settings: Settings,
+    deps: AgentDeps,
+    outbox: Outbox,
+    service: TriageService,
+    saver: BaseCheckpointSaver[Any],
+    slack: SlackWiring | None,
+) -> tuple[Worker, ApprovalExpiry, SlackReminders | None]:
+    """Returns the worker with its timed jobs: expiry, checkpoint pruning and Slack reminders."""
+    expiry = ApprovalExpiry(deps.db, deps.notifier, deps.policy.approval_expiry_hours)
+    worker = Worker(
+        deps.db,
+        outbox,
+        service,
+        expiry,
+        poll_s=settings.outbox_poll_s,
+        recover_every_s=settings.recovery_poll_s,
+        pruner=CheckpointPruner(deps.db, saver, retention_days=settings.checkpoint_retention_days),
+        expire_every_s=settings.approval_timers_poll_s,
+    )
+    reminders = SlackReminders(deps.db, slack.notifier, expiry) if slack else None
+    if reminders is not None:
+        worker.every("slack reminders", settings.approval_timers_poll_s, reminders.check_sla)
+    return worker, expiry, reminders
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -142,41 +221,9 @@ async def open_runtime(
         settings.chroma_dir, given.embedder or build_embedder(settings), url=settings.chroma_url
     )
     faults = FaultPoints(settings.crash_at, settings.crash_after, settings.crash_case)
-    outbox = Outbox(
-        db,
-        given.erp or build_erp(settings, db),
-        policy,
-        worker_id=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
-        lease_s=settings.outbox_lease_s,
-        max_attempts=settings.outbox_max_attempts,
-        max_backoff_s=settings.outbox_max_backoff_s,
-        faults=faults,
-    )
-    webhooks = given.webhooks or HttpWebhooks(timeout_s=settings.webhook_timeout_s)
-    outbox.register("webhook", CallbackDelivery(db, webhooks))
-    slack = build_slack(settings)  # None without a bot token or webhook: no Slack at all
-    if slack is not None:
-        outbox.register("slack", SlackDelivery(slack.api, db))
+    outbox, webhooks, slack = _build_outbox(settings, db, given, policy, faults)
     local_slot = ClassifierSlot(UntrainedClassifier(taxonomy))
-    llm = None
-    if settings.active_classifier == "llm":
-        llm = build_llm_classifier(
-            settings,
-            SlotFallback(local_slot),
-            settings.data_dir,
-            taxonomy=taxonomy,
-            # Replays answer from recordings and call no model, so they are not metered.
-            chat=None
-            if given.llm_replay_dir is not None
-            else MeteredChatModel(given.chat or build_chat_model(settings), metrics),
-            replay_dir=given.llm_replay_dir,
-        )
-    # Proposals use the live model only: recorded and replayed runs (evals) keep the playbook,
-    # so a replay reproduces its recording exactly.
-    proposer = None
-    if llm is not None and given.llm_replay_dir is None and settings.llm_cache_dir is None:
-        chat = MeteredChatModel(given.chat or build_chat_model(settings), metrics)
-        proposer = LlmProposer(chat, taxonomy, load_prompt(PROMPT_NAME))
+    llm, proposer = _build_llm(settings, given, taxonomy, metrics, local_slot)
     learner = Learner(
         LearningParts(db, index, taxonomy),
         settings.model_dir / "local.pkl",
@@ -212,24 +259,7 @@ async def open_runtime(
                 run_lease_s=settings.run_lease_s,
                 telemetry=metrics,
             )
-            expiry = ApprovalExpiry(db, deps.notifier, policy.approval_expiry_hours)
-            worker = Worker(
-                db,
-                outbox,
-                service,
-                expiry,
-                poll_s=settings.outbox_poll_s,
-                recover_every_s=settings.recovery_poll_s,
-                pruner=CheckpointPruner(
-                    db, saver, retention_days=settings.checkpoint_retention_days
-                ),
-                expire_every_s=settings.approval_timers_poll_s,
-            )
-            reminders = SlackReminders(db, slack.notifier, expiry) if slack else None
-            if reminders is not None:
-                worker.every(
-                    "slack reminders", settings.approval_timers_poll_s, reminders.check_sla
-                )
+            worker, expiry, reminders = _build_worker(settings, deps, outbox, service, saver, slack)
             yield Runtime(
                 settings=settings,
                 db=db,
