@@ -199,16 +199,30 @@ def keys_create(
         str | None,
         typer.Option("--callback-url", help="Where signed callbacks of this key's cases go."),
     ] = None,
+    callback_allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--callback-allow",
+            help="A URL prefix a case may name as its callback_url; repeat for more "
+            "(default: the --callback-url's origin).",
+        ),
+    ] = None,
 ) -> None:
     """Creates an API key (an orchestrator's by default) and prints it as the last line."""
     from core.store import identity
 
     secret = identity.new_callback_secret() if callback_url else None
+    callback = identity.CallbackConfig(callback_url, secret, callback_allow or None)
 
     async def work(runtime: Runtime) -> str:
         async with runtime.db.transaction() as conn:
             return await identity.create_key(
-                conn, name, scope=scope, callback_url=callback_url, callback_secret=secret
+                conn,
+                name,
+                scope=scope,
+                callback=callback if callback_url else None,
+                box=runtime.box,
+                allow_private=runtime.settings.callback_allow_private,
             )
 
     key = _run(work)
