@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from core.errors import InvalidInput, NotFound, PermanentIntegrationError
-from core.sealed_secrets import SecretBox
+from core.sealed_secrets import SecretBox, SecretKeyError
 from core.store import events, identity
 from core.store.db import Database, utcnow
 from core.store.events import CaseEvent
@@ -48,8 +48,11 @@ class CallbackDelivery:
             raise PermanentIntegrationError(
                 f"callback {event.event_id}: key {payload['key_name']!r} is revoked or unsigned"
             )
-        # A secret the server's key cannot open raises here: never an unsigned delivery.
-        secret = target.secret(self.box)
+        try:
+            secret = target.secret(self.box)
+        except SecretKeyError as exc:
+            # Never an unsigned delivery: the row dead-letters with the reason, for an operator.
+            raise PermanentIntegrationError(f"callback {event.event_id}: {exc.message}") from exc
         reply = await self.sender.send(message_of(event, payload["url"]), secret)
         require_accepted(reply, str(event.event_id))
         return {"webhook_id": str(event.event_id), "url": payload["url"], "status": reply.status}

@@ -85,13 +85,13 @@ class Database:
             # Parameters carry case bodies and credentials' hashes: errors and logs never show them.
             self.engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
-    def migrate(self, box: SecretBox | None = None) -> None:
-        """Brings the schema to the newest Alembic revision; `box` seals plaintext secrets (0007)."""
+    def migrate(self, box: SecretBox | None = None, revision: str = "head") -> None:
+        """Brings the schema to an Alembic revision (the newest); `box` seals plaintext secrets."""
         config = Config()
         config.attributes["secret_box"] = box
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.set_main_option("sqlalchemy.url", sync_url(self.url).replace("%", "%%"))
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

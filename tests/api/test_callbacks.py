@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -217,3 +218,33 @@ def test_a_callback_to_a_private_address_dead_letters_without_the_opt_in(store: 
     reason = str(entry)
     assert "127.0.0.1, a loopback address" in reason, reason
     assert "TRIAGE_CALLBACK_ALLOW_PRIVATE=true" in reason, reason
+
+
+def test_a_secret_sealed_under_another_key_dead_letters_and_is_never_sent_unsigned(
+    store: Store,
+) -> None:
+    """A server started with another TRIAGE_SECRET_KEY names the key in the dead letter's reason."""
+    secret = identity.new_callback_secret()
+    with receiving(secret) as receiver:
+        point_callbacks(store, receiver.url, secret)
+        case = make_unknown_case()
+        other = base64.urlsafe_b64encode(b"another server's secret key 32b!").decode()
+        over = {"secret_key": other}
+        with running_service(store.data_dir, database_url=store.database_url, **over) as service:
+            assert service.submit(case).status_code == 201
+
+            def dead() -> list[dict[str, Any]]:
+                response = service.http.get(
+                    "/v1/outbox",
+                    params={"status": "dead", "case_id": case["case_id"]},
+                    headers=bearer(READ_KEY),
+                )
+                return response.json()["items"]
+
+            (letter,) = until(dead)
+            audit = service.audit(case["case_id"])
+    assert receiver.accepted == []
+    assert receiver.forged == []  # nothing, not even an unsigned or wrongly signed attempt
+    assert letter["attempts"] == 1
+    reason = str([e for e in audit if e["kind"] == "webhook.dead_lettered"])
+    assert f"API key '{API_KEY_NAME}' cannot be decrypted with TRIAGE_SECRET_KEY" in reason, reason

@@ -69,3 +69,43 @@ def test_replies_are_accepted_retried_or_refused_by_status(
     else:
         with pytest.raises(outcome):
             require_accepted(reply, "1")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:8080/hooks", "127.0.0.1, a loopback address"),
+        ("http://localhost/hooks", "a loopback address"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254, a link-local address"),
+        ("http://10.0.0.7/hooks", "10.0.0.7, a private address"),
+        ("http://[::ffff:192.168.0.1]/hooks", "a private address"),
+    ],
+)
+async def test_a_private_target_is_refused_for_good_before_anything_is_sent(
+    url: str, problem: str
+) -> None:
+    """Without the opt-in the address check fails permanently and the transport sees nothing."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    message = WebhookMessage(msg_id="7", url=url, body=b"{}")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        with pytest.raises(PermanentIntegrationError) as refused:
+            await HttpWebhooks(client=client).send(message, new_callback_secret())
+        assert problem in refused.value.message
+        assert "TRIAGE_CALLBACK_ALLOW_PRIVATE=true" in refused.value.message
+        assert seen == []
+        # A public address passes the check and is sent.
+        public = WebhookMessage(msg_id="8", url="http://93.184.216.34/hooks", body=b"{}")
+        assert (await HttpWebhooks(client=client).send(public, new_callback_secret())).status == 204
+        assert [str(r.url) for r in seen] == ["http://93.184.216.34/hooks"]
+
+
+async def test_an_unresolvable_host_is_retried() -> None:
+    """A DNS failure may pass, so it is retryable rather than a dead letter at once."""
+    message = WebhookMessage(msg_id="9", url="http://no-such-host.invalid/hooks", body=b"{}")
+    with pytest.raises(RetryableIntegrationError, match="cannot resolve"):
+        await HttpWebhooks().send(message, new_callback_secret())

@@ -32,6 +32,10 @@ _KEYS = sa.table(
 
 
 def upgrade() -> None:
+    bind = op.get_bind()
+    box = op.get_context().config.attributes.get("secret_box")
+    # Checked before any change: SQLite cannot roll back a half-done batch alter.
+    _require_box_for(_plaintext(bind), box)
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.alter_column(
             "callback_secret",
@@ -40,23 +44,31 @@ def upgrade() -> None:
             existing_nullable=True,
         )
         batch_op.add_column(sa.Column("callback_allowed", sa.JSON(), nullable=True))
-    seal_plaintext_secrets(op.get_bind(), op.get_context().config.attributes.get("secret_box"))
+    seal_plaintext_secrets(bind, box)
 
 
-def seal_plaintext_secrets(bind: sa.Connection, box: object | None) -> int:
-    """Seals every plaintext callback secret and returns how many it sealed."""
+def _plaintext(bind: sa.Connection) -> list[sa.Row[tuple[str, str, str]]]:
     rows = bind.execute(
         sa.select(_KEYS.c.key_id, _KEYS.c.name, _KEYS.c.callback_secret).where(
             _KEYS.c.callback_secret.is_not(None)
         )
     ).all()
-    plain = [row for row in rows if not is_sealed(row.callback_secret)]
+    return [row for row in rows if not is_sealed(row.callback_secret)]
+
+
+def _require_box_for(plain: list[sa.Row[tuple[str, str, str]]], box: object | None) -> None:
     if plain and box is None:
         names = ", ".join(repr(row.name) for row in plain)
         raise ConfigurationError(
             f"API keys {names} hold plaintext callback secrets and no secret key was given to "
             "seal them; start the service (or run the migration) with TRIAGE_SECRET_KEY set"
         )
+
+
+def seal_plaintext_secrets(bind: sa.Connection, box: object | None) -> int:
+    """Seals every plaintext callback secret (sealed ones are left alone); returns how many."""
+    plain = _plaintext(bind)
+    _require_box_for(plain, box)
     for row in plain:
         bind.execute(
             sa.update(_KEYS)
