@@ -68,7 +68,13 @@ def _serve(settings: Settings, workers: int = 1, *, with_worker: bool = True) ->
 
     from api.app import create_app
     from core.logs import configure_logging
+    from core.sealed_secrets import load_secret_box
 
+    try:
+        load_secret_box(settings)  # a missing key stops here, not in a traceback from the lifespan
+    except TriageError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(code=2) from exc
     # uvicorn keeps its hands off logging (log_config=None): every line, its own included, goes
     # through the one formatter and the redaction filter.
     configure_logging(settings.log_format)
