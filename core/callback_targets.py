@@ -88,13 +88,18 @@ async def resolve(url: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+def first_problem(url: str, addresses: Iterable[str]) -> str | None:
+    """Returns why one of the addresses a URL resolved to is no callback target, or None."""
+    for address in addresses:
+        problem = address_problem(address)
+        if problem:
+            return f"{origin_of(url)} resolves to {address.split('%', 1)[0]}, {problem}"
+    return None
+
+
 async def private_target(url: str) -> str | None:
     """Returns why url resolves to a non-public address (any one of them), or None.
 
     Raises OSError when the host does not resolve.
     """
-    for address in await resolve(url):
-        problem = address_problem(address)
-        if problem:
-            return f"{origin_of(url)} resolves to {address.split('%', 1)[0]}, {problem}"
-    return None
+    return first_problem(url, await resolve(url))
