@@ -217,6 +217,9 @@ def keys_create(
     """Creates an API key (an orchestrator's by default) and prints it as the last line."""
     from core.store import identity
 
+    if callback_allow and not callback_url:
+        console.print("[red]error:[/red] --callback-allow needs --callback-url")
+        raise typer.Exit(code=2)
     secret = identity.new_callback_secret() if callback_url else None
     callback = identity.CallbackConfig(callback_url, secret, callback_allow or None)
 
