@@ -27,6 +27,7 @@ from app.llm_factory import SlotFallback, build_chat_model, build_llm_classifier
 from app.metrics import PrometheusTelemetry
 from core.errors import ConfigurationError
 from core.faults import FaultPoints
+from core.sealed_secrets import SecretBox, load_secret_box
 from core.settings import Settings
 from core.store.db import Database
 from core.taxonomy import Taxonomy, load_taxonomy
@@ -72,6 +73,7 @@ class Runtime:
     worker: Worker
     webhooks: WebhookSender
     expiry: ApprovalExpiry
+    box: SecretBox
     slack: SlackWiring | None = None
     metrics: PrometheusTelemetry | None = None
     reminders: SlackReminders | None = None
@@ -127,7 +129,12 @@ def load_rules(settings: Settings) -> tuple[Taxonomy, PolicyConfig]:
 
 
 def _build_outbox(
-    settings: Settings, db: Database, given: Overrides, policy: PolicyConfig, faults: FaultPoints
+    settings: Settings,
+    db: Database,
+    given: Overrides,
+    policy: PolicyConfig,
+    faults: FaultPoints,
+    box: SecretBox,
 ) -> tuple[Outbox, WebhookSender, SlackWiring | None]:
     """Returns the outbox with its deliveries registered: the ERP, callbacks and Slack."""
     outbox = Outbox(
@@ -140,8 +147,10 @@ def _build_outbox(
         max_backoff_s=settings.outbox_max_backoff_s,
         faults=faults,
     )
-    webhooks = given.webhooks or HttpWebhooks(timeout_s=settings.webhook_timeout_s)
-    outbox.register("webhook", CallbackDelivery(db, webhooks))
+    webhooks = given.webhooks or HttpWebhooks(
+        timeout_s=settings.webhook_timeout_s, allow_private=settings.callback_allow_private
+    )
+    outbox.register("webhook", CallbackDelivery(db, webhooks, box))
     slack = build_slack(settings)  # None without a bot token or webhook: no Slack at all
     if slack is not None:
         outbox.register("slack", SlackDelivery(slack.api, db))
@@ -213,15 +222,16 @@ async def open_runtime(
     """Builds every dependency once, yields the runtime and releases it afterwards."""
     given = overrides or Overrides()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    box = load_secret_box(settings)  # before anything starts: a missing key is a start-up error
     db = Database(settings.resolved_database_url)
-    await asyncio.to_thread(db.migrate)
+    await asyncio.to_thread(db.migrate, box)
     metrics = PrometheusTelemetry(db)  # this runtime's own registry, never a global one
     taxonomy, policy = load_rules(settings)
     index = given.index or ChromaContextIndex(
         settings.chroma_dir, given.embedder or build_embedder(settings), url=settings.chroma_url
     )
     faults = FaultPoints(settings.crash_at, settings.crash_after, settings.crash_case)
-    outbox, webhooks, slack = _build_outbox(settings, db, given, policy, faults)
+    outbox, webhooks, slack = _build_outbox(settings, db, given, policy, faults, box)
     local_slot = ClassifierSlot(UntrainedClassifier(taxonomy))
     llm, proposer = _build_llm(settings, given, taxonomy, metrics, local_slot)
     learner = Learner(
@@ -272,6 +282,7 @@ async def open_runtime(
                 worker=worker,
                 webhooks=webhooks,
                 expiry=expiry,
+                box=box,
                 slack=slack,
                 metrics=metrics,
                 reminders=reminders,

@@ -68,7 +68,13 @@ def _serve(settings: Settings, workers: int = 1, *, with_worker: bool = True) ->
 
     from api.app import create_app
     from core.logs import configure_logging
+    from core.sealed_secrets import load_secret_box
 
+    try:
+        load_secret_box(settings)  # a missing key stops here, not in a traceback from the lifespan
+    except TriageError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(code=2) from exc
     # uvicorn keeps its hands off logging (log_config=None): every line, its own included, goes
     # through the one formatter and the redaction filter.
     configure_logging(settings.log_format)
@@ -199,16 +205,33 @@ def keys_create(
         str | None,
         typer.Option("--callback-url", help="Where signed callbacks of this key's cases go."),
     ] = None,
+    callback_allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--callback-allow",
+            help="A URL prefix a case may name as its callback_url; repeat for more "
+            "(default: the --callback-url's origin).",
+        ),
+    ] = None,
 ) -> None:
     """Creates an API key (an orchestrator's by default) and prints it as the last line."""
     from core.store import identity
 
+    if callback_allow and not callback_url:
+        console.print("[red]error:[/red] --callback-allow needs --callback-url")
+        raise typer.Exit(code=2)
     secret = identity.new_callback_secret() if callback_url else None
+    callback = identity.CallbackConfig(callback_url, secret, callback_allow or None)
 
     async def work(runtime: Runtime) -> str:
         async with runtime.db.transaction() as conn:
             return await identity.create_key(
-                conn, name, scope=scope, callback_url=callback_url, callback_secret=secret
+                conn,
+                name,
+                scope=scope,
+                callback=callback if callback_url else None,
+                box=runtime.box,
+                allow_private=runtime.settings.callback_allow_private,
             )
 
     key = _run(work)

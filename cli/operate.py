@@ -90,7 +90,9 @@ def webhooks_test(
 
     async def main() -> tuple[str, str, int, str]:
         async with open_runtime(Settings()) as runtime:
-            message, reply = await send_sample(runtime.db, runtime.webhooks, key_name, url)
+            message, reply = await send_sample(
+                runtime.db, runtime.webhooks, runtime.box, key_name, url
+            )
         return message.url, message.msg_id, reply.status, reply.body
 
     try:

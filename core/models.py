@@ -206,7 +206,12 @@ class Case(BaseModel):
     messages: list[Message] = Field(default_factory=list, max_length=200)
     attributes: dict[Text, AttributeValue] = Field(default_factory=dict)
     # An addition to the contract: where this case's callbacks go instead of its key's URL.
-    callback_url: CallbackUrl | None = None
+    callback_url: CallbackUrl | None = Field(
+        default=None,
+        description="Where this case's callbacks go instead of the API key's callback URL. It "
+        "must fall under one of the key's allowed prefixes (by default the origin of the key's "
+        "own callback URL); anything else is a 422.",
+    )
 
     def digest(self) -> str:
         """Returns a stable SHA-256 of the case body, used for idempotent intake."""

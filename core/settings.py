@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     # pay a full argon2 check per request; 0 turns the memory off.
     basic_auth_cache_ttl_s: float = Field(default=60.0, ge=0, le=3600)
     session_secret: SecretStr | None = None
+    # The Fernet key that seals callback signing secrets at rest; required with PostgreSQL. The
+    # embedded SQLite default generates one into data_dir/secret.key on first start.
+    secret_key: SecretStr | None = None
+    # Callback URLs that resolve to loopback, link-local or private addresses are refused (at
+    # configuration and at delivery) unless this is true, e.g. for a receiver on the same host.
+    callback_allow_private: bool = False
     session_max_age_s: int = 8 * 3600
     public_url: str = "http://127.0.0.1:8000"
     # Addresses or networks (comma-separated) whose X-Forwarded-Proto and X-Forwarded-For are

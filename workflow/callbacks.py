@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from core.errors import InvalidInput, NotFound, PermanentIntegrationError
+from core.sealed_secrets import SecretBox, SecretKeyError
 from core.store import events, identity
 from core.store.db import Database, utcnow
 from core.store.events import CaseEvent
@@ -32,9 +33,10 @@ def message_of(event: CaseEvent, url: str) -> WebhookMessage:
 class CallbackDelivery:
     """The outbox handler of `webhook` rows: reads the event and the key's secret, then sends."""
 
-    def __init__(self, db: Database, sender: WebhookSender) -> None:
+    def __init__(self, db: Database, sender: WebhookSender, box: SecretBox) -> None:
         self.db = db
         self.sender = sender
+        self.box = box
 
     async def __call__(self, row: OutboxRow) -> dict[str, object]:
         """Sends the row's event once; raises so the outbox retries or dead-letters it."""
@@ -42,17 +44,26 @@ class CallbackDelivery:
         async with self.db.transaction() as conn:
             event = await events.get(conn, int(payload["event_id"]))
             target = await identity.callback_of(conn, event.submitted_by)
-        if target is None or not target.secret:
+        if target is None or not target.sealed_secret:
             raise PermanentIntegrationError(
                 f"callback {event.event_id}: key {payload['key_name']!r} is revoked or unsigned"
             )
-        reply = await self.sender.send(message_of(event, payload["url"]), target.secret)
+        try:
+            secret = target.secret(self.box)
+        except SecretKeyError as exc:
+            # Never an unsigned delivery: the row dead-letters with the reason, for an operator.
+            raise PermanentIntegrationError(f"callback {event.event_id}: {exc.message}") from exc
+        reply = await self.sender.send(message_of(event, payload["url"]), secret)
         require_accepted(reply, str(event.event_id))
         return {"webhook_id": str(event.event_id), "url": payload["url"], "status": reply.status}
 
 
 async def send_sample(
-    db: Database, sender: WebhookSender, key_name: str | None = None, url: str | None = None
+    db: Database,
+    sender: WebhookSender,
+    box: SecretBox,
+    key_name: str | None = None,
+    url: str | None = None,
 ) -> tuple[WebhookMessage, WebhookReply]:
     """Sends a signed sample event to a key's callback URL (or `url`) and returns the reply.
 
@@ -69,7 +80,7 @@ async def send_sample(
         target = await identity.callback_of(conn, f"api_key:{key_name}")
     if target is None:
         raise NotFound(f"no live API key named {key_name!r}")
-    if not target.secret or not (url or target.url):
+    if not target.sealed_secret or not (url or target.url):
         raise NotFound(f"API key {key_name!r} has no callback configured")
     sample = CaseEvent(
         event_id=0,
@@ -84,4 +95,4 @@ async def send_sample(
     message = WebhookMessage(
         msg_id=f"sample-{int(utcnow().timestamp())}", url=message.url, body=message.body
     )
-    return message, await sender.send(message, target.secret)
+    return message, await sender.send(message, target.secret(box))

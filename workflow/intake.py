@@ -22,7 +22,7 @@ from core.logs import bound_case
 from core.models import Case, CaseStatus, TriageResult
 from core.principals import Principal
 from core.store import approvals as approval_store
-from core.store import audit
+from core.store import audit, identity
 from core.store import cases as case_store
 from core.store.cases import StoredCase
 from core.telemetry import NoTelemetry, Telemetry
@@ -90,6 +90,9 @@ class TriageService:
         self, case: Case, submitter: Principal, *, wait: bool
     ) -> tuple[StoredCase, bool]:
         async with self.deps.db.transaction() as conn:
+            if case.callback_url is not None:
+                # Only a target the key allows: else any caller could make the server POST anywhere.
+                await identity.check_case_callback(conn, submitter.label, str(case.callback_url))
             created = await case_store.insert_case(conn, case, submitter.label)
             if created:
                 # The lease is taken with the insert: a crash before the run leaves it to expire.

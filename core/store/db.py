@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -17,6 +17,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from core.store.inline_sqlite import inline_creator
+
+if TYPE_CHECKING:
+    from core.sealed_secrets import SecretBox
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -82,12 +85,13 @@ class Database:
             # Parameters carry case bodies and credentials' hashes: errors and logs never show them.
             self.engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
-    def migrate(self) -> None:
-        """Brings the schema to the newest Alembic revision."""
+    def migrate(self, box: SecretBox | None = None, revision: str = "head") -> None:
+        """Brings the schema to an Alembic revision (the newest); `box` seals plaintext secrets."""
         config = Config()
+        config.attributes["secret_box"] = box
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.set_main_option("sqlalchemy.url", sync_url(self.url).replace("%", "%%"))
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

@@ -115,7 +115,7 @@ async def append(
     event_id = int((await conn.execute(_INSERT, {**values, "created_at": utcnow()})).scalar_one())
     target = await identity.callback_of(conn, submitted_by)
     url = case_url or (target.url if target else None)
-    if target is not None and target.secret and url:
+    if target is not None and target.sealed_secret and url:
         await outbox_store.enqueue(
             conn,
             kind="webhook",

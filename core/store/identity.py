@@ -14,9 +14,11 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core import callback_targets
 from core.credentials import VerifiedCredentials
 from core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from core.principals import KeyScope, Principal, PrincipalKind
+from core.sealed_secrets import SecretBox
 from core.store import sessions
 from core.store.db import utcnow
 from core.store.tables import api_keys, users
@@ -26,9 +28,9 @@ KEY_PREFIX = "trg_"
 SECRET_PREFIX = "whsec_"  # the Standard Webhooks form: base64 of the HMAC key after the prefix
 _CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
 # Read on every request or status change: built once, so SQLAlchemy neither rebuilds nor re-keys them.
-_KEY_CALLBACK = select(api_keys.c.callback_url, api_keys.c.callback_secret).where(
-    api_keys.c.name == bindparam("name"), api_keys.c.revoked_at.is_(None)
-)
+_KEY_CALLBACK = select(
+    api_keys.c.callback_url, api_keys.c.callback_secret, api_keys.c.callback_allowed
+).where(api_keys.c.name == bindparam("name"), api_keys.c.revoked_at.is_(None))
 _KEY_PRINCIPAL = select(api_keys.c.name, api_keys.c.scope).where(
     api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None)
 )
@@ -46,11 +48,69 @@ def hash_key(key: str) -> str:
 
 @dataclass(frozen=True)
 class KeyCallback:
-    """Where an API key's callbacks go and the secret that signs them."""
+    """Where an API key's callbacks go, the sealed secret that signs them, and allowed overrides."""
 
     key_name: str
     url: str | None
+    sealed_secret: str | None
+    allowed: tuple[str, ...] | None = None
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """Returns the URL prefixes a case may name: the configured ones, or the URL's origin."""
+        if self.allowed is not None:
+            return self.allowed
+        return (callback_targets.origin_of(self.url),) if self.url else ()
+
+    def secret(self, box: SecretBox) -> str:
+        """Returns the plain signing secret; a box with the wrong key raises SecretKeyError."""
+        if not self.sealed_secret:
+            raise NotFound(f"API key {self.key_name!r} has no callback secret")
+        return box.open(self.sealed_secret, f"the callback secret of API key {self.key_name!r}")
+
+
+@dataclass(frozen=True)
+class CallbackConfig:
+    """A key's callback settings as given: URL, plain secret and allowed URL prefixes."""
+
+    url: str | None
     secret: str | None
+    allowed: list[str] | None = None
+
+
+async def _checked_url(url: str, field: str, allow_private: bool) -> str:
+    problem = callback_targets.url_problem(url)
+    if problem:
+        raise InvalidInput(problem, field=field)
+    if allow_private:
+        return url
+    try:
+        private = await callback_targets.private_target(url)
+    except OSError:
+        private = None  # unresolvable now; delivery resolves again and checks every address
+    if private:
+        raise InvalidInput(
+            f"{private}; callbacks go to public addresses unless "
+            f"{callback_targets.PRIVATE_OPT_IN} is set",
+            field=field,
+        )
+    return url
+
+
+async def _stored_callback(
+    config: CallbackConfig, box: SecretBox, allow_private: bool
+) -> dict[str, object]:
+    """Returns the api_keys columns of a callback config, checked and with its secret sealed."""
+    if config.url is not None:
+        await _checked_url(config.url, "callback_url", allow_private)
+    allowed = None
+    if config.allowed is not None:
+        allowed = [await _checked_url(p, "callback_allowed", allow_private) for p in config.allowed]
+    return {
+        "callback_url": config.url,
+        "callback_secret": box.seal(config.secret) if config.secret else None,
+        "callback_allowed": allowed,
+    }
 
 
 def new_callback_secret() -> str:
@@ -64,12 +124,18 @@ async def create_key(
     key: str | None = None,
     scope: KeyScope = KeyScope.orchestrator,
     *,
-    callback_url: str | None = None,
-    callback_secret: str | None = None,
+    callback: CallbackConfig | None = None,
+    box: SecretBox | None = None,
+    allow_private: bool = False,
 ) -> str:
     """Creates an API key with a scope (and callback target) and returns it; only its hash is stored."""
     if not name.strip():
         raise InvalidInput("key name must not be empty", field="name")
+    columns: dict[str, object] = {}
+    if callback is not None:
+        if box is None:
+            raise ValueError("a key's callback secret needs the server's SecretBox to be sealed")
+        columns = await _stored_callback(callback, box, allow_private)
     key = key or KEY_PREFIX + secrets.token_urlsafe(32)
     try:
         await conn.execute(
@@ -79,8 +145,7 @@ async def create_key(
                 key_hash=hash_key(key),
                 created_at=utcnow(),
                 scope=KeyScope(scope).value,
-                callback_url=callback_url,
-                callback_secret=callback_secret,
+                **columns,
             )
         )
     except IntegrityError as exc:
@@ -88,13 +153,17 @@ async def create_key(
     return key
 
 
-async def set_callback(conn: AsyncConnection, name: str, url: str | None, secret: str) -> None:
-    """Sets an existing key's callback URL and signing secret."""
-    result = await conn.execute(
-        update(api_keys)
-        .where(api_keys.c.name == name)
-        .values(callback_url=url, callback_secret=secret)
-    )
+async def set_callback(
+    conn: AsyncConnection,
+    name: str,
+    callback: CallbackConfig,
+    box: SecretBox,
+    *,
+    allow_private: bool = False,
+) -> None:
+    """Sets an existing key's callback URL, signing secret (sealed) and allowed URL prefixes."""
+    columns = await _stored_callback(callback, box, allow_private)
+    result = await conn.execute(update(api_keys).where(api_keys.c.name == name).values(**columns))
     if not result.rowcount:
         raise NotFound(f"no API key named {name!r}")
 
@@ -105,7 +174,27 @@ async def callback_of(conn: AsyncConnection, submitted_by: str) -> KeyCallback |
     if kind != PrincipalKind.api_key.value:
         return None
     row = (await conn.execute(_KEY_CALLBACK, {"name": name})).first()
-    return None if row is None else KeyCallback(key_name=name, url=row[0], secret=row[1])
+    if row is None:
+        return None
+    allowed = tuple(row[2]) if row[2] is not None else None
+    return KeyCallback(key_name=name, url=row[0], sealed_secret=row[1], allowed=allowed)
+
+
+async def check_case_callback(conn: AsyncConnection, submitted_by: str, url: str) -> None:
+    """Refuses a case's callback_url unless it falls under its submitting key's allowed prefixes."""
+    target = await callback_of(conn, submitted_by)
+    if target is None or not target.sealed_secret or not target.prefixes:
+        raise InvalidInput(
+            "callback_url needs an API key with a callback URL and secret configured; "
+            "this caller has none",
+            field="callback_url",
+        )
+    if not callback_targets.is_allowed(url, target.prefixes):
+        raise InvalidInput(
+            f"callback_url must start with one of the prefixes allowed for API key "
+            f"{target.key_name!r}: {', '.join(target.prefixes)}",
+            field="callback_url",
+        )
 
 
 async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:

@@ -42,9 +42,12 @@ api_keys = Table(
     _ts("created_at"),
     _ts("revoked_at", nullable=True),
     Column("scope", String(16), nullable=False, server_default="orchestrator"),
-    # Where this key's callbacks go, and the whsec_ secret that signs them (never logged or served).
+    # Where this key's callbacks go, and the whsec_ secret that signs them, sealed under the
+    # server's secret key (core/sealed_secrets.py; never logged or served).
     Column("callback_url", String(2048), nullable=True),
-    Column("callback_secret", String(128), nullable=True),
+    Column("callback_secret", String(512), nullable=True),
+    # URL prefixes a case of this key may name as its callback_url; NULL: the callback URL's origin.
+    Column("callback_allowed", JSON, nullable=True),
     CheckConstraint("scope IN ('orchestrator', 'read', 'admin')", name="scope"),
 )
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import ConfigurationError
+from core.sealed_secrets import KEY_FILE, key_file
 from core.settings import Settings
 from evals.serving.bare_graph import time_bare_graph
 from evals.serving.load import Callers, LevelFigures, basic_auth_reads, percentile, run_level
@@ -127,8 +128,13 @@ def run_bench(options: BenchOptions) -> dict[str, float]:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="triage-bench-") as tmp:
         data_dir = Path(tmp)
+        # On PostgreSQL the setup and the served processes share the key that service_env reads.
+        key = key_file(data_dir / KEY_FILE).decode() if options.database_url else None
         settings = Settings(
-            data_dir=data_dir, database_url=options.database_url, classifier="local"
+            data_dir=data_dir,
+            database_url=options.database_url,
+            classifier="local",
+            secret_key=key,
         )
         total = sum(options.cases_per_level)
         prepared = asyncio.run(

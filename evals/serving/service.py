@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from core.errors import ConfigurationError
+from core.sealed_secrets import KEY_FILE, key_file
 
 # The console script installed beside this interpreter.
 TRIAGE = Path(sys.executable).with_name("triage")
@@ -33,6 +34,8 @@ def service_env(data_dir: Path, database_url: str | None, **over: str) -> dict[s
     env |= {"TRIAGE_DATA_DIR": str(data_dir), "TRIAGE_CLASSIFIER": "local"}
     if database_url:
         env["TRIAGE_DATABASE_URL"] = database_url
+        # PostgreSQL needs a configured secret key; every process of the run shares this one.
+        env["TRIAGE_SECRET_KEY"] = key_file(data_dir / KEY_FILE).decode()
     return env | over
 
 

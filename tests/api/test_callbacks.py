@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +14,10 @@ from core.store import identity
 from tests.support.callbacks import body_of, receiving
 from tests.support.cases import make_inventory_case, make_unknown_case
 from tests.support.service import (
+    ADMIN_KEY,
     API_KEY_NAME,
     READ_KEY,
+    TEST_BOX,
     Service,
     Store,
     basic,
@@ -38,12 +41,14 @@ def store(
         yield copy
 
 
-def point_callbacks(store: Store, url: str, secret: str) -> None:
-    """Gives the test orchestrator key a callback URL and signing secret."""
+def point_callbacks(store: Store, url: str, secret: str, allowed: list[str] | None = None) -> None:
+    """Gives the test orchestrator key a callback URL, signing secret and allowed prefixes."""
     settings = make_settings(store.data_dir, database_url=store.database_url)
+    callback = identity.CallbackConfig(url, secret, allowed)
 
     async def work(conn: Any) -> None:
-        await identity.set_callback(conn, API_KEY_NAME, url, secret)
+        # The receivers listen on localhost, so the test opts in to private targets.
+        await identity.set_callback(conn, API_KEY_NAME, callback, TEST_BOX, allow_private=True)
 
     run_store(settings.resolved_database_url, work)
 
@@ -133,18 +138,12 @@ def test_a_callback_to_a_receiver_that_is_down_dead_letters(store: Store) -> Non
     assert kinds.count("webhook.dead_lettered") == 1
 
 
-def test_a_case_callback_url_replaces_its_keys_url(
-    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
-) -> None:
-    """A case that names its own callback_url is called back there, signed with the key's secret."""
+def test_a_case_callback_url_under_an_allowed_prefix_replaces_its_keys_url(store: Store) -> None:
+    """A case naming an allowed callback_url is called back there, signed with the key's secret."""
     secret = identity.new_callback_secret()
-    with (
-        seeded_store("sqlite", tmp_path, tmp_path_factory.getbasetemp()) as store,
-        receiving(secret) as keys_receiver,
-        receiving(secret) as cases_receiver,
-    ):
-        point_callbacks(store, keys_receiver.url, secret)
-        routed = make_unknown_case(callback_url=cases_receiver.url)
+    with receiving(secret) as keys_receiver, receiving(secret) as cases_receiver:
+        point_callbacks(store, keys_receiver.url, secret, allowed=[cases_receiver.url])
+        routed = make_unknown_case(callback_url=cases_receiver.url + "/wf-7")
         plain = make_unknown_case()
         with running_service(store.data_dir, database_url=store.database_url) as service:
             assert service.submit(routed).status_code == 201
@@ -157,3 +156,95 @@ def test_a_case_callback_url_replaces_its_keys_url(
     assert cases_receiver.types_of(plain["case_id"]) == []
     assert not cases_receiver.forged
     assert not keys_receiver.forged
+
+
+def test_a_case_callback_url_outside_the_allowed_prefixes_is_refused_at_intake(
+    store: Store,
+) -> None:
+    """Other hosts, ports or paths are a 422 naming callback_url and the allowed prefixes."""
+    secret = identity.new_callback_secret()
+    key_url = "http://127.0.0.1:8999/hooks"
+    point_callbacks(store, key_url, secret)  # no prefixes given: the URL's origin only
+    refused = [
+        "http://169.254.169.254/latest/meta-data/iam/",
+        "http://127.0.0.1:6379/",
+        "https://127.0.0.1:8999/hooks",
+        "http://127.0.0.1.evil.example:8999/hooks",
+        "http://evil.example@127.0.0.2:8999/hooks",
+    ]
+    with running_service(store.data_dir, database_url=store.database_url) as service:
+        for url in refused:
+            case = make_unknown_case(callback_url=url)
+            response = service.submit(case)
+            assert response.status_code == 422, (url, response.text)
+            assert response.json()["field"] == "callback_url", response.text
+            assert "http://127.0.0.1:8999" in response.json()["message"], response.text
+            missing = service.http.get(f"/v1/cases/{case['case_id']}", headers=bearer(READ_KEY))
+            assert missing.status_code == 404  # nothing of the refused case was stored
+        same_origin = make_unknown_case(callback_url="http://127.0.0.1:8999/other/path")
+        assert service.submit(same_origin, wait=False).status_code in (201, 202)
+        # A caller whose key has no callback configured may not name one at all.
+        keyless = service.submit(
+            make_unknown_case(callback_url=key_url), as_=bearer(ADMIN_KEY), wait=False
+        )
+        assert keyless.status_code == 422, keyless.text
+        assert keyless.json()["field"] == "callback_url"
+
+
+def test_a_callback_to_a_private_address_dead_letters_without_the_opt_in(store: Store) -> None:
+    """Configured with the opt-in, delivered by a server without it: one attempt, a clear reason."""
+    secret = identity.new_callback_secret()
+    with receiving(secret) as receiver:
+        point_callbacks(store, receiver.url, secret)
+        case = make_unknown_case()
+        over = {"callback_allow_private": False, "outbox_max_attempts": 5}
+        with running_service(store.data_dir, database_url=store.database_url, **over) as service:
+            assert service.submit(case).status_code == 201
+
+            def dead() -> list[dict[str, Any]]:
+                response = service.http.get(
+                    "/v1/outbox",
+                    params={"status": "dead", "case_id": case["case_id"]},
+                    headers=bearer(READ_KEY),
+                )
+                return response.json()["items"]
+
+            (letter,) = until(dead)
+            audit = service.audit(case["case_id"])
+    assert receiver.accepted == []  # nothing was sent
+    assert receiver.refused == []
+    assert letter["attempts"] == 1  # refused for good, not retried
+    (entry,) = [e for e in audit if e["kind"] == "webhook.dead_lettered"]
+    reason = str(entry)
+    assert "127.0.0.1, a loopback address" in reason, reason
+    assert "TRIAGE_CALLBACK_ALLOW_PRIVATE=true" in reason, reason
+
+
+def test_a_secret_sealed_under_another_key_dead_letters_and_is_never_sent_unsigned(
+    store: Store,
+) -> None:
+    """A server started with another TRIAGE_SECRET_KEY names the key in the dead letter's reason."""
+    secret = identity.new_callback_secret()
+    with receiving(secret) as receiver:
+        point_callbacks(store, receiver.url, secret)
+        case = make_unknown_case()
+        other = base64.urlsafe_b64encode(b"another server's secret key 32b!").decode()
+        over = {"secret_key": other}
+        with running_service(store.data_dir, database_url=store.database_url, **over) as service:
+            assert service.submit(case).status_code == 201
+
+            def dead() -> list[dict[str, Any]]:
+                response = service.http.get(
+                    "/v1/outbox",
+                    params={"status": "dead", "case_id": case["case_id"]},
+                    headers=bearer(READ_KEY),
+                )
+                return response.json()["items"]
+
+            (letter,) = until(dead)
+            audit = service.audit(case["case_id"])
+    assert receiver.accepted == []
+    assert receiver.forged == []  # nothing, not even an unsigned or wrongly signed attempt
+    assert letter["attempts"] == 1
+    reason = str([e for e in audit if e["kind"] == "webhook.dead_lettered"])
+    assert f"API key '{API_KEY_NAME}' cannot be decrypted with TRIAGE_SECRET_KEY" in reason, reason

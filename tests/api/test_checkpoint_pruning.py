@@ -22,7 +22,7 @@ from core.store.db import utcnow
 from core.store.tables import cases
 from evals.simulator import simulate
 from tests.support.cases import make_inventory_case
-from tests.support.service import fresh_postgres
+from tests.support.service import TEST_SECRET_KEY, fresh_postgres
 from tools.actions.fake import FakeActions
 from tools.embedding.fake import FakeEmbedder
 from tools.erp.fake import FakeErp
@@ -60,7 +60,11 @@ async def _age(runtime: Runtime, days: float) -> None:
 async def prune_scenario(data_dir: Path, url: str | None) -> None:
     """Closes one case, leaves one waiting, ages both and prunes."""
     settings = Settings(
-        data_dir=data_dir, database_url=url, classifier="local", learn_from_outcomes=False
+        data_dir=data_dir,
+        database_url=url,
+        classifier="local",
+        learn_from_outcomes=False,
+        secret_key=TEST_SECRET_KEY,  # PostgreSQL needs a configured one
     )
     overrides = Overrides(
         erp=FakeErp(), actions=FakeActions(), index=FakeContextIndex(FakeEmbedder())

@@ -11,9 +11,14 @@ from cli.main import app
 from tests.support.callbacks import receiving
 
 
-def triage(data_dir: Path, *args: str) -> Result:
-    """Runs `triage ARGS` with TRIAGE_DATA_DIR pointing at the test's data directory."""
-    env = {"TRIAGE_DATA_DIR": str(data_dir), "TRIAGE_DATABASE_URL": None}
+def triage(data_dir: Path, *args: str, allow_private: bool = True) -> Result:
+    """Runs `triage ARGS` on the test's data directory, opted in to the localhost receivers."""
+    env = {
+        "TRIAGE_DATA_DIR": str(data_dir),
+        "TRIAGE_DATABASE_URL": None,
+        "TRIAGE_SECRET_KEY": None,
+        "TRIAGE_CALLBACK_ALLOW_PRIVATE": "true" if allow_private else "false",
+    }
     return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
 
 
@@ -54,3 +59,33 @@ def test_webhooks_test_names_a_key_without_a_callback(tmp_path: Path) -> None:
     result = triage(data_dir, "webhooks", "test", "--key-name", "plain")
     assert result.exit_code == 2
     assert "no callback" in result.output
+
+
+def test_a_callback_url_on_a_private_address_is_refused_without_the_opt_in(
+    tmp_path: Path,
+) -> None:
+    """Creating a key whose callback resolves to loopback fails, naming the setting that allows it."""
+    data_dir = tmp_path / "data"
+    for url in ("http://127.0.0.1:9/hooks", "http://localhost/hooks", "http://[::1]/x"):
+        result = triage(
+            data_dir, "keys", "create", "--name", "wms", "--callback-url", url, allow_private=False
+        )
+        assert result.exit_code == 2, result.output
+        output = " ".join(result.output.split())
+        assert "loopback address" in output
+        assert "TRIAGE_CALLBACK_ALLOW_PRIVATE=true" in output
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    result = triage(
+        data_dir,
+        "keys",
+        "create",
+        "--name",
+        "wms",
+        "--callback-url",
+        "https://hooks.example/",
+        "--callback-allow",
+        metadata,
+        allow_private=False,
+    )
+    assert result.exit_code == 2, result.output
+    assert "link-local address" in " ".join(result.output.split())

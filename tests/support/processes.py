@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.service import Service, Store, make_settings
+from tests.support.service import TEST_SECRET_KEY, Service, Store, make_settings
 
 STARTUP_TIMEOUT_S = 90.0
 TRIAGE = Path(sys.executable).parent / "triage"
@@ -40,6 +40,9 @@ def service_env(store: Store, **over: str) -> dict[str, str]:
         "TRIAGE_RECOVERY_POLL_S": "0.5",
         # Several processes share the embedded index, which only the importer writes.
         "TRIAGE_LEARN_FROM_OUTCOMES": "false",
+        "TRIAGE_SECRET_KEY": TEST_SECRET_KEY,
+        # The tests' callback receivers listen on localhost, which production refuses.
+        "TRIAGE_CALLBACK_ALLOW_PRIVATE": "true",
     }
     if store.database_url:
         env["TRIAGE_DATABASE_URL"] = store.database_url

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from api.app import create_app
 from app.wiring import Overrides
 from core.principals import KeyScope
+from core.sealed_secrets import SecretBox
 from core.settings import Settings
 from core.store import identity, tables
 from core.store.db import Database
@@ -38,6 +39,9 @@ API_KEY = "trg_test_orchestrator_key"
 API_KEY_NAME = "test-orchestrator"
 READ_KEY = "trg_test_read_key"
 ADMIN_KEY = "trg_test_admin_key"
+# The server key that seals callback secrets in every test store (a Fernet key: 32 bytes, base64).
+TEST_SECRET_KEY = base64.urlsafe_b64encode(b"exception-triage test secret key").decode()
+TEST_BOX = SecretBox(TEST_SECRET_KEY, "TRIAGE_SECRET_KEY")
 PASSWORD = "correct-horse-battery"
 REVIEWERS: dict[str, list[str]] = {
     "alice": ["ops_supervisor", "inventory_controller"],
@@ -163,6 +167,9 @@ def make_settings(
             "erp_url": erp_url,
             "outbox_poll_s": 0.2,
             "classifier": "local",
+            "secret_key": TEST_SECRET_KEY,
+            # The tests' callback receivers listen on localhost, which production refuses.
+            "callback_allow_private": True,
         }
         return Settings(**(values | over))
     finally:

@@ -1,0 +1,82 @@
+"""Secrets at rest: Fernet-sealed under the server's key (TRIAGE_SECRET_KEY or a data-dir key file)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from core.errors import ConfigurationError
+from core.settings import Settings
+
+# Sealed values carry this prefix, so that a plaintext one (written before sealing existed) is
+# told apart without trying to decrypt it, and sealing never runs twice over one value.
+SEALED_PREFIX = "fernet:"
+KEY_FILE = "secret.key"
+_HOW = 'generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+
+
+class SecretKeyError(ConfigurationError):
+    """Raised when the server's secret key is missing or malformed, or cannot open a sealed value."""
+
+
+def is_sealed(stored: str) -> bool:
+    """Tells whether a stored value is sealed rather than plain text."""
+    return stored.startswith(SEALED_PREFIX)
+
+
+class SecretBox:
+    """Seals and opens short secrets with one Fernet key; `source` names where the key came from."""
+
+    def __init__(self, key: str | bytes, source: str) -> None:
+        try:
+            self._fernet = Fernet(key)
+        except ValueError as exc:
+            raise SecretKeyError(
+                f"{source} is not a Fernet key (32 url-safe base64 bytes); {_HOW}"
+            ) from exc
+        self.source = source
+
+    def seal(self, plain: str) -> str:
+        """Returns the stored form of a secret: the prefix and a Fernet token."""
+        return SEALED_PREFIX + self._fernet.encrypt(plain.encode()).decode()
+
+    def open(self, stored: str, what: str) -> str:
+        """Returns the secret a sealed value holds; `what` names it in the error."""
+        if not is_sealed(stored):
+            raise SecretKeyError(f"{what} is stored in plain text; run the database migrations")
+        try:
+            return self._fernet.decrypt(stored.removeprefix(SEALED_PREFIX)).decode()
+        except InvalidToken as exc:
+            raise SecretKeyError(
+                f"{what} cannot be decrypted with {self.source}: it was sealed under another key"
+            ) from exc
+
+
+def load_secret_box(settings: Settings) -> SecretBox:
+    """Returns the server's box: TRIAGE_SECRET_KEY, or for embedded SQLite a generated key file."""
+    if settings.secret_key is not None:
+        return SecretBox(settings.secret_key.get_secret_value(), "TRIAGE_SECRET_KEY")
+    if settings.is_postgres:
+        # Several processes share a PostgreSQL store, so one configured key must serve them all.
+        raise SecretKeyError(f"TRIAGE_SECRET_KEY is required with PostgreSQL; {_HOW}")
+    path = settings.data_dir / KEY_FILE
+    return SecretBox(key_file(path), f"the key file {path}")
+
+
+def key_file(path: Path) -> bytes:
+    """Returns the Fernet key kept in a file, creating the file (mode 0600) on first use."""
+    if not path.exists():
+        _create_key_file(path)
+    return path.read_bytes().strip()
+
+
+def _create_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it first; its key is the one to use
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(Fernet.generate_key())
