@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from agent.deps import AgentDeps
 from core.errors import InvalidInput, PolicyRefusal
-from core.models import CaseStatus, Resolution, ResolvedCase
+from core.models import Resolution, ResolvedCase
 from core.principals import Principal
+from core.results import CaseStatus
 from core.store import audit
 from core.store import cases as case_store
 from core.store.cases import StoredCase

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agent.classifiers.base import Classifier
 from core.approvals import ApprovalRecord
 from core.faults import FaultPoints
-from core.models import Case, Classification, MatchedMessage, ProposedAction, ResolvedCase
+from core.models import Case, ResolvedCase
+from core.results import Classification, MatchedMessage, ProposedAction
 from core.store.context import HistorySource
 from core.store.db import Database
 from core.taxonomy import Taxonomy

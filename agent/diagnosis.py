@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.classifiers.base import CauseScores
 from agent.classifiers.conformal import prediction_set
-from core.models import Classification
+from core.results import Classification
 from core.taxonomy import Taxonomy
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.state import TriageState
-from core.models import (
+from core.results import (
     CaseStatus,
     Classification,
     MatchedMessage,

@@ -28,7 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, Val
 
 from core.approvals import VoteDecision
 from core.errors import AuditRejected
-from core.models import CaseStatus, Outcome
+from core.results import CaseStatus, Outcome
 
 Name = Annotated[str, Field(min_length=1)]
 ApprovalId = Annotated[str, Field(pattern=r"^AP-\S+$")]

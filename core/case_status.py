@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import Conflict, NotFound
-from core.models import CaseStatus, TriageResult
+from core.results import CaseStatus, TriageResult
 from core.store import audit, events
 from core.store.db import utcnow
 from core.store.tables import cases

@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from core.models import Case, ParamSource, TriageResult
+from core.models import Case
+from core.parameters.provenance import ParamSource
+from core.results import TriageResult
 from core.taxonomy import Taxonomy
 
 Verdict = Literal["right", "wrong", "missing"]

@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from core.models import EvalLine, TriageResult
+from core.models import EvalLine
+from core.results import TriageResult
 from core.taxonomy import Taxonomy
 from evals import metrics as m
 from evals.automation import automation_metrics

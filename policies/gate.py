@@ -6,15 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import InvalidInput, PolicyRefusal
-from core.models import (
-    Case,
-    Classification,
-    Outcome,
-    PolicyDecision,
-    ProposedAction,
-    canonical_digest,
-)
+from core.models import Case, canonical_digest
 from core.parameters import screen_params
+from core.results import Classification, Outcome, PolicyDecision, ProposedAction
 from core.taxonomy import Taxonomy
 from policies.amounts import posting_amount
 from policies.config import ExtraRule, PolicyConfig

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agent.deps import ApprovalNotifier
 from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus
-from core.models import CaseStatus
+from core.results import CaseStatus
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store.db import Database, utcnow

@@ -19,8 +19,9 @@ from core import case_status
 from core.approvals import ApprovalStatus
 from core.errors import Conflict
 from core.logs import bound_case
-from core.models import Case, CaseStatus, TriageResult
+from core.models import Case
 from core.principals import Principal
+from core.results import CaseStatus, TriageResult
 from core.store import approvals as approval_store
 from core.store import audit, identity
 from core.store import cases as case_store

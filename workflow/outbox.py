@@ -18,7 +18,8 @@ from core.approvals import ApprovalRecord
 from core.errors import IntegrationError, PolicyRefusal, RetryableIntegrationError
 from core.faults import FaultPoints
 from core.logs import bound_case
-from core.models import CaseStatus, Posting, ProposedAction, canonical_digest
+from core.models import canonical_digest
+from core.results import CaseStatus, Posting, ProposedAction
 from core.store import approvals as approval_store
 from core.store import audit, events
 from core.store import cases as case_store

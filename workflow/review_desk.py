@@ -19,10 +19,10 @@ from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus, VoteDecision
 from core.errors import Conflict, InvalidInput, PolicyRefusal
 from core.logs import bound_case
-from core.models import Classification, ProposedAction
 from core.parameters import validate_params
 from core.parameters.provenance import ParamSource
 from core.principals import Principal
+from core.results import Classification, ProposedAction
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store

@@ -7,7 +7,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from core.models import Case, Evidence, MatchedMessage, SimilarCase
+from core.models import Case
+from core.results import Evidence, MatchedMessage, SimilarCase
 
 
 @dataclass(frozen=True)

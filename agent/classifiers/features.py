@@ -19,8 +19,9 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from agent.classifiers.codes import code_cause, segment_codes
 from agent.classifiers.cues import count_cues
 from agent.classifiers.facts import attribute_facts, digits_collapsed
-from core.models import Case, Event, MatchedMessage
+from core.models import Case, Event
 from core.plain_text import case_text, event_text
+from core.results import MatchedMessage
 
 
 @dataclass(frozen=True)

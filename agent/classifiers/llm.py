@@ -16,7 +16,7 @@ from agent.classifiers.llm_prompt import (
     render_classify,
     verdict_schema,
 )
-from core.models import Evidence
+from core.results import Evidence
 from core.taxonomy import Taxonomy
 from prompts import Prompt
 from tools.llm.base import ChatModel, LlmFailure, LlmMalformedReply, LlmReply

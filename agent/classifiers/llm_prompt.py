@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from agent.classifiers.base import ClassifierInput
-from core.models import Case, MatchedMessage, SimilarCase
+from core.models import Case
+from core.results import MatchedMessage, SimilarCase
 from core.taxonomy import Taxonomy
 from prompts import Prompt
 from tools.llm.base import strict_json_schema

@@ -45,8 +45,9 @@ from agent.classifiers.features import (
     text_fragment,
 )
 from core.errors import ConfigurationError
-from core.models import Case, Evidence, MatchedMessage, ResolvedCase, SimilarCase, canonical_digest
+from core.models import Case, ResolvedCase, canonical_digest
 from core.plain_text import message_text
+from core.results import Evidence, MatchedMessage, SimilarCase
 from core.taxonomy import Taxonomy
 
 MIN_CASES = 12

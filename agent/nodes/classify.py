@@ -8,7 +8,7 @@ from agent.classifiers.base import ClassifierInput
 from agent.deps import AgentDeps
 from agent.diagnosis import diagnose
 from agent.state import TriageNode, TriageState, case_of
-from core.models import MatchedMessage, SimilarCase
+from core.results import MatchedMessage, SimilarCase
 
 
 def make_classify(deps: AgentDeps) -> TriageNode:

@@ -9,8 +9,9 @@ from agent.results import result_from_state
 from agent.state import TriageNode, TriageState, case_of
 from core import case_status
 from core.approvals import ApprovalRecord, ApprovalStatus
-from core.models import CaseStatus, Resolution, ResolvedCase
+from core.models import Resolution, ResolvedCase
 from core.principals import AGENT
+from core.results import CaseStatus
 from core.store import approvals as approval_store
 from core.store import cases as case_store
 from core.store import outbox as outbox_store

@@ -14,7 +14,7 @@ from agent.deps import AgentDeps
 from agent.state import TriageNode, TriageState
 from core.approvals import ApprovalRecord, ApprovalStatus
 from core.errors import IntegrationError
-from core.models import PolicyDecision, ProposedAction
+from core.results import PolicyDecision, ProposedAction
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store

@@ -8,14 +8,9 @@ from agent.deps import AgentDeps
 from agent.results import result_from_state
 from agent.state import TriageNode, TriageState, case_of
 from core import case_status
-from core.models import (
-    CaseStatus,
-    Classification,
-    PolicyDecision,
-    ProposedAction,
-    canonical_digest,
-)
+from core.models import canonical_digest
 from core.principals import AGENT
+from core.results import CaseStatus, Classification, PolicyDecision, ProposedAction
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store.audit import AuditRow

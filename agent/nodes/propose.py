@@ -8,7 +8,8 @@ from agent.deps import AgentDeps
 from agent.proposing.parameters import propose_parameters
 from agent.proposing.playbook import select_actions
 from agent.state import TriageNode, TriageState, case_of
-from core.models import Case, Classification, MatchedMessage, ProposedAction
+from core.models import Case
+from core.results import Classification, MatchedMessage, ProposedAction
 
 
 def _from_playbook(

@@ -7,7 +7,8 @@ from typing import Any
 
 from agent.deps import AgentDeps
 from agent.state import TriageNode, TriageState, case_of
-from core.models import LooseMessage, MatchedBy, MatchedMessage, SimilarCase
+from core.models import LooseMessage
+from core.results import MatchedBy, MatchedMessage, SimilarCase
 from core.store import context as context_store
 
 # A party-only match ranks below every document or similarity match.

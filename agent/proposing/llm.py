@@ -17,8 +17,10 @@ from pydantic import BaseModel, ValidationError
 from agent.classifiers.base import ClassifierInput
 from agent.classifiers.llm_prompt import MAX_TEXT_CHARS, _Clipper, case_data, fence_safe_json
 from agent.proposing.parameters import propose_parameters
-from core.models import Case, Classification, MatchedMessage, ParamSource, ProposedAction
+from core.models import Case
 from core.parameters import screen_params
+from core.parameters.provenance import ParamSource
+from core.results import Classification, MatchedMessage, ProposedAction
 from core.taxonomy import ActionSpec, Taxonomy
 from prompts import Prompt
 from tools.llm.base import ChatModel, LlmFailure, strict_json_schema

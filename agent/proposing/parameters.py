@@ -15,8 +15,10 @@ from agent.proposing.sources import (
     party_texts,
     unquoted,
 )
-from core.models import Case, MatchedMessage, ParamSource
+from core.models import Case
 from core.parameters import screen_params
+from core.parameters.provenance import ParamSource
+from core.results import MatchedMessage
 from core.taxonomy import ActionSpec
 
 # A bin code: three to five short segments, letters or digits, taken whole (never the tail of a

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.models import Case, MatchedMessage, ParamSource
+from core.models import Case
+from core.parameters.provenance import ParamSource
+from core.results import MatchedMessage
 
 _PO_MENTION = re.compile(
     r"\bP\.?O\.?\s*(?:#|no\.?|number)?\s*[:#-]?\s*([A-Z0-9-]*\d[A-Z0-9-]*)", re.IGNORECASE

@@ -12,8 +12,9 @@ from api.access import CaseReader, Submitter, sees_case
 from api.auth import runtime_of
 from api.pages import Cursor, Limit, Page
 from core.errors import Conflict, NotFound
-from core.models import Case, CaseStatus, TriageResult
+from core.models import Case
 from core.principals import Principal
+from core.results import CaseStatus, TriageResult
 from core.store import audit
 from core.store import cases as case_store
 from core.store.audit import AuditEntry

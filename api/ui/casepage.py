@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.ui.eligibility import Permissions, permissions, progress_text
 from core.approvals import ApprovalRecord, ApprovalStatus
-from core.models import Classification, ParamSource, PolicyDecision, Posting, ProposedAction
+from core.parameters.provenance import ParamSource
 from core.principals import Principal
+from core.results import Classification, PolicyDecision, Posting, ProposedAction
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.approvals import ApprovalRecord, ApprovalStatus, Vote
 from core.errors import InvalidInput, NotFound
-from core.models import PolicyDecision
 from core.principals import Principal
+from core.results import PolicyDecision
 from core.store.db import as_utc, utcnow
 from core.store.paging import decode_cursor, encode_cursor
 from core.store.tables import approval_votes, approvals, policy_decisions

@@ -15,7 +15,8 @@ from sqlalchemy.sql.elements import BindParameter
 
 from core.approvals import ApprovalStatus
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Case, CaseStatus, Posting, TriageResult
+from core.models import Case
+from core.results import CaseStatus, Posting, TriageResult
 from core.store import search
 from core.store.db import as_utc, utcnow
 from core.store.paging import decode_cursor, encode_cursor

@@ -17,7 +17,8 @@ from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import InvalidInput, NotFound
-from core.models import CaseStatus, canonical_digest
+from core.models import canonical_digest
+from core.results import CaseStatus
 from core.store import identity
 from core.store import outbox as outbox_store
 from core.store.db import as_utc, utcnow

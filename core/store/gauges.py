@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.approvals import ApprovalStatus
-from core.models import CaseStatus
+from core.results import CaseStatus
 from core.store.db import utcnow
 from core.store.outbox import OutboxStatus
 from core.store.tables import approvals, cases, outbox

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.models import CaseStatus
+from core.results import CaseStatus
 from core.store.tables import audit, cases
 
 PRUNED = "checkpoint.pruned"

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from core.approvals import ApprovalRecord
-from core.models import Case, Classification
+from core.models import Case
+from core.results import Classification
 
 Blocks = list[dict[str, Any]]
 APPROVE, REJECT, OPEN = "triage_approve", "triage_reject", "triage_open"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from agent.corrections import correct_cause
 from app.wiring import Overrides, Runtime, open_runtime
-from core.models import Case, CaseStatus, ResolvedCase
+from core.models import Case, ResolvedCase
 from core.principals import Principal, PrincipalKind
+from core.results import CaseStatus
 from core.settings import Settings
 from core.store import approvals as approval_store
 from core.store import audit

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.models import ProposedAction
+from core.results import ProposedAction
 from tests.support.cases import make_inventory_case
 from tests.support.service import basic, running_service, seeded_store
 

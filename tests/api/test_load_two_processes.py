@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.models import ProposedAction
+from core.results import ProposedAction
 from core.store import tables
 from tests.support.cases import make_cutoff_case, make_inventory_case
 from tests.support.erp import ErpLog, erp_server

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.models import ProposedAction
+from core.results import ProposedAction
 from tests.support.cases import make_inventory_case
 from tests.support.erp import ErpLog, erp_server
 from tests.support.processes import TRIAGE, api_process, client, service_env

@@ -13,7 +13,8 @@ from sqlalchemy import update
 
 from core import case_status
 from core.case_status import TRANSITIONS, IllegalTransition
-from core.models import Case, CaseStatus, TriageResult
+from core.models import Case
+from core.results import CaseStatus, TriageResult
 from core.store import audit
 from core.store import cases as case_store
 from core.store.db import Database

@@ -7,13 +7,9 @@ from typing import Any
 
 import pytest
 
-from core.models import (
-    Case,
-    MatchedMessage,
-    ParamSource,
-    ProposedAction,
-    TriageResult,
-)
+from core.models import Case
+from core.parameters.provenance import ParamSource
+from core.results import MatchedMessage, ProposedAction, TriageResult
 from core.settings import Settings
 from core.taxonomy import load_taxonomy
 from evals.metrics import param_scores

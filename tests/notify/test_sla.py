@@ -10,7 +10,7 @@ import pytest
 
 from app.wiring import Runtime
 from core.approvals import ApprovalStatus
-from core.models import CaseStatus
+from core.results import CaseStatus
 from core.settings import Settings
 from core.store import approvals as approval_store
 from core.store import audit

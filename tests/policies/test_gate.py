@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from core.models import PolicyDecision
+from core.results import PolicyDecision
 from policies.gate import PolicyContext, evaluate, policy_inputs
 from tests.support.policies import (
     DEFAULT_POLICY,
@@ -285,7 +285,7 @@ def test_nan_confidence_is_not_confident() -> None:
 
 def test_context_from_classification_copies_the_structured_fields() -> None:
     """PolicyContext.from_classification takes cause, confidence and set from the classification."""
-    from core.models import Classification
+    from core.results import Classification
 
     classification = Classification(
         cause="carrier_delay",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.wiring import Runtime
-from core.models import Case, CaseStatus
+from core.models import Case
 from core.principals import Principal, PrincipalKind
+from core.results import CaseStatus
 from core.store import approvals as approval_store
 from core.store import outbox as outbox_store
 from tests.support.cases import make_case

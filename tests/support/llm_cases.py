@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.classifiers.base import CauseScores, ClassifierInput
-from core.models import Case, MatchedMessage, SimilarCase
+from core.models import Case
+from core.results import MatchedMessage, SimilarCase
 from core.taxonomy import Taxonomy, load_taxonomy
 from tests.support.cases import make_case
 

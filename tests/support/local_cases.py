@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.models import Case, Event, MatchedMessage, Message, ResolvedCase, SimilarCase
+from core.models import Case, Event, Message, ResolvedCase
+from core.results import MatchedMessage, SimilarCase
 from core.taxonomy import Taxonomy, load_taxonomy
 from tests.support.cases import make_case
 

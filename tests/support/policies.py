@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from core.approvals import ApprovalRecord, ApprovalStatus, Vote
-from core.models import Case, ProposedAction
+from core.models import Case
 from core.principals import Principal, PrincipalKind
+from core.results import ProposedAction
 from core.taxonomy import Taxonomy, load_taxonomy
 from policies.config import PolicyConfig, load_policy
 from policies.gate import PolicyContext

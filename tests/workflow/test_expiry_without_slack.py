@@ -14,8 +14,8 @@ from sqlalchemy import update
 from app.wiring import Overrides, Runtime, open_runtime
 from core.approvals import ApprovalStatus
 from core.errors import Conflict
-from core.models import CaseStatus
 from core.principals import Principal, PrincipalKind
+from core.results import CaseStatus
 from core.settings import Settings
 from core.store import approvals as approval_store
 from core.store import audit

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from core.models import CaseStatus
+from core.results import CaseStatus
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from core.approvals import ApprovalStatus
 from core.errors import Conflict
-from core.models import CaseStatus
+from core.results import CaseStatus
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import outbox as outbox_store

@@ -6,8 +6,9 @@ import json
 from collections.abc import Mapping, Set
 from typing import Protocol
 
-from core.models import Case, LooseMessage, ResolvedCase, SimilarCase
+from core.models import Case, LooseMessage, ResolvedCase
 from core.plain_text import case_text, message_text
+from core.results import SimilarCase
 
 HISTORY_COLLECTION = "history"
 MESSAGES_COLLECTION = "messages"

@@ -16,8 +16,9 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from core.errors import ConfigurationError
-from core.models import Case, LooseMessage, ResolvedCase, SimilarCase
+from core.models import Case, LooseMessage, ResolvedCase
 from core.plain_text import case_text
+from core.results import SimilarCase
 from tools.embedding.base import Embedder
 from tools.retrieval.base import (
     HISTORY_COLLECTION,

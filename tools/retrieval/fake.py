@@ -6,8 +6,9 @@ from collections.abc import Set
 
 import numpy as np
 
-from core.models import Case, LooseMessage, ResolvedCase, SimilarCase
+from core.models import Case, LooseMessage, ResolvedCase
 from core.plain_text import case_text
+from core.results import SimilarCase
 from tools.embedding.base import Embedder
 from tools.retrieval.base import (
     Metadata,

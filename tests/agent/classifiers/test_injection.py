@@ -14,7 +14,7 @@ from agent.classifiers.llm import LlmClassifier, LlmOptions
 from agent.classifiers.llm_calibration import CalibrationMap
 from agent.classifiers.llm_prompt import DATA_TAG, render_classify
 from agent.diagnosis import diagnose
-from core.models import MatchedMessage, ProposedAction, SimilarCase
+from core.results import MatchedMessage, ProposedAction, SimilarCase
 from policies import PolicyContext, evaluate, load_policy
 from prompts import load_prompt
 from tests.support.injections import CORPUS, Injection

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from agent.classifiers.base import ClassifierInput
 from agent.classifiers.features import case_fragment
 from agent.classifiers.llm_prompt import MAX_TEXT_CHARS, _Clipper, case_data
-from core.models import MatchedMessage
+from core.results import MatchedMessage
 from tests.support.llm_cases import make_llm_case
 
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from agent.nodes.close import make_close
 from core.approvals import ApprovalStatus
-from core.models import CaseStatus
+from core.results import CaseStatus
 from core.store import approvals as approval_store
 from core.store import cases as case_store
 from core.store import outbox as outbox_store

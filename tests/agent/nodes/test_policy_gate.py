@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.deps import ClassifierSlot
 from agent.nodes.policy_gate import make_policy_gate
-from core.models import CaseStatus
+from core.results import CaseStatus
 from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent.nodes.propose import make_propose
-from core.models import Case, Classification, MatchedMessage, ProposedAction
+from core.models import Case
+from core.results import Classification, MatchedMessage, ProposedAction
 from core.store.db import Database
 from tests.support.nodes import TAXONOMY, make_deps, state_of, stored_case
 

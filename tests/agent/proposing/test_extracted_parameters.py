@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from agent.proposing.parameters import propose_parameters
-from core.models import Case, MatchedMessage
+from core.models import Case
+from core.results import MatchedMessage
 from core.taxonomy import load_taxonomy
 from tests.support.cases import make_case
 

@@ -11,7 +11,8 @@ import pytest
 from agent.deps import AgentDeps
 from agent.nodes.propose import make_propose
 from agent.proposing.llm import PROMPT_NAME, LlmProposer
-from core.models import Case, Classification
+from core.models import Case
+from core.results import Classification
 from policies import load_policy
 from prompts import load_prompt
 from tests.support.llm_cases import TAXONOMY, make_llm_case

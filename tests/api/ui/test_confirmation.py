@@ -10,7 +10,8 @@ import pytest
 from api.ui.confirmation import params_digest, posting_question
 from api.ui.formatting import Formatter, reviewer_locale
 from core.approvals import ApprovalRecord, ApprovalStatus
-from core.models import Case, CaseStatus
+from core.models import Case
+from core.results import CaseStatus
 from core.store.cases import StoredCase
 from core.taxonomy import load_taxonomy
 from tests.support.cases import make_case

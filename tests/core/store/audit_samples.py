@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from core.models import CaseStatus
+from core.results import CaseStatus
 
 KEY = "3f2a9c0d1e7b4a65"
 DELIVERY = {"action": "post_inventory_adjustment", "idempotency_key": KEY, "outbox_attempt": 1}

@@ -16,8 +16,9 @@ from app.wiring import Overrides, Runtime, open_runtime
 from core.approvals import ApprovalRecord, ApprovalStatus
 from core.audit_events import CATALOGUE, validate_event
 from core.errors import AuditRejected, PolicyRefusal
-from core.models import Case, CaseStatus, ResolvedCase
+from core.models import Case, ResolvedCase
 from core.principals import Principal, PrincipalKind
+from core.results import CaseStatus
 from core.settings import Settings
 from core.store import approvals as approval_store
 from core.store import audit
