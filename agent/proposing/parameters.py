@@ -276,30 +276,32 @@ def _credit_memo(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
     }
 
 
-def _invoice(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
-    finance = [
-        (i, e.detail) for i, e in enumerate(case.events) if e.system.value == "FINANCE" and e.detail
+def _last_event_about_case(case: Case, system: str) -> Found | None:
+    """Returns the detail of the system's last event about this case, not about another document."""
+    about = [
+        (i, e.detail)
+        for i, e in enumerate(case.events)
+        if e.system.value == system and e.detail and not mentions_another_document(case, e.detail)
     ]
-    reason = (
-        Found(finance[-1][1], ParamSource(kind="event", index=finance[-1][0], span=finance[-1][1]))
-        if finance
-        else _field(case.stalled_step, "stalled_step")
-    )
+    if not about:
+        return None
+    index, detail = about[-1]
+    return Found(detail, ParamSource(kind="event", index=index, span=detail))
+
+
+def _invoice(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
+    # The reason is the last finance event about this invoice: one about another invoice of the
+    # same PO (paid, credited) says nothing about why this one is held.
+    reason = _last_event_about_case(case, "FINANCE") or _field(case.stalled_step, "stalled_step")
     return {**_refs(case, "invoice_id", "po_id"), "reason": reason}
 
 
 def _integration(case: Case, _messages: Sequence[MatchedMessage]) -> Extracted:
     # The error is the last middleware event about this case: one naming another document (a
     # message for another shipment that went through) says nothing about ours.
-    failed = [
-        (i, e)
-        for i, e in enumerate(case.events)
-        if e.system.value == "MIDDLEWARE" and not mentions_another_document(case, e.detail or "")
-    ]
-    last = failed[-1] if failed else None
-    error = _attribute(case.attributes.get("last_sync_error") or None, "last_sync_error")
-    if last and last[1].detail:
-        error = Found(last[1].detail, ParamSource(kind="event", index=last[0], span=last[1].detail))
+    error = _last_event_about_case(case, "MIDDLEWARE") or _attribute(
+        case.attributes.get("last_sync_error") or None, "last_sync_error"
+    )
     refs = case.refs.matching_keys()
     # An event's type says what happened (retry_exhausted, queue_depth), not which interface
     # failed; only a stated interface is proposed, and the error text keeps the rest.

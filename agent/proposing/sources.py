@@ -11,8 +11,12 @@ from core.models import Case
 from core.parameters.provenance import ParamSource
 from core.results import MatchedMessage
 
+# A PO number holds three digits or more and is not a price: "vs PO 1 520,00" and "PO 15.20"
+# compare amounts with the PO's, they name no other PO.
 _PO_MENTION = re.compile(
-    r"\bP\.?O\.?\s*(?:#|no\.?|number)?\s*[:#-]?\s*([A-Z0-9-]*\d[A-Z0-9-]*)", re.IGNORECASE
+    r"\bP\.?O\.?\s*(?:#|no\.?|number)?\s*[:#-]?\s*"
+    r"((?=[A-Z-]*\d[A-Z-]*\d[A-Z-]*\d)[A-Z0-9-]+)(?![A-Z0-9-]|[.,]\d)",
+    re.IGNORECASE,
 )
 
 

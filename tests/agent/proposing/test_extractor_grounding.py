@@ -225,3 +225,11 @@ def test_a_document_asked_for_another_shipment_is_not_requested_for_ours() -> No
         "SH-9: released, the packing list is missing but no longer needed."
     )
     assert _documents_requested(body) == ["certificate_of_origin"]
+
+
+def test_a_finance_event_about_another_invoice_is_not_the_hold_reason() -> None:
+    refs: dict[str, Any] = {"invoice_id": "INV-88544", "po_id": "PO-1001", "supplier_id": "V-1"}
+    ours = event("INV-88544 price 16.90 vs PO 15.20", system="FINANCE", kind="match_fail")
+    other = event("INV-88390 same PO, already paid", system="FINANCE", kind="note")
+    params, _ = propose("hold_invoice", make_supplier_case(refs=refs, events=[ours, other]))
+    assert params["reason"] == "INV-88544 price 16.90 vs PO 15.20"
