@@ -10,32 +10,27 @@ routed to a person is usually resolved later with a real cause.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 
-# Facts that on their own settle a cause whatever the wording, and the cause each points at
-# (CONTRACT.md, the taxonomy's "typical evidence" column).
-FACT_CAUSES = {
-    "onhand_differs": "inventory_discrepancy",
-    "price_differs": "pricing_mismatch",
-    "qty_match_differs": "pricing_mismatch",
-    "qty_receipt_differs": "supplier_delay",
-    "uom_differs": "master_data_error",
-    "credit_blocked": "credit_hold",
-    "sync_error": "integration_failure",
-    "po_ack_missing": "supplier_delay",
-    "backlog_high": "warehouse_congestion",
-    "labour_short": "warehouse_congestion",
-    "compliance_flag": "compliance_hold",
-}
-DECISIVE_FACTS = tuple(FACT_CAUSES)
-# The share of a case's known-cause probability kept when nothing but wording backs the top
-# cause; the rest goes to unknown, which then always outweighs that cause.
-UNSUPPORTED_KEEP = 0.5
+# Facts that on their own settle a cause whatever the wording.
+DECISIVE_FACTS = (
+    "onhand_differs",
+    "price_differs",
+    "qty_match_differs",
+    "qty_receipt_differs",
+    "uom_differs",
+    "credit_blocked",
+    "sync_error",
+    "po_ack_missing",
+    "backlog_high",
+    "labour_short",
+    "compliance_flag",
+)
 MIN_UNKNOWN = 3
 
 
@@ -99,34 +94,3 @@ def fit_abstention(
 def with_unknown(probs: np.ndarray, p_unknown: np.ndarray) -> np.ndarray:
     """Returns the known-cause distribution scaled by 1 - p(unknown), with p(unknown) appended."""
     return np.column_stack([probs * (1.0 - p_unknown)[:, None], p_unknown])
-
-
-def has_domain_evidence(facts: Mapping[str, float], cause: str) -> bool:
-    """Tells whether a cue phrase, a standard code or a decisive fact points at the cause."""
-    return bool(
-        facts.get(f"cue={cause}")
-        or facts.get(f"code_cause={cause}")
-        or any(facts.get(fact) for fact, c in FACT_CAUSES.items() if c == cause)
-    )
-
-
-def unsupported_to_unknown(
-    probs: np.ndarray, classes: Sequence[str], facts: Sequence[Mapping[str, float]]
-) -> np.ndarray:
-    """Returns the distributions with half their known mass moved to unknown (the last column)
-    wherever the top known cause rests on wording alone.
-
-    Word and character n-grams learnt from one organisation's history carry its phrasing, not
-    the cause: on independently written cases a top cause with no cue, code or decisive fact
-    behind it was right about one time in three, against two in three on the simulator. Such a
-    case goes to a person rather than being acted on.
-    """
-    out = np.array(probs, dtype=float, copy=True)
-    known = out[:, :-1]
-    for row, case_facts in enumerate(facts):
-        top = int(np.argmax(known[row]))
-        if not has_domain_evidence(case_facts, classes[top]):
-            moved = known[row].sum() * (1.0 - UNSUPPORTED_KEEP)
-            known[row] *= UNSUPPORTED_KEEP
-            out[row, -1] += moved
-    return out

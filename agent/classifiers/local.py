@@ -24,7 +24,6 @@ from agent.classifiers.abstention import (
     evidence_profile,
     fit_abstention,
     meta_features,
-    unsupported_to_unknown,
     with_unknown,
 )
 from agent.classifiers.base import CauseScores, ClassifierInput
@@ -107,8 +106,7 @@ class LocalModel:
         if self.abstention is None:
             return probs
         profiles = np.array([evidence_profile(f.facts) for f in fragments])
-        spread = with_unknown(probs, self.abstention.p_unknown(meta_features(probs, profiles)))
-        return unsupported_to_unknown(spread, self.classes, [f.facts for f in fragments])
+        return with_unknown(probs, self.abstention.p_unknown(meta_features(probs, profiles)))
 
     def support(self, rows: Any, cause: str) -> np.ndarray:
         """Returns how much each feature row alone pushes the linear model towards the cause."""
