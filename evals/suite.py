@@ -25,6 +25,8 @@ DEFAULT_SETS = (
     "independent-params",
     "independent-params2",
     "independent-params3",
+    "independent-params4",
+    "independent-broad",
 )
 COLUMNS = (
     ("n_cases", "cases"),
