@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from core.errors import ConfigurationError
+from core.key_files import read_or_create_key
 from core.settings import Settings
 
 # Sealed values carry this prefix, so that a plaintext one (written before sealing existed) is
@@ -67,16 +67,4 @@ def load_secret_box(settings: Settings) -> SecretBox:
 
 def key_file(path: Path) -> bytes:
     """Returns the Fernet key kept in a file, creating the file (mode 0600) on first use."""
-    if not path.exists():
-        _create_key_file(path)
-    return path.read_bytes().strip()
-
-
-def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another process created it first; its key is the one to use
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(Fernet.generate_key())
+    return read_or_create_key(path, Fernet.generate_key)

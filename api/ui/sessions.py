@@ -7,17 +7,16 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.key_files import read_or_create_key
 from core.settings import Settings
 
 COOKIE = "triage_session"
@@ -94,20 +93,9 @@ def load_secret(settings: Settings) -> bytes:
     """Returns the signing key: the configured secret, or one persisted (mode 0600) in the data dir."""
     if settings.session_secret is not None:
         return settings.session_secret.get_secret_value().encode()
-    path = settings.data_dir / "session.key"
-    if not path.exists():
-        _create_key_file(path)
-    return path.read_bytes().strip()
-
-
-def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another worker won the race; its key is as good as ours
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
+    return read_or_create_key(
+        settings.data_dir / "session.key", lambda: secrets.token_urlsafe(48).encode()
+    )
 
 
 class SessionCodec:
