@@ -60,6 +60,14 @@ def feed_of(service: Service, case_id: str) -> list[dict[str, Any]]:
     return [e for e in response.json()["items"] if e["case_id"] == case_id]
 
 
+def dead_letters(service: Service, case_id: str) -> list[dict[str, Any]]:
+    """Returns the case's dead-lettered outbox rows."""
+    response = service.http.get(
+        "/v1/outbox", params={"status": "dead", "case_id": case_id}, headers=bearer(READ_KEY)
+    )
+    return response.json()["items"]
+
+
 def until(check: Any, timeout_s: float = 30.0) -> Any:
     """Polls `check` until it returns something truthy."""
     deadline = time.monotonic() + timeout_s
@@ -118,15 +126,7 @@ def test_a_callback_to_a_receiver_that_is_down_dead_letters(store: Store) -> Non
     with running_service(store.data_dir, database_url=store.database_url, **over) as service:
         assert service.submit(case).json()["status"] == "pending_approval"
 
-        def dead() -> list[dict[str, Any]]:
-            response = service.http.get(
-                "/v1/outbox",
-                params={"status": "dead", "case_id": case["case_id"]},
-                headers=bearer(READ_KEY),
-            )
-            return response.json()["items"]
-
-        letters = until(dead)
+        letters = until(lambda: dead_letters(service, case["case_id"]))
         kinds = service.audit_kinds(case["case_id"])
         assert service.case(case["case_id"])["status"] == "pending_approval"
     assert [(r["kind"], r["action"], r["attempts"]) for r in letters] == [
@@ -201,15 +201,7 @@ def test_a_callback_to_a_private_address_dead_letters_without_the_opt_in(store: 
         with running_service(store.data_dir, database_url=store.database_url, **over) as service:
             assert service.submit(case).status_code == 201
 
-            def dead() -> list[dict[str, Any]]:
-                response = service.http.get(
-                    "/v1/outbox",
-                    params={"status": "dead", "case_id": case["case_id"]},
-                    headers=bearer(READ_KEY),
-                )
-                return response.json()["items"]
-
-            (letter,) = until(dead)
+            (letter,) = until(lambda: dead_letters(service, case["case_id"]))
             audit = service.audit(case["case_id"])
     assert receiver.accepted == []  # nothing was sent
     assert receiver.refused == []
@@ -233,15 +225,7 @@ def test_a_secret_sealed_under_another_key_dead_letters_and_is_never_sent_unsign
         with running_service(store.data_dir, database_url=store.database_url, **over) as service:
             assert service.submit(case).status_code == 201
 
-            def dead() -> list[dict[str, Any]]:
-                response = service.http.get(
-                    "/v1/outbox",
-                    params={"status": "dead", "case_id": case["case_id"]},
-                    headers=bearer(READ_KEY),
-                )
-                return response.json()["items"]
-
-            (letter,) = until(dead)
+            (letter,) = until(lambda: dead_letters(service, case["case_id"]))
             audit = service.audit(case["case_id"])
     assert receiver.accepted == []
     assert receiver.forged == []  # nothing, not even an unsigned or wrongly signed attempt
