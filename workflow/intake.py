@@ -12,7 +12,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command, Durability
+from langgraph.types import Command, Durability, StateSnapshot
 
 from agent.deps import AgentDeps
 from core import case_status
@@ -178,12 +178,7 @@ class TriageService:
                 return await self._resume_held(case_id)
 
     async def _resume_held(self, case_id: str) -> bool:
-        snapshot = await self.graph.aget_state(_config(case_id))
-        if snapshot.next and "await_approval" not in snapshot.next:
-            # A run cut short before its wait (people decided before recovery came): it runs on
-            # to the wait first, or the decision would find nothing to resume and be lost.
-            await self._invoke(case_id, None)
-            snapshot = await self.graph.aget_state(_config(case_id))
+        snapshot = await self._to_rest(case_id)
         if "await_approval" not in (snapshot.next or ()):
             return False
         async with self.deps.db.transaction() as conn:
@@ -195,6 +190,30 @@ class TriageService:
         decided = {r.approval_id: r.status.value for r in records}
         await self._invoke(case_id, Command(resume=decided))
         return True
+
+    async def _to_rest(self, case_id: str) -> StateSnapshot:
+        """Takes an unfinished case's graph from wherever a crash left it to its wait or its end.
+
+        A run cut short runs on from its checkpoint; one with no checkpoint (or only its input)
+        is triaged again from the stored body. Without this a decision taken before recovery
+        came would find nothing to resume, and be lost.
+        """
+        snapshot = await self.graph.aget_state(_config(case_id))
+        if snapshot.next and "await_approval" not in snapshot.next:
+            await self._invoke(case_id, None)
+        elif not snapshot.next:
+            stored = await self.get(case_id)
+            if stored.status not in case_status.UNFINISHED:
+                return snapshot  # a finished case, perhaps with its checkpoints pruned
+            if stored.status is not CaseStatus.triaging and snapshot.values:
+                return snapshot  # a finished graph; an executing case waits for its postings
+            await self._invoke(
+                case_id,
+                {"case": stored.case.model_dump(mode="json"), "submitted_by": stored.submitted_by},
+            )
+        else:
+            return snapshot
+        return await self.graph.aget_state(_config(case_id))
 
     async def recover(self, *, all_leases: bool = False) -> int:
         """Finishes every unfinished case whose run is not held by a live process; returns how many."""
@@ -218,23 +237,11 @@ class TriageService:
             return 0
 
     async def _continue(self, stored: StoredCase) -> int:
-        """Takes a case from wherever its checkpoint stands to the next wait or the end."""
-        case_id = stored.case.case_id
-        current = (await self.get(case_id)).status
-        snapshot = await self.graph.aget_state(_config(case_id))
-        if snapshot.next:
-            # At the wait, or cut short before it: resuming runs on to the wait and past it once
-            # every approval is decided.
-            await self._resume_held(case_id)
-            return 1
-        if current is CaseStatus.triaging or not snapshot.values:
-            # No checkpoint, or one that holds only the input: triage again from the stored body.
-            await self._invoke(
-                case_id,
-                {"case": stored.case.model_dump(mode="json"), "submitted_by": stored.submitted_by},
-            )
-            return 1
-        return 0  # finished graph; an executing case waits for its postings to settle
+        """Takes a case to its wait or its end, and past the wait once every approval is decided."""
+        before = await self.graph.aget_state(_config(stored.case.case_id))
+        resumed = await self._resume_held(stored.case.case_id)
+        after = await self.graph.aget_state(_config(stored.case.case_id))
+        return int(resumed or after.config != before.config)
 
     async def result(self, case_id: str) -> TriageResult | None:
         """Returns the stored triage result of a case."""

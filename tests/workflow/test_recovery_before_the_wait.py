@@ -69,3 +69,16 @@ async def test_a_decision_taken_before_recovery_still_resumes_the_case(desk: Des
     assert await desk.status("CUT-2") is CaseStatus.resolved
     assert len(desk.erp.calls) == 1
     assert sorted(await performed(desk, "CUT-2")) == ["create_cycle_count"]
+
+
+async def test_a_decision_resumes_a_case_whose_checkpoints_were_lost(desk: Desk) -> None:
+    """Checkpoint writes still in flight die with the process: the stored body is triaged again."""
+    await die_after_the_gate(desk, "CUT-3")
+    checkpointer = desk.runtime.service.graph.checkpointer
+    await checkpointer.adelete_thread("CUT-3")  # type: ignore[union-attr]
+    approval_id = await pending_erp_approval(desk, "CUT-3")
+    await desk.runtime.desk.decide(approval_id, ALICE, "approve", "count confirmed")
+    await desk.runtime.outbox.deliver_due()
+    assert await desk.status("CUT-3") is CaseStatus.resolved
+    assert len(desk.erp.calls) == 1
+    assert await performed(desk, "CUT-3") == ["create_cycle_count"]
