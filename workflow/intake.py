@@ -194,8 +194,8 @@ class TriageService:
     async def _to_rest(self, case_id: str) -> StateSnapshot:
         """Takes an unfinished case's graph from wherever a crash left it to its wait or its end.
 
-        A run cut short runs on from its checkpoint; one with no checkpoint (or only its input)
-        is triaged again from the stored body. Without this a decision taken before recovery
+        A run cut short runs on from its checkpoint; one with no checkpoint, or one holding only
+        its input (no node's status in it), is triaged again from the stored body. Without this a decision taken before recovery
         came would find nothing to resume, and be lost.
         """
         snapshot = await self.graph.aget_state(_config(case_id))
@@ -205,8 +205,9 @@ class TriageService:
             stored = await self.get(case_id)
             if stored.status not in case_status.UNFINISHED:
                 return snapshot  # a finished case, perhaps with its checkpoints pruned
-            if stored.status is not CaseStatus.triaging and snapshot.values:
+            if "status" in snapshot.values:
                 return snapshot  # a finished graph; an executing case waits for its postings
+            # No checkpoint, or one holding only the input: the run's writes died with it.
             await self._invoke(
                 case_id,
                 {"case": stored.case.model_dump(mode="json"), "submitted_by": stored.submitted_by},

@@ -82,3 +82,22 @@ async def test_a_decision_resumes_a_case_whose_checkpoints_were_lost(desk: Desk)
     assert await desk.status("CUT-3") is CaseStatus.resolved
     assert len(desk.erp.calls) == 1
     assert await performed(desk, "CUT-3") == ["create_cycle_count"]
+
+
+async def test_a_decision_resumes_a_case_whose_checkpoint_holds_only_its_input(desk: Desk) -> None:
+    """A checkpoint with the input and no node's writes is no finished graph: triage again."""
+    await die_after_the_gate(desk, "CUT-4")
+    graph = desk.runtime.service.graph
+    await graph.checkpointer.adelete_thread("CUT-4")  # type: ignore[union-attr]
+    config = {"configurable": {"thread_id": "CUT-4"}}
+    body = inventory_case("CUT-4").model_dump(mode="json")
+    await graph.aupdate_state(
+        config, {"case": body, "submitted_by": "orchestrator"}, as_node="close"
+    )
+    snapshot = await graph.aget_state(config)
+    assert snapshot.next == () and "case" in snapshot.values and "status" not in snapshot.values
+    approval_id = await pending_erp_approval(desk, "CUT-4")
+    await desk.runtime.desk.decide(approval_id, ALICE, "approve", "count confirmed")
+    await desk.runtime.outbox.deliver_due()
+    assert await desk.status("CUT-4") is CaseStatus.resolved
+    assert len(desk.erp.calls) == 1
