@@ -95,7 +95,9 @@ async def test_a_decision_resumes_a_case_whose_checkpoint_holds_only_its_input(d
         config, {"case": body, "submitted_by": "orchestrator"}, as_node="close"
     )
     snapshot = await graph.aget_state(config)
-    assert snapshot.next == () and "case" in snapshot.values and "status" not in snapshot.values
+    assert snapshot.next == ()
+    assert "case" in snapshot.values
+    assert "status" not in snapshot.values
     approval_id = await pending_erp_approval(desk, "CUT-4")
     await desk.runtime.desk.decide(approval_id, ALICE, "approve", "count confirmed")
     await desk.runtime.outbox.deliver_due()
