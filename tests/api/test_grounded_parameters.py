@@ -266,8 +266,9 @@ def test_a_1200_eur_credit_memo_needs_one_approver_and_the_queue_shows_its_amoun
     assert hold["required_approvals"] == 2  # no amount of its own: the case's 18,400 counts
 
     queue = _ui(service, "erin").get("/ui/queue").text
-    assert _amount_cell(queue, approval["approval_id"]) == "1,200.00"
-    assert _amount_cell(queue, hold["approval_id"]) == "18,400.00"
+    # Amounts are written with their currency, in the reviewer's locale (en_US by default).
+    assert _amount_cell(queue, approval["approval_id"]) == "EUR\xa01,200.00"
+    assert _amount_cell(queue, hold["approval_id"]) == "EUR\xa018,400.00"
 
 
 def test_rejecting_the_only_gated_action_ends_rejected_and_runs_nothing_after(

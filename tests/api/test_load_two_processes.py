@@ -200,9 +200,14 @@ def overlapping(sent: list[Sent]) -> int:
     return count
 
 
+# Execution moves on while duplicates are answered: an answer given when the gate had decided
+# and one given after the automatic actions ran differ in what has run, not in the triage.
+PROGRESS = ("updated_at", "executed", "postings")
+
+
 def same_triage(body: dict[str, Any]) -> dict[str, Any]:
-    """Returns what every answer for one id must agree on: the triage, not the clock."""
-    return {k: v for k, v in body.items() if k != "updated_at"}
+    """Returns what every answer for one id must agree on: the triage, not its progress."""
+    return {k: v for k, v in body.items() if k not in PROGRESS}
 
 
 def pending_approvals(service: Service) -> list[dict[str, Any]]:
