@@ -40,6 +40,23 @@ def _config(case_id: str) -> RunnableConfig:
     return RunnableConfig(configurable={"thread_id": case_id})
 
 
+def _state_after_gate(stored: StoredCase, result: TriageResult) -> dict[str, Any]:
+    """Returns the graph state the policy gate left, rebuilt from the case's stored result."""
+    state: dict[str, Any] = {
+        "case": stored.case.model_dump(mode="json"),
+        "submitted_by": stored.submitted_by,
+        "similar": [s.model_dump(mode="json") for s in result.similar_cases],
+        "messages": [m.model_dump(mode="json") for m in result.matched_messages],
+        "proposals": [p.model_dump(mode="json") for p in result.proposals],
+        "decisions": [d.model_dump(mode="json") for d in result.decisions],
+        "approval_ids": list(result.approval_ids),
+        "status": stored.status.value,
+    }
+    if result.classification is not None:
+        state["classification"] = result.classification.model_dump(mode="json")
+    return state
+
+
 class TriageService:
     """Runs cases through the graph, resumes them when people have decided, and recovers them."""
 
@@ -208,10 +225,24 @@ class TriageService:
             if "status" in snapshot.values:
                 return snapshot  # a finished graph; an executing case waits for its postings
             # No checkpoint, or one holding only the input: the run's writes died with it.
-            await self._invoke(
-                case_id,
-                {"case": stored.case.model_dump(mode="json"), "submitted_by": stored.submitted_by},
-            )
+            if stored.result is not None and stored.result.decisions:
+                # The gate had committed, and people may have decided on its approvals: carry on
+                # from its stored decision. Triaging again could decide afresh (history has grown)
+                # and open approvals nobody is asked about.
+                await self.graph.aupdate_state(
+                    _config(case_id),
+                    _state_after_gate(stored, stored.result),
+                    as_node="policy_gate",
+                )
+                await self._invoke(case_id, None)
+            else:
+                await self._invoke(
+                    case_id,
+                    {
+                        "case": stored.case.model_dump(mode="json"),
+                        "submitted_by": stored.submitted_by,
+                    },
+                )
         else:
             return snapshot
         return await self.graph.aget_state(_config(case_id))

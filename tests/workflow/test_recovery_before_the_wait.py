@@ -44,6 +44,12 @@ async def performed(desk: Desk, case_id: str) -> list[str]:
     return [str(row.detail["action"]) for row in rows]
 
 
+async def audit_count(desk: Desk, case_id: str, kind: str) -> int:
+    """Returns how many audit rows of a kind the case has."""
+    async with desk.runtime.db.transaction() as conn:
+        return len(await audit.entries(conn, case_id, kind=kind))
+
+
 async def pending_erp_approval(desk: Desk, case_id: str) -> str:
     """Returns the id of the case's pending ERP approval."""
     async with desk.runtime.db.transaction() as conn:
@@ -82,6 +88,9 @@ async def test_a_decision_resumes_a_case_whose_checkpoints_were_lost(desk: Desk)
     assert await desk.status("CUT-3") is CaseStatus.resolved
     assert len(desk.erp.calls) == 1
     assert await performed(desk, "CUT-3") == ["create_cycle_count"]
+    # Carried on from the gate's stored decision, not triaged afresh (which could open others).
+    assert await audit_count(desk, "CUT-3", "case.classified") == 1
+    assert await audit_count(desk, "CUT-3", "approval.requested") == 1
 
 
 async def test_a_decision_resumes_a_case_whose_checkpoint_holds_only_its_input(desk: Desk) -> None:
@@ -103,3 +112,4 @@ async def test_a_decision_resumes_a_case_whose_checkpoint_holds_only_its_input(d
     await desk.runtime.outbox.deliver_due()
     assert await desk.status("CUT-4") is CaseStatus.resolved
     assert len(desk.erp.calls) == 1
+    assert await audit_count(desk, "CUT-4", "case.classified") == 1
