@@ -209,3 +209,14 @@ def live_cases(count: int) -> list[dict[str, Any]]:
         raw["case_id"] = f"LIVE-{i:03d}"
         shifted.append(raw)
     return shifted
+
+
+def ui_login(base_url: str, user: str = "alice", **headers: str) -> httpx.Client:
+    """Returns a client signed in to the UI as a demo reviewer, with extra request headers."""
+    client = httpx.Client(base_url=base_url, timeout=60, headers=headers)
+    token = csrf_of(client.get("/ui/login").text)
+    response = client.post(
+        "/ui/login", data={"username": user, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303, response.text
+    return client

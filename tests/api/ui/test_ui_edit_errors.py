@@ -23,6 +23,7 @@ from tests.support.ui import (
     seeded_settings,
     serve,
     submit,
+    ui_login,
 )
 
 ACTION = "post_inventory_adjustment"
@@ -35,16 +36,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = seeded_settings(tmp_path_factory.mktemp("ui-edit-errors"))
     with serve(settings) as url:
         yield url
-
-
-def _login(base_url: str, user: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=60)
-    token = csrf_of(client.get("/ui/login").text)
-    response = client.post(
-        "/ui/login", data={"username": user, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303, response.text
-    return client
 
 
 def _approval(base_url: str, case_id: str) -> dict[str, Any]:
@@ -78,7 +69,7 @@ def test_a_bad_value_comes_back_as_a_422_beside_its_field_as_typed(
     case_id = f"UI-EDIT-BAD-{field}-{len(says)}"
     submit(base_url, make_short_pick_case(case_id, site="DC-EDITERR"), bearer())
     before = _approval(base_url, case_id)
-    client = _login(base_url, "dave")
+    client = ui_login(base_url, "dave")
     token = csrf_of(client.get(f"/ui/cases/{case_id}").text)
     form = {"decision": "edit", "reason": "recount", "csrf_token": token, **typed}
     response = client.post(f"/ui/approvals/{before['approval_id']}", data=form)
@@ -103,7 +94,7 @@ def test_an_unknown_parameter_is_refused_by_name_and_nothing_changes(base_url: s
     case_id = "UI-EDIT-UNKNOWN"
     submit(base_url, make_short_pick_case(case_id, site="DC-EDITERR"), bearer())
     before = _approval(base_url, case_id)
-    client = _login(base_url, "dave")
+    client = ui_login(base_url, "dave")
     token = csrf_of(client.get(f"/ui/cases/{case_id}").text)
     form = {"decision": "edit", "param.frobnicate": "x", "param.quantity_delta": "-3"}
     response = client.post(
@@ -123,7 +114,7 @@ def test_a_good_edit_still_redirects_and_saves_typed_values(base_url: str) -> No
     case_id = "UI-EDIT-GOOD"
     submit(base_url, make_short_pick_case(case_id, site="DC-EDITERR"), bearer())
     before = _approval(base_url, case_id)
-    client = _login(base_url, "dave")
+    client = ui_login(base_url, "dave")
     token = csrf_of(client.get(f"/ui/cases/{case_id}").text)
     form = {"decision": "edit", "param.quantity_delta": "-10", "csrf_token": token}
     response = client.post(f"/ui/approvals/{before['approval_id']}", data=form)

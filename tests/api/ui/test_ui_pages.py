@@ -27,6 +27,7 @@ from tests.support.ui import (
     seeded_settings,
     serve,
     submit,
+    ui_login,
 )
 
 
@@ -35,16 +36,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = seeded_settings(tmp_path_factory.mktemp("ui-pages"))
     with serve(settings) as url:
         yield url
-
-
-def login(base_url: str, user: str = "alice") -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=60)
-    token = csrf_of(client.get("/ui/login").text)
-    response = client.post(
-        "/ui/login", data={"username": user, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303, response.text
-    return client
 
 
 def _iso(moment: datetime) -> str:
@@ -96,7 +87,7 @@ def test_a_post_without_the_csrf_token_is_refused(base_url: str) -> None:
     """A decision posted without the session's token is a 403 page and changes nothing."""
     submit(base_url, make_short_pick_case("UI-CSRF-1", site="DC-CSRF"), bearer())
     approval = next(a for a in approvals_of(base_url, "UI-CSRF-1") if a["posts_to_erp"])
-    client = login(base_url, "alice")
+    client = ui_login(base_url, "alice")
     for data in ({"decision": "approve"}, {"decision": "approve", "csrf_token": "forged"}):
         response = client.post(f"/ui/approvals/{approval['approval_id']}", data=data)
         assert response.status_code == 403
@@ -111,7 +102,7 @@ def test_supplier_html_and_script_are_escaped_on_the_case_page(base_url: str) ->
     case["messages"][0]["body"] = f"Stock note {XSS}"
     case["messages"][0]["subject"] = "<b>bold</b> subject"
     submit(base_url, case, bearer())
-    page = login(base_url).get("/ui/cases/UI-XSS-1")
+    page = ui_login(base_url).get("/ui/cases/UI-XSS-1")
     assert page.status_code == 200
     assert "&lt;script&gt;window.__xss=2&lt;/script&gt;" in page.text
     assert "&lt;img src=x onerror=" in page.text
@@ -141,7 +132,7 @@ def test_the_queue_puts_the_most_urgent_first_and_filters(base_url: str) -> None
         make_short_pick_case("UI-Q-OTHER", site="DC-OTHER", workflow="receiving"),
         bearer(),
     )
-    client = login(base_url)
+    client = ui_login(base_url)
     page = client.get("/ui/queue", params={"site": "DC-SORT"}).text
     rows = _row_cases(page)
     assert rows[0] == "UI-Q-BREACHED"
@@ -174,7 +165,7 @@ def test_a_rejection_without_a_reason_is_refused_with_a_message(base_url: str) -
     """Rejecting with an empty reason leaves the approval pending and says a reason is needed."""
     submit(base_url, make_short_pick_case("UI-REJ-1", site="DC-REJ"), bearer())
     approval = next(a for a in approvals_of(base_url, "UI-REJ-1") if a["posts_to_erp"])
-    client = login(base_url)
+    client = ui_login(base_url)
     token = csrf_of(client.get("/ui/cases/UI-REJ-1").text)
     response = client.post(
         f"/ui/approvals/{approval['approval_id']}",
@@ -191,7 +182,7 @@ def test_a_rejection_without_a_reason_is_refused_with_a_message(base_url: str) -
 def test_the_dashboard_draws_svg_charts(base_url: str) -> None:
     """The dashboard renders its charts as inline SVG with the headline figures."""
     submit(base_url, make_short_pick_case("UI-DASH-1", site="DC-DASH"), bearer())
-    page = login(base_url).get("/ui/dashboard", params={"days": 7})
+    page = ui_login(base_url).get("/ui/dashboard", params={"days": 7})
     assert page.status_code == 200
     assert page.text.count("<svg viewBox") >= 5
     for title in (
@@ -212,7 +203,7 @@ def test_the_dashboard_draws_svg_charts(base_url: str) -> None:
 def test_a_cause_correction_lands_in_the_case_and_the_audit(base_url: str) -> None:
     """A reviewer's correction is stored on the case, shown, and audited as case.corrected."""
     submit(base_url, make_short_pick_case("UI-COR-1", site="DC-COR"), bearer())
-    client = login(base_url, "carol")
+    client = ui_login(base_url, "carol")
     token = csrf_of(client.get("/ui/cases/UI-COR-1").text)
     page = client.post(
         "/ui/cases/UI-COR-1/correction",
@@ -235,7 +226,7 @@ def test_a_cause_correction_lands_in_the_case_and_the_audit(base_url: str) -> No
 
 def test_logout_ends_the_session(base_url: str) -> None:
     """After logging out the queue asks for a login again."""
-    client = login(base_url)
+    client = ui_login(base_url)
     token = csrf_of(client.get("/ui/queue").text)
     assert client.post("/ui/logout", data={"csrf_token": token}).status_code == 303
     assert client.get("/ui/queue").status_code == 303
@@ -243,7 +234,7 @@ def test_logout_ends_the_session(base_url: str) -> None:
 
 def test_logout_revokes_the_old_cookie_on_the_server(base_url: str) -> None:
     """A copy of the cookie taken before logout no longer opens any page afterwards."""
-    client = login(base_url)
+    client = ui_login(base_url)
     stolen = dict(client.cookies)
     token = csrf_of(client.get("/ui/queue").text)
     assert client.post("/ui/logout", data={"csrf_token": token}).status_code == 303
@@ -264,7 +255,7 @@ def test_other_sessions_survive_a_logout_and_pages_pay_no_argon2(
         return real(self, hash, password)
 
     monkeypatch.setattr(PasswordHasher, "verify", counting)
-    first, second = login(base_url, "dave"), login(base_url, "dave")
+    first, second = ui_login(base_url, "dave"), ui_login(base_url, "dave")
     token = csrf_of(first.get("/ui/queue").text)
     first.post("/ui/logout", data={"csrf_token": token})
     for _ in range(5):
@@ -317,7 +308,7 @@ def test_editing_parameters_rechecks_them_and_bars_the_editor_from_approving(bas
     approval = next(
         a for a in approvals_of(base_url, "UI-EDIT-1") if a["action"] == "post_inventory_adjustment"
     )
-    client = login(base_url, "dave")
+    client = ui_login(base_url, "dave")
     url = f"/ui/approvals/{approval['approval_id']}"
     token = csrf_of(client.get("/ui/cases/UI-EDIT-1").text)
     form = {
@@ -345,7 +336,7 @@ def test_editing_parameters_rechecks_them_and_bars_the_editor_from_approving(bas
 def test_the_polled_rows_carry_the_counts_out_of_band(base_url: str) -> None:
     """The htmx poll returns the table body and the queue counts to swap in place."""
     submit(base_url, make_short_pick_case("UI-POLL-1", site="DC-POLL"), bearer())
-    rows = login(base_url).get("/ui/queue/rows", params={"site": "DC-POLL"}).text
+    rows = ui_login(base_url).get("/ui/queue/rows", params={"site": "DC-POLL"}).text
     assert rows.lstrip().startswith('<tbody id="queue-rows"')
     assert 'id="queue-counts" hx-swap-oob="true"' in rows
     assert "UI-POLL-1" in rows

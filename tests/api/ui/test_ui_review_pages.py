@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from tests.support.ui import (
-    PASSWORD,
     approvals_of,
     basic,
     bearer,
@@ -21,6 +20,7 @@ from tests.support.ui import (
     seeded_settings,
     serve,
     submit,
+    ui_login,
 )
 
 ADJUST, REALLOCATE = "post_inventory_adjustment", "reallocate_order"
@@ -32,14 +32,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = seeded_settings(tmp_path_factory.mktemp("ui-review"))
     with serve(settings) as url:
         yield url
-
-
-def _login(base_url: str, user: str, **headers: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=60, headers=headers)
-    token = csrf_of(client.get("/ui/login").text)
-    form = {"username": user, "password": PASSWORD, "csrf_token": token}
-    assert client.post("/ui/login", data=form).status_code == 303
-    return client
 
 
 def _approval(base_url: str, case_id: str, action: str) -> dict[str, Any]:
@@ -86,7 +78,7 @@ def _approve_confirmed(client: httpx.Client, approval_id: str) -> str:
 def test_a_reviewer_without_the_role_sees_no_buttons_but_the_reason(base_url: str) -> None:
     """Bob holds neither role: no Approve, Reject or Edit on the case page or queue, and why."""
     submit(base_url, make_short_pick_case("UI-R-ROLE", site="DC-ROLE"), bearer())
-    bob = _login(base_url, "bob")
+    bob = ui_login(base_url, "bob")
     page = bob.get("/ui/cases/UI-R-ROLE").text
     for action, role in ((ADJUST, "inventory_controller"), (REALLOCATE, "ops_supervisor")):
         card = _card(page, action)
@@ -104,7 +96,7 @@ def test_a_reviewer_without_the_role_sees_no_buttons_but_the_reason(base_url: st
 def test_the_proposer_sees_why_not_and_may_still_reject(base_url: str) -> None:
     """Alice submitted the case: segregation of duties bars approving, not rejecting."""
     submit(base_url, make_short_pick_case("UI-R-SOD", site="DC-SOD"), basic("alice"))
-    alice = _login(base_url, "alice")
+    alice = ui_login(base_url, "alice")
     card = _card(alice.get("/ui/cases/UI-R-SOD").text, ADJUST)
     assert _why_not(card) == (
         "You proposed or edited this action, so you cannot approve it (segregation of duties)."
@@ -121,7 +113,7 @@ def test_an_erp_approval_without_the_confirmation_does_not_approve(base_url: str
     """A bare approve POST for a posting leads to the confirmation page and records no vote."""
     submit(base_url, make_short_pick_case("UI-R-CONF", site="DC-CONF"), bearer())
     approval_id = _approval(base_url, "UI-R-CONF", ADJUST)["approval_id"]
-    dave = _login(base_url, "dave")
+    dave = ui_login(base_url, "dave")
     token = csrf_of(dave.get("/ui/cases/UI-R-CONF").text)
     url = f"/ui/approvals/{approval_id}"
     for extra in ({}, {"confirm": ""}, {"confirm": "0" * 24}):
@@ -145,7 +137,7 @@ def test_a_confirmation_of_parameters_edited_since_is_not_taken(base_url: str) -
     """Alice confirms, Carol edits, Alice's confirmation arrives: no vote, she is asked again."""
     submit(base_url, make_short_pick_case("UI-R-STALE", site="DC-STALE"), bearer())
     approval_id = _approval(base_url, "UI-R-STALE", REALLOCATE)["approval_id"]
-    alice, carol = _login(base_url, "alice"), _login(base_url, "carol")
+    alice, carol = ui_login(base_url, "alice"), ui_login(base_url, "carol")
     _, form = _confirm_form(alice, approval_id)
     token = csrf_of(carol.get("/ui/cases/UI-R-STALE").text)
     edit = {"decision": "edit", "param.skus": "SKU-2231, SKU-9", "csrf_token": token}
@@ -165,7 +157,7 @@ def test_one_of_two_approvals_is_progress_not_approved(base_url: str) -> None:
     )
     submit(base_url, big, bearer())
     approval_id = _approval(base_url, "UI-R-4EYES", ADJUST)["approval_id"]
-    alice = _login(base_url, "alice")
+    alice = ui_login(base_url, "alice")
     page = _approve_confirmed(alice, approval_id)
     progress = "1 of 2 approvals; waiting for a second approver"
     assert _flash(page) == f"Your approval of {ADJUST} on UI-R-4EYES is recorded: {progress}."
@@ -179,7 +171,7 @@ def test_one_of_two_approvals_is_progress_not_approved(base_url: str) -> None:
     assert progress in mine
     assert "data-key-approve" not in mine
     theirs = _row(
-        _login(base_url, "dave").get("/ui/queue", params={"site": "DC-4EYES"}).text, approval_id
+        ui_login(base_url, "dave").get("/ui/queue", params={"site": "DC-4EYES"}).text, approval_id
     )
     assert progress in theirs
     assert f'action="/ui/approvals/{approval_id}/confirm"' in theirs
@@ -195,7 +187,7 @@ def test_a_refused_decision_comes_back_without_the_button_and_with_the_reason(
     submit(base_url, big, bearer())
     approval_id = _approval(base_url, "UI-R-REFUSE", ADJUST)["approval_id"]
     url = f"/ui/approvals/{approval_id}"
-    alice = _login(base_url, "alice")
+    alice = ui_login(base_url, "alice")
     _, stale = _confirm_form(alice, approval_id)
     alice.post(url, data=stale)
     page = alice.post(url, data=stale, follow_redirects=True).text  # the same form, twice
@@ -203,7 +195,7 @@ def test_a_refused_decision_comes_back_without_the_button_and_with_the_reason(
     card = _card(page, ADJUST)
     assert "data-key-approve" not in card
     assert _why_not(card) == "You already approved this; a second, different person must approve."
-    bob = _login(base_url, "bob")
+    bob = ui_login(base_url, "bob")
     token = csrf_of(bob.get("/ui/cases/UI-R-REFUSE").text)
     page = bob.post(
         url,
@@ -228,8 +220,8 @@ def test_amounts_follow_the_currency_and_the_reviewers_locale(base_url: str) -> 
             case_id, site="DC-FMT", amount={"value": amount[0], "currency": amount[1]}
         )
         submit(base_url, case, bearer())
-    american = _login(base_url, "carol", **{"accept-language": "en-US,en;q=0.9"})
-    german = _login(base_url, "carol", **{"accept-language": "de-DE,de;q=0.9,en;q=0.5"})
+    american = ui_login(base_url, "carol", **{"accept-language": "en-US,en;q=0.9"})
+    german = ui_login(base_url, "carol", **{"accept-language": "de-DE,de;q=0.9,en;q=0.5"})
     assert _amount_shown(american.get("/ui/cases/UI-R-JPY").text) == f"JPY{NBSP}1,234,567"
     assert _amount_shown(german.get("/ui/cases/UI-R-JPY").text) == f"1.234.567{NBSP}JPY"
     assert _amount_shown(american.get("/ui/cases/UI-R-EUR").text) == f"EUR{NBSP}1,800.50"
@@ -243,7 +235,7 @@ def test_times_follow_the_tz_cookie_with_utc_on_hover(base_url: str) -> None:
     """With triage_tz=Asia/Tokyo the detection time reads in JST; its title keeps the UTC time."""
     case = make_short_pick_case("UI-R-TZ", site="DC-TZ", detected_at="2026-11-20T17:05:00Z")
     submit(base_url, case, bearer())
-    client = _login(base_url, "carol")
+    client = ui_login(base_url, "carol")
     expected = (
         '<time datetime="2026-11-20T17:05:00Z" title="2026-11-20 17:05 UTC">'
         "Nov 21, 2026, 2:05\u202fAM JST</time>"
@@ -286,12 +278,12 @@ def test_a_fully_populated_case_page_shows_no_raw_values(base_url: str) -> None:
     """
     submit(base_url, _populated_case("UI-R-FULL"), bearer())
     adjust = _approval(base_url, "UI-R-FULL", ADJUST)["approval_id"]
-    dave = _login(base_url, "dave")
+    dave = ui_login(base_url, "dave")
     token = csrf_of(dave.get("/ui/cases/UI-R-FULL").text)
     edit = {"decision": "edit", "param.unit_cost": "12.5", "param.quantity_delta": "-7"}
     dave.post(f"/ui/approvals/{adjust}", data={**edit, "reason": "recount", "csrf_token": token})
     _approve_confirmed(
-        _login(base_url, "alice"), _approval(base_url, "UI-R-FULL", REALLOCATE)["approval_id"]
+        ui_login(base_url, "alice"), _approval(base_url, "UI-R-FULL", REALLOCATE)["approval_id"]
     )
     correction = {"cause": "inventory_discrepancy", "comment": "confirmed", "csrf_token": token}
     dave.post("/ui/cases/UI-R-FULL/correction", data=correction)
@@ -327,7 +319,7 @@ def test_the_case_attributes_show_as_a_labelled_table(base_url: str) -> None:
         html.unescape(label): html.unescape(value)
         for label, value in re.findall(
             r'<tr data-attribute="[^"]+"><th title="[^"]+">([^<]+)</th><td[^>]*>([^<]*)</td>',
-            _login(base_url, "dave", **{"accept-language": "de-DE"})
+            ui_login(base_url, "dave", **{"accept-language": "de-DE"})
             .get("/ui/cases/UI-R-ATTR")
             .text,
         )
