@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -34,6 +34,10 @@ ACTOR = "triage-service"
 
 class CaseBusy(Conflict):
     """Raised when another live process holds the lease on running a case's graph."""
+
+
+class LeaseLost(CaseBusy):
+    """Raised into a run whose lease another process took: that process carries the case on."""
 
 
 def _config(case_id: str) -> RunnableConfig:
@@ -78,6 +82,7 @@ class TriageService:
         self.owner = owner or f"run-{uuid.uuid4().hex[:12]}"
         self._locks: dict[str, asyncio.Lock] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._keepers: set[asyncio.Task[None]] = set()
 
     def _lock(self, case_id: str) -> asyncio.Lock:
         return self._locks.setdefault(case_id, asyncio.Lock())
@@ -91,11 +96,45 @@ class TriageService:
                     got = await case_store.claim_run(conn, case_id, self.owner, self.run_lease_s)
                 if not got:
                     raise CaseBusy(f"case {case_id} is being run by another process")
+            run = asyncio.current_task()
+            lost, ended = asyncio.Event(), asyncio.Event()
+            keeper = asyncio.ensure_future(self._keep_lease(case_id, run, lost, ended))
+            self._keepers.add(keeper)
+            keeper.add_done_callback(self._keepers.discard)
             try:
                 yield
+            except asyncio.CancelledError:
+                if not lost.is_set() or run is None:
+                    raise
+                run.uncancel()  # the keeper's cancel, not the caller's: answer it as a conflict
+                raise LeaseLost(f"case {case_id}: another process took over its run") from None
             finally:
+                ended.set()  # before any await: the keeper never cancels a run that has ended
                 async with self.deps.db.transaction() as conn:
                     await case_store.release_run(conn, case_id, self.owner)
+
+    async def _keep_lease(
+        self, case_id: str, run: asyncio.Task[Any] | None, lost: asyncio.Event, ended: asyncio.Event
+    ) -> None:
+        """Renews a run's lease while it lasts, so a long run (a slow model, its retries) is not
+        taken for a dead one; stops the run when another process has taken the lease after all."""
+        while not ended.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), self.run_lease_s / 3)
+            if ended.is_set():
+                return
+            try:
+                async with self.deps.db.transaction() as conn:
+                    held = await case_store.renew_run(conn, case_id, self.owner, self.run_lease_s)
+            except Exception:  # a store hiccup: two thirds of the lease are left to try again
+                log.warning("could not renew the run lease of %s", case_id, exc_info=True)
+                continue
+            if not held and not ended.is_set():
+                log.error("another process took the run lease of %s; stopping this run", case_id)
+                lost.set()
+                if run is not None:
+                    run.cancel()
+                return
 
     async def submit(
         self, case: Case, submitter: Principal, *, wait: bool = True
@@ -127,22 +166,28 @@ class TriageService:
             log.info("case received from %s", submitter.label)
             run = self._triage(case, submitter, claimed=True)
             if wait:
-                await run
+                if not await run:
+                    await self._settled(case.case_id)
             else:
                 self._spawn(run)
         elif wait:
             await self._settled(case.case_id)
         return await self.get(case.case_id, body=case), created
 
-    async def _triage(self, case: Case, submitter: Principal, *, claimed: bool = False) -> None:
+    async def _triage(self, case: Case, submitter: Principal, *, claimed: bool = False) -> bool:
+        """Runs a new case's graph; returns False when another process took the run over."""
         with bound_case(case.case_id):  # a run spawned in the background keeps its case id
-            async with self._run(case.case_id, claimed=claimed):
-                started = time.perf_counter()
-                await self._invoke(
-                    case.case_id,
-                    {"case": case.model_dump(mode="json"), "submitted_by": submitter.label},
-                )
-                self.telemetry.triage_finished(time.perf_counter() - started)
+            try:
+                async with self._run(case.case_id, claimed=claimed):
+                    started = time.perf_counter()
+                    await self._invoke(
+                        case.case_id,
+                        {"case": case.model_dump(mode="json"), "submitted_by": submitter.label},
+                    )
+                    self.telemetry.triage_finished(time.perf_counter() - started)
+            except LeaseLost:
+                return False
+            return True
 
     async def _invoke(self, case_id: str, payload: Any) -> None:
         """Runs the graph from a payload; a failure marks the case failed and voids its approvals."""

@@ -50,6 +50,11 @@ _CLAIM_RUN = (
     )
     .values(run_owner=bindparam("owner"), run_lease_until=bindparam("until"))
 )
+_RENEW_RUN = (
+    update(cases)
+    .where(cases.c.case_id == _ID, cases.c.run_owner == bindparam("owner"))
+    .values(run_lease_until=bindparam("until"))
+)
 _RELEASE_RUN = (
     update(cases)
     .where(cases.c.case_id == _ID, cases.c.run_owner == bindparam("owner"))
@@ -141,6 +146,12 @@ async def claim_run(conn: AsyncConnection, case_id: str, owner: str, lease_s: fl
     now = utcnow()
     params = {"id": case_id, "owner": owner, "now": now, "until": now + timedelta(seconds=lease_s)}
     return bool((await conn.execute(_CLAIM_RUN, params)).rowcount)
+
+
+async def renew_run(conn: AsyncConnection, case_id: str, owner: str, lease_s: float) -> bool:
+    """Extends this owner's lease on a case's run; False when another owner has taken it."""
+    params = {"id": case_id, "owner": owner, "until": utcnow() + timedelta(seconds=lease_s)}
+    return bool((await conn.execute(_RENEW_RUN, params)).rowcount)
 
 
 async def release_run(conn: AsyncConnection, case_id: str, owner: str) -> None:
