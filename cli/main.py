@@ -242,6 +242,26 @@ def keys_create(
     print(key)
 
 
+@keys_app.command("reseal")
+def keys_reseal() -> None:
+    """Seals every stored callback secret under the first TRIAGE_SECRET_KEY, for key rotation.
+
+    Put the new key first (TRIAGE_SECRET_KEY="new,old"), restart, run this, then drop the old one.
+    """
+    from core.store import identity
+
+    async def work(runtime: Runtime) -> tuple[int, int, str]:
+        async with runtime.db.transaction() as conn:
+            resealed, current = await identity.reseal_callback_secrets(conn, runtime.box)
+        return resealed, current, runtime.box.source
+
+    resealed, current, source = _run(work)
+    console.print(
+        f"resealed {resealed} callback secret(s) under the first key of {source}; "
+        f"{current} already were"
+    )
+
+
 @users_app.command("add")
 def users_add(
     name: str,

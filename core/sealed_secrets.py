@@ -1,10 +1,15 @@
-"""Secrets at rest: Fernet-sealed under the server's key (TRIAGE_SECRET_KEY or a data-dir key file)."""
+"""Secrets at rest: Fernet-sealed under the server's key (TRIAGE_SECRET_KEY or a data-dir key file).
+
+TRIAGE_SECRET_KEY may list several keys, comma-separated, newest first: values are sealed under
+the first and opened under any, so a key is rotated by putting the new one in front, running
+`triage keys reseal`, and then dropping the old one.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from core.errors import ConfigurationError
 from core.key_files import read_or_create_key
@@ -27,16 +32,24 @@ def is_sealed(stored: str) -> bool:
 
 
 class SecretBox:
-    """Seals and opens short secrets with one Fernet key; `source` names where the key came from."""
+    """Seals under the first of its Fernet keys and opens under any; `source` names the keys."""
 
     def __init__(self, key: str | bytes, source: str) -> None:
+        raw = key.decode() if isinstance(key, bytes) else key
+        parts = [part.strip() for part in raw.split(",")]
         try:
-            self._fernet = Fernet(key)
+            if not all(parts):
+                raise ValueError("an empty key in the list")
+            fernets = [Fernet(part) for part in parts]
+            self._fernet = MultiFernet(fernets)
+            self._first = fernets[0]
         except ValueError as exc:
             raise SecretKeyError(
-                f"{source} is not a Fernet key (32 url-safe base64 bytes); {_HOW}"
+                f"{source} is not a Fernet key, or a comma-separated list of them, newest "
+                f"first (each 32 url-safe base64 bytes); {_HOW}"
             ) from exc
         self.source = source
+        self.key_count = len(parts)
 
     def seal(self, plain: str) -> str:
         """Returns the stored form of a secret: the prefix and a Fernet token."""
@@ -52,6 +65,19 @@ class SecretBox:
             raise SecretKeyError(
                 f"{what} cannot be decrypted with {self.source}: it was sealed under another key"
             ) from exc
+
+    def reseal(self, stored: str, what: str) -> str:
+        """Returns a sealed value sealed afresh under the first key (opened under any)."""
+        self.open(stored, what)  # the same clear errors as opening it
+        return SEALED_PREFIX + self._fernet.rotate(stored.removeprefix(SEALED_PREFIX)).decode()
+
+    def sealed_under_first(self, stored: str) -> bool:
+        """Tells whether a sealed value opens under the first key alone (needs no reseal)."""
+        try:
+            self._first.decrypt(stored.removeprefix(SEALED_PREFIX))
+        except InvalidToken:
+            return False
+        return True
 
 
 def load_secret_box(settings: Settings) -> SecretBox:

@@ -113,6 +113,29 @@ async def _stored_callback(
     }
 
 
+async def reseal_callback_secrets(conn: AsyncConnection, box: SecretBox) -> tuple[int, int]:
+    """Seals every stored callback secret under the box's first key; returns (resealed, current).
+
+    Each row is compared and set, so a key configured meanwhile is neither lost nor sealed twice.
+    """
+    query = select(api_keys.c.name, api_keys.c.callback_secret).where(
+        api_keys.c.callback_secret.is_not(None)
+    )
+    resealed = current = 0
+    for name, stored in (await conn.execute(query)).all():
+        if box.sealed_under_first(stored):
+            current += 1
+            continue
+        fresh = box.reseal(stored, f"the callback secret of API key {name!r}")
+        done = await conn.execute(
+            update(api_keys)
+            .where(api_keys.c.name == name, api_keys.c.callback_secret == stored)
+            .values(callback_secret=fresh)
+        )
+        resealed += done.rowcount
+    return resealed, current
+
+
 def new_callback_secret() -> str:
     """Returns a fresh signing secret in the whsec_ form (24 random bytes, base64)."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()

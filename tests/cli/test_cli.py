@@ -161,3 +161,34 @@ def test_import_of_only_bad_lines_exits_non_zero(data_dir: Path, tmp_path: Path)
     path.write_text('{"not": "a message"}\n')
     result = triage(data_dir, "import", "messages", str(path))
     assert result.exit_code == 1
+
+
+def test_keys_reseal_rotates_callback_secrets_to_the_new_key(data_dir: Path) -> None:
+    """The documented rotation: "new,old", `triage keys reseal`, then the new key alone serves."""
+    from cryptography.fernet import Fernet
+
+    from core.sealed_secrets import SecretBox
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    runner = CliRunner()
+    env: dict[str, str | None] = {"TRIAGE_DATA_DIR": str(data_dir), "TRIAGE_DATABASE_URL": None}
+
+    def run(key: str, *args: str) -> Any:
+        return runner.invoke(app, list(args), env={**env, "TRIAGE_SECRET_KEY": key})
+
+    def said(result: Any) -> str:
+        return " ".join(result.output.split())  # the console wraps long lines
+
+    created = run(old, "keys", "create", "--name", "wms", "--callback-url", "https://wms.example/h")
+    assert created.exit_code == 0, created.output
+    [secret] = [line for line in created.stdout.split() if line.startswith("whsec_")]
+    resealed = run(f"{new},{old}", "keys", "reseal")
+    assert resealed.exit_code == 0, resealed.output
+    assert "resealed 1 callback secret(s)" in said(resealed)
+    assert "0 already were" in said(resealed)
+    assert "1 already were" in said(run(f"{new},{old}", "keys", "reseal"))
+    [row] = table_rows(make_settings(data_dir), "api_keys", "wms", column="name")
+    assert SecretBox(new, "TRIAGE_SECRET_KEY").open(row["callback_secret"], "it") == secret
+    alone = run(new, "keys", "reseal")  # nothing is left under the old key: the new one suffices
+    assert alone.exit_code == 0, alone.output
+    assert "1 already were" in said(alone)

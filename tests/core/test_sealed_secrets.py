@@ -57,3 +57,34 @@ def test_postgresql_without_a_configured_key_is_a_start_up_error(tmp_path: Path)
     key = Fernet.generate_key().decode()
     configured = Settings(data_dir=tmp_path, database_url=settings.database_url, secret_key=key)
     assert load_secret_box(configured).source == "TRIAGE_SECRET_KEY"
+
+
+def test_a_key_list_seals_under_the_first_and_opens_under_any() -> None:
+    """Rotation: with "new,old" old values still open; a reseal moves them to the new key alone."""
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    sealed_old = SecretBox(old, "TRIAGE_SECRET_KEY").seal("whsec_b2xk")
+    both = SecretBox(f"{new}, {old}", "TRIAGE_SECRET_KEY")
+    assert both.key_count == 2
+    assert both.open(sealed_old, "the secret") == "whsec_b2xk"
+    assert not both.sealed_under_first(sealed_old)
+    resealed = both.reseal(sealed_old, "the secret")
+    assert both.sealed_under_first(resealed)
+    assert SecretBox(new, "TRIAGE_SECRET_KEY").open(resealed, "the secret") == "whsec_b2xk"
+    with pytest.raises(SecretKeyError, match="cannot be decrypted"):
+        SecretBox(old, "TRIAGE_SECRET_KEY").open(both.seal("whsec_eA"), "the secret")
+
+
+@pytest.mark.parametrize("listed", ["{new},", ",{new}", "{new},hunter2"])
+def test_a_key_list_with_an_empty_or_malformed_member_is_refused(listed: str) -> None:
+    """A stray comma or a bad member is a start-up error, never a silently shorter list."""
+    new = Fernet.generate_key().decode()
+    with pytest.raises(SecretKeyError, match="comma-separated list"):
+        SecretBox(listed.format(new=new), "TRIAGE_SECRET_KEY")
+
+
+def test_reseal_refuses_a_value_no_listed_key_opens() -> None:
+    """A value sealed under a key missing from the list is named, not rewritten."""
+    stray = SecretBox(Fernet.generate_key(), "elsewhere").seal("whsec_eA")
+    box = SecretBox(Fernet.generate_key(), "TRIAGE_SECRET_KEY")
+    with pytest.raises(SecretKeyError, match="the secret cannot be decrypted"):
+        box.reseal(stray, "the secret")

@@ -102,3 +102,38 @@ async def test_migration_0007_seals_plaintext_secrets_once(database_url: str) ->
         assert target.secret(BOX) == secret
     finally:
         await db.dispose()
+
+
+async def test_reseal_moves_every_secret_to_the_first_key_once(database_url: str) -> None:
+    """After "new,old" and a reseal, the new key alone opens every secret; a second run finds none."""
+    old = Fernet.generate_key().decode()
+    new = Fernet.generate_key().decode()
+    db = Database(database_url)
+    db.migrate(SecretBox(old, "TRIAGE_SECRET_KEY"))
+    try:
+        secrets = {name: identity.new_callback_secret() for name in ("wms", "tms")}
+        async with db.transaction() as conn:
+            for name, secret in secrets.items():
+                config = identity.CallbackConfig(URL, secret)
+                box = SecretBox(old, "TRIAGE_SECRET_KEY")
+                await identity.create_key(conn, name, callback=config, box=box)
+            await identity.create_key(
+                conn,
+                "erp",
+                callback=identity.CallbackConfig(URL, identity.new_callback_secret()),
+                box=SecretBox(new, "TRIAGE_SECRET_KEY"),
+            )
+            await identity.create_key(conn, "no-callback", box=BOX)
+        rotating = SecretBox(f"{new},{old}", "TRIAGE_SECRET_KEY")
+        async with db.transaction() as conn:
+            assert await identity.reseal_callback_secrets(conn, rotating) == (2, 1)
+        async with db.transaction() as conn:
+            assert await identity.reseal_callback_secrets(conn, rotating) == (0, 3)
+        only_new = SecretBox(new, "TRIAGE_SECRET_KEY")
+        for name, secret in secrets.items():
+            async with db.transaction() as conn:
+                target = await identity.callback_of(conn, f"api_key:{name}")
+            assert target is not None
+            assert target.secret(only_new) == secret
+    finally:
+        await db.dispose()
