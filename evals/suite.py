@@ -27,6 +27,8 @@ DEFAULT_SETS = (
     "independent-params3",
     "independent-params4",
     "independent-broad",
+    "independent-multilingual",
+    "independent-novel",
 )
 COLUMNS = (
     ("n_cases", "cases"),

@@ -19,6 +19,7 @@ from evals.dataset import (
     file_sha256,
     load_eval,
 )
+from evals.suite import DEFAULT_SETS, set_path
 
 TAXONOMY = load_taxonomy()
 
@@ -90,3 +91,13 @@ def test_the_cli_reports_the_bad_line_and_runs_nothing(
     assert result.exit_code == 2
     assert "line 2: case.workflow" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", DEFAULT_SETS)
+def test_every_set_the_suite_runs_loads_whole(name: str) -> None:
+    """No shipped set relies on skipping: every line is a valid case with a known label."""
+    dataset = load_eval(set_path(name), TAXONOMY)
+    assert not dataset.skipped
+    assert len(dataset.lines) >= 60
+    causes = {line.expected.cause for _, line in dataset.lines}
+    assert len(causes) >= 4
