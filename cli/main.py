@@ -242,6 +242,83 @@ def keys_create(
     print(key)
 
 
+@keys_app.command("list")
+def keys_list() -> None:
+    """Lists the API keys: name, scope, when created or revoked, and where callbacks go."""
+    from rich.table import Table
+
+    from core.store import identity
+
+    async def work(runtime: Runtime) -> list[identity.KeyInfo]:
+        async with runtime.db.transaction() as conn:
+            return await identity.list_keys(conn)
+
+    table = Table()
+    for heading in ("name", "scope", "created", "revoked", "callback URL", "allowed prefixes"):
+        table.add_column(heading, overflow="fold")  # a narrow terminal wraps; nothing is cut
+    for key in _run(work):
+        table.add_row(
+            key.name,
+            key.scope.value,
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+            key.callback_url or "",
+            ", ".join(key.allowed) if key.allowed is not None else "",
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name: Annotated[str, typer.Option("--name", help="The key to revoke.")],
+) -> None:
+    """Revokes an API key at once: it authenticates nothing more and its callbacks stop."""
+    from core.store import identity
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as conn:
+            await identity.revoke_key(conn, name)
+
+    _run(work)
+    console.print(f"API key {name} revoked")
+
+
+@keys_app.command("callback")
+def keys_callback(
+    name: Annotated[str, typer.Option("--name", help="The key whose callbacks change.")],
+    callback_url: Annotated[
+        str, typer.Option("--callback-url", help="Where signed callbacks of this key's cases go.")
+    ],
+    callback_allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--callback-allow",
+            help="A URL prefix a case may name as its callback_url; repeat for more "
+            "(default: the --callback-url's origin).",
+        ),
+    ] = None,
+) -> None:
+    """Sets a key's callback URL and allowed prefixes with a new signing secret, printed once."""
+    from core.store import identity
+
+    secret = identity.new_callback_secret()
+    callback = identity.CallbackConfig(callback_url, secret, callback_allow or None)
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as conn:
+            await identity.set_callback(
+                conn,
+                name,
+                callback,
+                runtime.box,
+                allow_private=runtime.settings.callback_allow_private,
+            )
+
+    _run(work)
+    console.print(f"New callback signing secret for {callback_url} (shown once; store it now):")
+    print(secret)
+
+
 @keys_app.command("reseal")
 def keys_reseal() -> None:
     """Seals every stored callback secret under the first TRIAGE_SECRET_KEY, for key rotation.
@@ -285,6 +362,19 @@ def users_add(
 
     _run(work)
     console.print(f"reviewer {name} has roles: {', '.join(sorted(set(role)))}")
+
+
+@users_app.command("deactivate")
+def users_deactivate(name: str) -> None:
+    """Stops a reviewer from signing in and ends their UI sessions at once."""
+    from core.store import identity
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as conn:
+            await identity.deactivate_user(conn, name)
+
+    _run(work)
+    console.print(f"reviewer {name} deactivated; their sessions are ended")
 
 
 @app.command()

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -176,6 +177,55 @@ async def create_key(
     return key
 
 
+@dataclass(frozen=True)
+class KeyInfo:
+    """What an operator may see of a key: never its hash or its callback secret."""
+
+    name: str
+    scope: KeyScope
+    created_at: datetime
+    revoked_at: datetime | None
+    callback_url: str | None
+    allowed: tuple[str, ...] | None
+
+
+async def list_keys(conn: AsyncConnection) -> list[KeyInfo]:
+    """Returns every API key, revoked ones included, by name."""
+    rows = await conn.execute(
+        select(
+            api_keys.c.name,
+            api_keys.c.scope,
+            api_keys.c.created_at,
+            api_keys.c.revoked_at,
+            api_keys.c.callback_url,
+            api_keys.c.callback_allowed,
+        ).order_by(api_keys.c.name)
+    )
+    return [
+        KeyInfo(
+            name=name,
+            scope=KeyScope(scope),
+            created_at=created,
+            revoked_at=revoked,
+            callback_url=url,
+            allowed=tuple(allowed) if allowed is not None else None,
+        )
+        for name, scope, created, revoked, url, allowed in rows
+    ]
+
+
+async def revoke_key(conn: AsyncConnection, name: str) -> None:
+    """Revokes a live key: from the next request on it authenticates nothing, and its cases'
+    callbacks stop. Its cases and audit stay."""
+    result = await conn.execute(
+        update(api_keys)
+        .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if not result.rowcount:
+        raise NotFound(f"no live API key named {name!r}")
+
+
 async def set_callback(
     conn: AsyncConnection,
     name: str,
@@ -264,6 +314,18 @@ async def add_user(conn: AsyncConnection, username: str, password: str, roles: l
         await sessions.revoke_sessions_of(conn, username)
     else:
         await conn.execute(insert(users).values(username=username, created_at=utcnow(), **values))
+
+
+async def deactivate_user(conn: AsyncConnection, username: str) -> None:
+    """Stops a reviewer from signing in and ends their sessions; their decisions and audit stay."""
+    result = await conn.execute(
+        update(users)
+        .where(users.c.username == username, users.c.active.is_(True))
+        .values(active=False)
+    )
+    if not result.rowcount:
+        raise NotFound(f"no active reviewer named {username!r}")
+    await sessions.revoke_sessions_of(conn, username)
 
 
 async def person(conn: AsyncConnection, username: str) -> Principal | None:

@@ -192,3 +192,108 @@ def test_keys_reseal_rotates_callback_secrets_to_the_new_key(data_dir: Path) -> 
     alone = run(new, "keys", "reseal")  # nothing is left under the old key: the new one suffices
     assert alone.exit_code == 0, alone.output
     assert "1 already were" in said(alone)
+
+
+def _squeezed(result: Any) -> str:
+    return " ".join(result.output.split())  # the console wraps long lines
+
+
+def test_keys_revoke_ends_a_key_and_keys_list_shows_it_without_secrets(data_dir: Path) -> None:
+    """A revoked key gets 401; the listing names it as revoked and never shows a hash or secret."""
+    made = triage(
+        data_dir, "keys", "create", "--name", "wms", "--callback-url", "https://w.example/h"
+    )
+    key = made.stdout.strip().splitlines()[-1].strip()
+    [secret] = [word for word in made.stdout.split() if word.startswith("whsec_")]
+    with running_service(data_dir) as service:
+        assert service.http.get("/v1/cases", headers=bearer(key)).status_code == 200
+
+    revoked = triage(data_dir, "keys", "revoke", "--name", "wms")
+    assert revoked.exit_code == 0, revoked.output
+    again = triage(data_dir, "keys", "revoke", "--name", "wms")
+    assert again.exit_code == 2
+    assert "no live API key named 'wms'" in _squeezed(again)
+    listed = CliRunner().invoke(
+        app,
+        ["keys", "list"],
+        env={"TRIAGE_DATA_DIR": str(data_dir), "TRIAGE_DATABASE_URL": None, "COLUMNS": "200"},
+    )
+    assert listed.exit_code == 0, listed.output
+    [row] = [line for line in listed.output.splitlines() if "wms" in line]
+    assert "orchestrator" in row
+    assert row.count("20") >= 2  # created and revoked dates
+    assert "https://w.example/h" in listed.output
+    assert secret not in listed.output
+    assert identity.hash_key(key) not in listed.output
+    with running_service(data_dir) as service:
+        assert service.http.get("/v1/cases", headers=bearer(key)).status_code == 401
+
+
+def test_keys_callback_sets_a_new_target_and_secret(data_dir: Path) -> None:
+    """A key made without callbacks gets one; a second call rotates the secret it signs with."""
+    from core.sealed_secrets import load_secret_box
+    from core.settings import Settings
+
+    assert triage(data_dir, "keys", "create", "--name", "tms").exit_code == 0
+    first = triage(
+        data_dir, "keys", "callback", "--name", "tms", "--callback-url", "https://t.example/a"
+    )
+    assert first.exit_code == 0, first.output
+    second = triage(
+        data_dir,
+        "keys",
+        "callback",
+        "--name",
+        "tms",
+        "--callback-url",
+        "https://t.example/b",
+        "--callback-allow",
+        "https://t.example/",
+    )
+    [old] = [word for word in first.stdout.split() if word.startswith("whsec_")]
+    [new] = [word for word in second.stdout.split() if word.startswith("whsec_")]
+    assert old != new
+    settings = make_settings(data_dir)
+    [row] = table_rows(settings, "api_keys", "tms", column="name")
+    assert row["callback_url"] == "https://t.example/b"
+    assert row["callback_allowed"] == ["https://t.example/"]
+    key_file = Settings(data_dir=data_dir, database_url=None, secret_key=None)  # as the CLI ran
+    assert load_secret_box(key_file).open(row["callback_secret"], "it") == new
+    missing = triage(
+        data_dir, "keys", "callback", "--name", "nope", "--callback-url", "https://t.example/"
+    )
+    assert missing.exit_code == 2
+    assert "no API key named 'nope'" in _squeezed(missing)
+    bad = triage(
+        data_dir, "keys", "callback", "--name", "tms", "--callback-url", "ftp://t.example/"
+    )
+    assert bad.exit_code == 2
+
+
+def test_users_deactivate_refuses_the_reviewer_from_then_on(data_dir: Path) -> None:
+    """A deactivated reviewer's password no longer works; deactivating twice is a clear error."""
+    added = triage(
+        data_dir,
+        "users",
+        "add",
+        "ivy",
+        "--role",
+        "buyer",
+        "--password-stdin",
+        stdin="ivy-passw0rd-1\n",
+    )
+    assert added.exit_code == 0, added.output
+    with running_service(data_dir) as service:
+        assert (
+            service.http.get("/v1/approvals", headers=basic("ivy", "ivy-passw0rd-1")).status_code
+            == 200
+        )
+    assert triage(data_dir, "users", "deactivate", "ivy").exit_code == 0
+    twice = triage(data_dir, "users", "deactivate", "ivy")
+    assert twice.exit_code == 2
+    assert "no active reviewer named 'ivy'" in _squeezed(twice)
+    with running_service(data_dir) as service:
+        assert (
+            service.http.get("/v1/approvals", headers=basic("ivy", "ivy-passw0rd-1")).status_code
+            == 401
+        )
