@@ -31,6 +31,8 @@ def conninfo_of(database_url: str) -> str:
     return make_conninfo(
         url.render_as_string(hide_password=False),
         application_name=APPLICATION_NAME,
+        # An unanswered connect is retried like a refused one instead of hanging the listener.
+        connect_timeout=10,
         # A silently dead peer (no FIN, e.g. a dropped network path) is noticed within a minute.
         keepalives=1,
         keepalives_idle=30,
