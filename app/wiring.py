@@ -47,6 +47,7 @@ from tools.llm.base import ChatModel
 from tools.llm.metered import MeteredChatModel
 from tools.retrieval.base import ContextIndex
 from tools.retrieval.chroma import ChromaContextIndex
+from tools.wakeups.postgres import PostgresListener
 from tools.webhooks.base import WebhookSender
 from tools.webhooks.http import HttpWebhooks
 from workflow.callbacks import CallbackDelivery
@@ -194,7 +195,7 @@ def _build_worker(
     saver: BaseCheckpointSaver[Any],
     slack: SlackWiring | None,
 ) -> tuple[Worker, ApprovalExpiry, SlackReminders | None]:
-    """Returns the worker with its timed jobs: expiry, checkpoint pruning and Slack reminders."""
+    """Returns the worker with its timed jobs and, on PostgreSQL, the wake-ups of other processes."""
     expiry = ApprovalExpiry(deps.db, deps.notifier, deps.policy.approval_expiry_hours)
     worker = Worker(
         deps.db,
@@ -205,6 +206,8 @@ def _build_worker(
         recover_every_s=settings.recovery_poll_s,
         pruner=CheckpointPruner(deps.db, saver, retention_days=settings.checkpoint_retention_days),
         expire_every_s=settings.approval_timers_poll_s,
+        # Only a running worker listens (`Worker.run`): an API-only process opens no connection.
+        wakeups=PostgresListener(deps.db.url) if settings.is_postgres else None,
     )
     reminders = SlackReminders(deps.db, slack.notifier, expiry) if slack else None
     if reminders is not None:

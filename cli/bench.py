@@ -34,6 +34,15 @@ def bench(
     workers: Annotated[
         int, typer.Option(min=1, max=16, help="API processes (PostgreSQL only).")
     ] = 1,
+    review_pause_ms: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Mean pause before each case's first decision (0.5-1.5 times it), as a "
+            "reviewer reads the case; the worker goes idle in between. Review throughput then "
+            "includes the pauses.",
+        ),
+    ] = 0,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write every figure here.")
     ] = None,
@@ -52,7 +61,13 @@ def bench(
             levels=tuple(int(n) for n in levels.split(",")),
             cases_per_level=per_level,
         )
-    options = replace(options, database_url=database_url, workers=workers, seed=seed)
+    options = replace(
+        options,
+        database_url=database_url,
+        workers=workers,
+        seed=seed,
+        review_pause_s=review_pause_ms / 1000,
+    )
     try:
         figures = run_bench(options)
     except TriageError as exc:

@@ -4,6 +4,10 @@ runs the timed jobs (approval expiry always; Slack reminders when the app regist
 Any number of workers may run against PostgreSQL: outbox rows are claimed with SKIP LOCKED and
 a lease, and case runs with a lease. SQLite allows one writer process, so there one worker at
 most may beat: a second one refuses to start.
+
+Work committed in this process wakes the loop through `wake`; work committed by another process
+(PostgreSQL) wakes it through the wake source, a LISTEN on the outbox channel. Either is only a
+hint: the poll every `poll_s` still finds every due row.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,12 +29,19 @@ from core.store import outbox as outbox_store
 from core.store.db import Database, utcnow
 from core.store.outbox import OutboxRow
 from core.store.tables import workers
+from tools.wakeups.base import WakeSource
 from workflow.expiry import ApprovalExpiry
 from workflow.intake import CaseBusy, TriageService
 from workflow.outbox import Outbox
 from workflow.pruning import CheckpointPruner
 
 log = logging.getLogger(__name__)
+
+
+def _report_listener_end(listener: asyncio.Task[None]) -> None:
+    """Logs a wake source that ended with an error: from then on only the poll finds work."""
+    if not listener.cancelled() and listener.exception() is not None:
+        log.error("the wake-up listener stopped; polling only", exc_info=listener.exception())
 
 
 def _alive(pid: int) -> bool:
@@ -69,6 +80,7 @@ class Worker:
         heartbeat_s: float = 5.0,
         pruner: CheckpointPruner | None = None,
         expire_every_s: float = 60.0,
+        wakeups: WakeSource | None = None,
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -78,6 +90,7 @@ class Worker:
         self.recover_every_s = recover_every_s
         self.heartbeat_s = heartbeat_s
         self.pruner = pruner
+        self.wakeups = wakeups
         self._wake = asyncio.Event()
         self.jobs: list[TimedJob] = []
         outbox.register("resume", self._resume)
@@ -161,8 +174,26 @@ class Worker:
             except Exception:  # a passing database error must not end the worker
                 log.exception("worker job %s failed", job.name)
 
+    @contextlib.asynccontextmanager
+    async def _listening(self) -> AsyncIterator[None]:
+        """Runs the wake source beside the loop; if it fails, the loop goes on polling."""
+        if self.wakeups is None:
+            yield
+            return
+        listener = asyncio.create_task(self.wakeups.listen(self.wake))
+        listener.add_done_callback(_report_listener_end)
+        try:
+            yield
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Loops until `stop` is set; one failed round never ends the loop."""
+        async with self._listening():
+            await self._loop(stop)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         next_recovery = next_beat = loop.time()
         while not stop.is_set():

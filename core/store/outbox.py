@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import NotFound
@@ -17,7 +17,12 @@ from core.store.tables import outbox
 
 OutboxKind = Literal["erp", "action", "slack", "resume", "webhook"]
 
+# Workers on PostgreSQL LISTEN here. PostgreSQL delivers a notification when its transaction
+# commits (never on rollback) and folds a transaction's identical ones into one.
+CHANNEL = "triage_outbox"
+
 # The hot statements are built once; values travel as parameters.
+_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 _KEY_EXISTS = select(outbox.c.outbox_id).where(outbox.c.idempotency_key == bindparam("key"))
 _INSERT = insert(outbox)
 _OF_CASE = (
@@ -89,7 +94,15 @@ async def enqueue(
             "created_at": now,
         },
     )
+    await _announce(conn)
     return True
+
+
+async def _announce(conn: AsyncConnection) -> None:
+    """Tells the listening workers, once this transaction commits, that a row is due now."""
+    # On SQLite one process holds the worker, and the caller's in-process wake-up reaches it.
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_NOTIFY)
 
 
 async def claim(
@@ -221,7 +234,10 @@ async def revive(conn: AsyncConnection, outbox_id: int | None = None) -> list[Ou
         claimed_by=None,
         lease_until=None,
     ).returning(*outbox.c)
-    return [_row(r) for r in (await conn.execute(revived)).mappings()]
+    found = [_row(r) for r in (await conn.execute(revived)).mappings()]
+    if found:
+        await _announce(conn)
+    return found
 
 
 async def get(conn: AsyncConnection, outbox_id: int) -> OutboxRow:

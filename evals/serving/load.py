@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +27,11 @@ class Callers:
     api_key: str
     reviewers: tuple[str, ...]
     password: str
+    # How long a reviewer looks at a case before deciding, on average: each pause is drawn
+    # between half and 1.5 times it, so decisions land at any point of the worker's poll. With
+    # none, the next decision lands while the worker is still busy with the last case and is
+    # picked up in the same round.
+    pause_s: float = 0.0
 
     def basic(self, index: int) -> httpx.BasicAuth:
         """Returns the HTTP Basic credentials of the index-th reviewer."""
@@ -126,6 +132,7 @@ async def review_all(
     headers = {"Authorization": f"Bearer {callers.api_key}"}
 
     async def one(result: dict[str, Any]) -> None:
+        await asyncio.sleep(callers.pause_s * random.uniform(0.5, 1.5))
         started = time.perf_counter()
         for approval_id in result["approval_ids"]:
             figures.decision += await decide(http, callers, approval_id)

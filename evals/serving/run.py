@@ -31,6 +31,8 @@ class BenchOptions:
     database_url: str | None = None
     workers: int = 1
     seed: int = 16
+    # A reviewer's pause before each case's first decision (see Callers.pause_s).
+    review_pause_s: float = 0.0
     # An OpenAI-compatible server: the service then classifies with the LLM (the store is
     # prepared, and the bare graph timed, exactly as without it).
     llm_base_url: str | None = None
@@ -98,7 +100,9 @@ def serve_and_load(options: BenchOptions, data_dir: Path, prepared: Prepared) ->
         }
     env |= options.service_env
     service = start_service(env, data_dir / "service.log", workers=options.workers)
-    callers = Callers(prepared.api_key, prepared.reviewers, prepared.password)
+    callers = Callers(
+        prepared.api_key, prepared.reviewers, prepared.password, options.review_pause_s
+    )
     figures: dict[str, float] = {"start_s": service.start_s}
     try:
         offset = 0
