@@ -126,6 +126,9 @@ def measure(directory: Path, extra_env: dict[str, str]) -> dict[str, float]:
                 answer.raise_for_status()
                 figures["rss_hwm_api_during_retrain_mb"] = peak_rss_mb(api)
                 figures["rss_after_retrain_mb"] = resident_mb(api)
+                time.sleep(1.0)
+                # multiprocessing's resource tracker stays for the process's life; no trainer may.
+                figures["processes_under_api_after_retrain"] = float(len(descendants(api)) - 1)
         finally:
             service.stop()
             log = (Path(tmp) / "service.log").read_text(errors="replace")
