@@ -15,6 +15,7 @@ from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import ClassifierSlot
 from agent.learning import TRAINING_POINT, Learner, LearningParts
 from agent.training import TrainingJob, train_in_child
+from app.wiring import Overrides, open_runtime
 from core.faults import FaultPoints
 from core.models import Case
 from core.settings import Settings
@@ -64,6 +65,17 @@ async def migrated(url: str) -> Database:
 def test_the_served_settings_train_in_a_child_process() -> None:
     """Unless told otherwise, the service retrains outside its own process."""
     assert Settings.model_fields["train_in_child"].default is True
+
+
+@pytest.mark.parametrize("in_child", [True, False])
+async def test_the_runtime_trains_where_the_settings_say(tmp_path: Path, in_child: bool) -> None:
+    """The composed runtime hands the setting to its learner: another pid trains, or this one."""
+    settings = Settings(data_dir=tmp_path, classifier="local", train_in_child=in_child)
+    async with open_runtime(settings, Overrides(index=FakeContextIndex(FakeEmbedder()))) as rt:
+        await rt.learner.add_history(history())
+        assert rt.learner.model_info["state"] == "trained"
+        trainer = rt.learner.model_info["trainer_pid"]
+    assert (trainer != os.getpid()) is in_child
 
 
 async def test_a_retrain_in_a_child_serves_the_model_an_in_process_training_gives(
