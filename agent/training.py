@@ -86,16 +86,34 @@ async def train_in_child(job: TrainingJob) -> TrainingOutcome:
     )
     child.start()  # on the loop's thread: the child's parent-death signal follows this thread
     sender.close()
-    try:
-        outcome = await asyncio.to_thread(_receive, receiver)
-    except BaseException:  # cancelled (the server stops): no training outlives its caller
-        _end(child)
-        raise
+    with receiver:
+        try:
+            await _readable(receiver)
+        except BaseException:  # cancelled (the server stops): no training outlives its caller
+            _end(child)
+            raise
+        outcome = _receive(receiver)
     await asyncio.to_thread(child.join, EXIT_WAIT_S)
     exitcode = _end(child)
     if outcome is not None:
         return outcome
     return TrainingOutcome("failed", detail=f"the training process {_ending(exitcode)}")
+
+
+async def _readable(receiver: Connection) -> None:
+    """Waits on the event loop, without a thread, until the child reports or its end closes."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(receiver.fileno(), wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(receiver.fileno())
 
 
 def _end(child: BaseProcess) -> int | None:
@@ -110,11 +128,10 @@ def _end(child: BaseProcess) -> int | None:
 
 def _receive(receiver: Connection) -> TrainingOutcome | None:
     """Returns the child's outcome, or None when it died before sending one."""
-    with receiver:
-        try:
-            outcome = receiver.recv()
-        except EOFError:
-            return None
+    try:
+        outcome = receiver.recv()
+    except EOFError:
+        return None
     return outcome if isinstance(outcome, TrainingOutcome) else None
 
 
