@@ -7,13 +7,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from agent.classifiers.local import LocalClassifier, load_local_model, train_local_model
+from agent.classifiers.local import LocalClassifier, LocalModel, load_local_model
 from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import ClassifierSlot
+from agent.training import TrainingJob, TrainingOutcome, train_history, train_in_child
 from core.errors import ConfigurationError
+from core.faults import FaultPoints
 from core.models import LooseMessage, ResolvedCase
 from core.store import audit
 from core.store import context as context_store
@@ -25,10 +27,12 @@ from tools.retrieval.base import ContextIndex
 log = logging.getLogger(__name__)
 
 CHUNK = 500
-# A background retrain may take at most this share of the process's time: it holds the GIL
-# for most of its run, so with a large history a fixed 30 s debounce would have the service
-# retraining for much of every minute it is busy resolving cases.
+# A background retrain may take at most this share of the time: it keeps a core busy for its
+# whole run (and, trained in process, holds the GIL for most of it), so with a large history a
+# fixed 30 s debounce would have the service retraining for much of every minute it is busy.
 RETRAIN_DUTY = 0.1
+# The fault point (TRIAGE_CRASH_AT) where the process that trains dies holding the history.
+TRAINING_POINT = "training"
 Progress = Callable[[int], None]
 
 
@@ -59,6 +63,8 @@ class Learner:
         alpha: float,
         slot: ClassifierSlot,
         retrain_delay_s: float = 30.0,
+        train_in_child: bool = True,
+        faults: FaultPoints | None = None,
     ) -> None:
         self.deps = parts
         # The local classifier's own slot: with an LLM configured it is the fallback, not the primary.
@@ -66,6 +72,10 @@ class Learner:
         self.model_path = model_path
         self.alpha = alpha
         self.retrain_delay_s = retrain_delay_s
+        # In a child process the history and its features never enter this process's memory,
+        # and training leaves this process's GIL to the event loop.
+        self.train_in_child = train_in_child
+        self.faults = faults or FaultPoints()
         self.model_info: dict[str, object] = {"state": "untrained"}
         self._lock = asyncio.Lock()
         self._pending: asyncio.Task[None] | None = None
@@ -99,32 +109,52 @@ class Learner:
         self.model_info = {"state": state, "classifier": classifier.name}
 
     async def retrain(self) -> bool:
-        """Trains on all stored history and swaps the model in; False when there is too little."""
+        """Trains on all stored history and swaps the model in; False when it could not train."""
         async with self._lock:
-            async with self.deps.db.transaction() as conn:
-                history = await context_store.all_history(conn)
+            job = TrainingJob(self.deps.db.url, self.deps.taxonomy, self.model_path, self.alpha)
             started = time.perf_counter()
-            try:
-                model = await asyncio.to_thread(
-                    train_local_model, history, self.deps.taxonomy, alpha=self.alpha
-                )
-            except ConfigurationError as exc:
-                log.info("classifier not trained: %s", exc.message)
+            if self.train_in_child:
+                crash = self.faults.due(TRAINING_POINT)
+                outcome = await train_in_child(replace(job, crash=crash))
+            else:
+                self.faults.reach(TRAINING_POINT)
+                async with self.deps.db.transaction() as conn:
+                    history = await context_store.all_history(conn)
+                outcome = await asyncio.to_thread(train_history, history, job)
+            if outcome.status == "untrained":
+                log.info("classifier not trained: %s", outcome.detail)
                 self._use(UntrainedClassifier(self.deps.taxonomy), "untrained")
                 return False
-            await asyncio.to_thread(model.save, self.model_path)
+            model = await self._trained_model(outcome)
+            if model is None:
+                return False
             self._last_train_s = time.perf_counter() - started
             self._use(LocalClassifier(model), "trained")
-            self.model_info["history_cases"] = len(history)
+            self.model_info |= {"history_cases": outcome.history_cases, "trainer_pid": outcome.pid}
             async with self.deps.db.transaction() as conn:
                 await audit.record(
                     conn,
                     case_id=None,
                     actor="learner",
                     kind="classifier.trained",
-                    cases=len(history),
+                    cases=outcome.history_cases,
                 )
             return True
+
+    async def _trained_model(self, outcome: TrainingOutcome) -> LocalModel | None:
+        """Loads the model a training wrote; None (the current model stays) when it failed."""
+        if outcome.status == "trained":
+            try:
+                return await asyncio.to_thread(load_local_model, self.model_path)
+            except ConfigurationError as exc:
+                outcome = TrainingOutcome("failed", detail=exc.message)
+        log.warning(
+            "retraining the classifier failed; the current model stays in service and the next "
+            "retrain tries again: %s",
+            outcome.detail,
+        )
+        self.model_info["last_retrain_error"] = (outcome.detail.strip().splitlines() or [""])[-1]
+        return None
 
     def schedule_retrain(self, delay_s: float) -> None:
         """Retrains once after delay_s (longer when training is slow), however many cases arrive."""

@@ -243,6 +243,8 @@ async def open_runtime(
         alpha=settings.conformal_alpha,
         slot=local_slot,
         retrain_delay_s=settings.retrain_debounce_s,
+        train_in_child=settings.train_in_child,
+        faults=faults,
     )
     deps = AgentDeps(
         db=db,

@@ -23,8 +23,16 @@ class FaultPoints:
 
     def reach(self, point: str, case_id: str | None = None) -> None:
         """Marks that the process reached a point for a case; dies when it is the configured one."""
-        if point != self.point or (self.case_id is not None and case_id != self.case_id):
-            return
-        self.remaining -= 1
-        if self.remaining <= 0:
+        if self.due(point, case_id):
             os.kill(os.getpid(), signal.SIGKILL)
+
+    def due(self, point: str, case_id: str | None = None) -> bool:
+        """Counts a visit to a point and says whether this is the configured nth one.
+
+        For a point reached in a child process (the classifier's training): the parent counts,
+        and only the child it starts at that moment dies.
+        """
+        if point != self.point or (self.case_id is not None and case_id != self.case_id):
+            return False
+        self.remaining -= 1
+        return self.remaining == 0

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     message_min_similarity: float = Field(default=0.6, ge=0, le=1)
     learn_from_outcomes: bool = True
     retrain_debounce_s: float = Field(default=30.0, ge=0)
+    # Retrain the local classifier in a child process that reads the history itself: the
+    # server's memory stays near its steady state. False trains in process (tests, evals).
+    train_in_child: bool = True
 
     erp_adapter: Literal["sandbox", "http"] = "sandbox"
     erp_url: str | None = None

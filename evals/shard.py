@@ -158,6 +158,8 @@ def eval_settings(base: Settings, data_dir: Path, options: RunOptions) -> Settin
             "erp_adapter": "sandbox",
             # Feeding each closed case back into history would leak labels between eval cases.
             "learn_from_outcomes": False,
+            # A throwaway store's one training needs no shield for a server's memory.
+            "train_in_child": False,
             "llm_cache_dir": options.record or base.llm_cache_dir,
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import pytest
 from core.store.db import Database
 from tests.support.openai_stub import OpenAiStub, running_stub
 from tests.support.service import fresh_postgres
+
+# In-process runtimes train in process: a spawned trainer would import scikit-learn again for
+# every training of every test. Services started as processes (tests.support.processes) drop
+# TRIAGE_* variables and train in a child, as served; tests/agent/test_training.py covers it.
+os.environ.setdefault("TRIAGE_TRAIN_IN_CHILD", "false")
 
 
 @pytest.fixture
