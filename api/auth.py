@@ -40,7 +40,9 @@ async def _basic(request: Request, token: str) -> Principal:
     username, password = _basic_credentials(token)
     remembered: VerifiedCredentials = request.app.state.verified_credentials
     async with runtime_of(request).db.transaction() as conn:
-        return await identity.verify_password(conn, username, password, remembered)
+        record = await identity.password_record(conn, username)
+    # Checked after the transaction: argon2 may queue, and must not hold a pooled connection.
+    return await identity.check_password(record, password, remembered)
 
 
 async def current_principal(request: Request) -> Principal:

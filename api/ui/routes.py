@@ -59,8 +59,11 @@ async def login(request: Request, form: Form) -> Response:
     username, target = _text(form, "username").strip(), safe_return(_text(form, "next"))
     max_age_s = request.app.state.ui_settings.session_max_age_s
     try:
-        async with runtime_of(request).db.transaction() as conn:
-            principal = await identity.verify_password(conn, username, _text(form, "password"))
+        db = runtime_of(request).db
+        async with db.transaction() as conn:
+            record = await identity.password_record(conn, username)
+        principal = await identity.check_password(record, _text(form, "password"))
+        async with db.transaction() as conn:
             session_id = await sessions.open_session(conn, principal.name, max_age_s)
     except AuthenticationFailed:
         return render(

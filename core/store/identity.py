@@ -6,8 +6,11 @@ import asyncio
 import base64
 import hashlib
 import secrets
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,6 +28,13 @@ from core.store.db import utcnow
 from core.store.tables import api_keys, users
 
 _hasher = PasswordHasher()
+# Each argon2 hash or verification takes the hasher's memory_cost (64 MiB) for its duration: eight
+# at once added 450 MB to a process, and a flood of wrong passwords could exhaust the host. At
+# most this many run at once per event loop; the rest wait their turn.
+ARGON2_AT_ONCE = 2
+_argon2_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 KEY_PREFIX = "trg_"
 SECRET_PREFIX = "whsec_"  # the Standard Webhooks form: base64 of the HMAC key after the prefix
 _CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
@@ -35,6 +45,23 @@ _KEY_CALLBACK = select(
 _KEY_PRINCIPAL = select(api_keys.c.name, api_keys.c.scope).where(
     api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None)
 )
+
+
+T = TypeVar("T")
+
+
+def _argon2_gate() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gate = _argon2_gates.get(loop)
+    if gate is None:
+        gate = _argon2_gates[loop] = asyncio.Semaphore(ARGON2_AT_ONCE)
+    return gate
+
+
+async def _argon2(work: Callable[..., T], *args: str) -> T:
+    """Runs one argon2 call in a thread, at most ARGON2_AT_ONCE of them at a time."""
+    async with _argon2_gate():
+        return await asyncio.to_thread(work, *args)
 
 
 def has_control_characters(text: str) -> bool:
@@ -301,7 +328,7 @@ async def add_user(conn: AsyncConnection, username: str, password: str, roles: l
     if len(password) < 8:
         raise InvalidInput("password must have at least 8 characters", field="password")
     values = {
-        "password_hash": await asyncio.to_thread(_hasher.hash, password),
+        "password_hash": await _argon2(_hasher.hash, password),
         "roles": sorted(set(roles)),
         "active": True,
     }
@@ -342,14 +369,18 @@ async def person(conn: AsyncConnection, username: str) -> Principal | None:
     return Principal(name=row[0], kind=PrincipalKind.person, roles=frozenset(row[1]))
 
 
-async def verify_password(
-    conn: AsyncConnection,
-    username: str,
-    password: str,
-    remembered: VerifiedCredentials | None = None,
-) -> Principal:
-    """Returns the reviewer whose password matches, or raises AuthenticationFailed."""
-    if has_control_characters(username) or has_control_characters(password):
+@dataclass(frozen=True)
+class PasswordRecord:
+    """What a password check needs of a reviewer's row: read in a transaction, checked after it."""
+
+    username: str
+    password_hash: str | None
+    roles: frozenset[str]
+
+
+async def password_record(conn: AsyncConnection, username: str) -> PasswordRecord:
+    """Reads an active reviewer's password hash and roles (no hash: no such active reviewer)."""
+    if has_control_characters(username):
         # PostgreSQL refuses NUL in a string, so such input must never reach a query.
         raise AuthenticationFailed("malformed credentials: control characters are not allowed")
     row = (
@@ -360,18 +391,48 @@ async def verify_password(
         )
     ).first()
     if row is None:
+        return PasswordRecord(username, None, frozenset())
+    return PasswordRecord(username, row[0], frozenset(row[1]))
+
+
+async def check_password(
+    record: PasswordRecord, password: str, remembered: VerifiedCredentials | None = None
+) -> Principal:
+    """Returns the reviewer if the password matches the record, or raises AuthenticationFailed.
+
+    Runs outside any transaction: argon2 waits its turn (ARGON2_AT_ONCE) without holding a
+    pooled connection, and a pair verified meanwhile by a request it queued behind is not
+    verified twice.
+    """
+    if has_control_characters(password):
+        raise AuthenticationFailed("malformed credentials: control characters are not allowed")
+    username, stored_hash = record.username, record.password_hash
+    if stored_hash is None:
         # Spend the time of a real check, so that user names cannot be probed by timing.
-        await asyncio.to_thread(_hasher.hash, password)
+        await _argon2(_hasher.hash, password)
         raise AuthenticationFailed("unknown user or wrong password")
-    stored_hash, roles = row
     if remembered is None or not remembered.matches(username, password, stored_hash):
-        try:
-            await asyncio.to_thread(_hasher.verify, stored_hash, password)
-        except (VerificationError, InvalidHashError) as exc:
-            raise AuthenticationFailed("unknown user or wrong password") from exc
-        if remembered is not None:
-            remembered.remember(username, password, stored_hash)
-    return Principal(name=username, kind=PrincipalKind.person, roles=frozenset(roles))
+        async with _argon2_gate():
+            if remembered is None or not remembered.matches(username, password, stored_hash):
+                try:
+                    await asyncio.to_thread(_hasher.verify, stored_hash, password)
+                except (VerificationError, InvalidHashError) as exc:
+                    raise AuthenticationFailed("unknown user or wrong password") from exc
+                if remembered is not None:
+                    remembered.remember(username, password, stored_hash)
+    return Principal(name=username, kind=PrincipalKind.person, roles=record.roles)
+
+
+async def verify_password(
+    conn: AsyncConnection,
+    username: str,
+    password: str,
+    remembered: VerifiedCredentials | None = None,
+) -> Principal:
+    """Returns the reviewer whose password matches, or raises AuthenticationFailed."""
+    if has_control_characters(password):
+        raise AuthenticationFailed("malformed credentials: control characters are not allowed")
+    return await check_password(await password_record(conn, username), password, remembered)
 
 
 async def list_users(conn: AsyncConnection) -> list[Principal]:

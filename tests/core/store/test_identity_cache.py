@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -155,3 +157,62 @@ async def test_user_names_with_control_characters_or_colons_are_refused(
     async with db.transaction() as conn:
         with pytest.raises(InvalidInput):
             await identity.add_user(conn, username, PASSWORD, ["buyer"])
+
+
+@pytest.fixture
+def at_once(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Tracks how many argon2 calls run at the same moment, and how many verify calls ran."""
+    seen = {"now": 0, "most": 0, "verify": 0}
+    lock = threading.Lock()
+    real_verify, real_hash = PasswordHasher.verify, PasswordHasher.hash
+
+    def tracked(real: Any) -> Any:
+        def call(self: PasswordHasher, *args: Any) -> Any:
+            with lock:
+                seen["now"] += 1
+                seen["most"] = max(seen["most"], seen["now"])
+                seen["verify"] += real is real_verify
+            try:
+                time.sleep(0.02)  # long enough for the others to pile up
+                return real(self, *args)
+            finally:
+                with lock:
+                    seen["now"] -= 1
+
+        return call
+
+    monkeypatch.setattr(PasswordHasher, "verify", tracked(real_verify))
+    monkeypatch.setattr(PasswordHasher, "hash", tracked(real_hash))
+    return seen
+
+
+async def test_argon2_runs_at_most_a_few_at_once_and_once_per_remembered_pair(
+    db: Database, at_once: dict[str, int]
+) -> None:
+    """Eight racing requests of one reviewer pay at most one verification per argon2 slot, never
+    more than ARGON2_AT_ONCE at a time (each takes 64 MiB while it runs)."""
+    memory = VerifiedCredentials(ttl_s=60)
+    async with db.transaction() as conn:
+        record = await identity.password_record(conn, "alice")
+    roles = await asyncio.gather(
+        *(identity.check_password(record, PASSWORD, memory) for _ in range(8))
+    )
+    assert {r.roles for r in roles} == {frozenset({"buyer"})}
+    assert 1 <= at_once["verify"] <= identity.ARGON2_AT_ONCE  # the rest found the pair verified
+    assert at_once["most"] <= identity.ARGON2_AT_ONCE
+
+
+async def test_a_flood_of_wrong_passwords_queues_for_argon2(
+    db: Database, at_once: dict[str, int]
+) -> None:
+    """Wrong passwords and unknown users each pay a full argon2 call, but never more at once."""
+    memory = VerifiedCredentials(ttl_s=60)
+    async with db.transaction() as conn:
+        known = await identity.password_record(conn, "alice")
+        unknown = await identity.password_record(conn, "mallory")
+    attempts = [identity.check_password(known, f"guess-{i}", memory) for i in range(6)]
+    attempts += [identity.check_password(unknown, f"guess-{i}", memory) for i in range(4)]
+    outcomes = await asyncio.gather(*attempts, return_exceptions=True)
+    assert all(isinstance(o, AuthenticationFailed) for o in outcomes)
+    assert at_once["verify"] == 6
+    assert 1 < at_once["most"] <= identity.ARGON2_AT_ONCE
