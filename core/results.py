@@ -50,6 +50,9 @@ class Classification(BaseModel):
     prompt_hash: str | None = None
     flags: list[str] = Field(default_factory=list)
     usage: dict[str, float] = Field(default_factory=dict)
+    # What in the case's own documents points at `cause` (agent/grounding.py); empty means the
+    # decision rests on wording, neighbours or other documents only, and nothing runs alone.
+    own_evidence: list[str] = Field(default_factory=list)
 
 
 class SimilarCase(BaseModel):

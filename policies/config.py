@@ -43,6 +43,10 @@ class PolicyConfig(BaseModel):
     # The least confidence at which an action may run with no person, per action; an action
     # not named here needs confidence_threshold. A floor below the threshold changes nothing.
     auto_floors: dict[str, float] = Field(default_factory=dict)
+    # An action runs with no person only when the case's own documents hold a cue, code or
+    # decisive fact for the decided cause, not when wording, neighbours or other documents alone
+    # carry the decision.
+    require_own_evidence: bool = True
     rules: list[ExtraRule] = Field(default_factory=list)
     # Value of one unit of each currency in a common base, to compare action and case amounts.
     rates: dict[Currency, float] = Field(default_factory=dict)

@@ -25,6 +25,10 @@ class PolicyContext:
     cause: str
     confidence: float
     prediction_set: tuple[str, ...]
+    # Kinds of evidence for the cause in the case's own documents (agent/grounding.py). Read from
+    # text, it can only hold an action back when empty: with it the gate decides as it would
+    # without this rule.
+    own_evidence: tuple[str, ...] = ()
 
     @classmethod
     def from_classification(
@@ -37,6 +41,7 @@ class PolicyContext:
             cause=classification.cause,
             confidence=classification.confidence,
             prediction_set=tuple(classification.prediction_set),
+            own_evidence=tuple(classification.own_evidence),
         )
 
 
@@ -101,6 +106,8 @@ def policy_inputs(case: Case, proposal: ProposedAction, context: PolicyContext) 
         "four_eyes_amount": context.config.four_eyes_amount,
         "confidence_threshold": context.config.confidence_threshold,
         "auto_floor": context.config.auto_floor(proposal.action),
+        "own_evidence": sorted(context.own_evidence),
+        "require_own_evidence": context.config.require_own_evidence,
     }
 
 
@@ -174,6 +181,14 @@ def _apply_invariants(
             "auto-floor",
             f"confidence {context.confidence:.2f} below the floor {inputs['auto_floor']:.2f} "
             f"for running {inputs['action']} with no person",
+        )
+    elif inputs["require_own_evidence"] and not inputs["own_evidence"]:
+        verdict.tighten(
+            "needs_approval",
+            1,
+            "no-own-evidence",
+            f"nothing in the case's own documents points at {context.cause}: "
+            "a person checks before anything runs",
         )
 
 

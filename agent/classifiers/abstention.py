@@ -17,20 +17,10 @@ import numpy as np
 from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 
+from agent.classifiers.facts import FACT_CAUSES
+
 # Facts that on their own settle a cause whatever the wording.
-DECISIVE_FACTS = (
-    "onhand_differs",
-    "price_differs",
-    "qty_match_differs",
-    "qty_receipt_differs",
-    "uom_differs",
-    "credit_blocked",
-    "sync_error",
-    "po_ack_missing",
-    "backlog_high",
-    "labour_short",
-    "compliance_flag",
-)
+DECISIVE_FACTS = tuple(FACT_CAUSES)
 MIN_UNKNOWN = 3
 
 

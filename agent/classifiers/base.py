@@ -11,9 +11,23 @@ from core.models import Case
 from core.results import Evidence, MatchedMessage, SimilarCase
 
 
+def is_evidence_about(case: Case, message: MatchedMessage) -> bool:
+    """Tells whether a retrieved message may count as evidence about the case.
+
+    A party-only match is context about the party (CONTRACT.md section 6), and a message whose
+    refs name another document of a kind the case has (another PO, order, shipment or invoice)
+    is about that document, however it was matched.
+    """
+    return message.is_evidence and not case.refs.conflicting_documents(message.document_refs)
+
+
 @dataclass(frozen=True)
 class ClassifierInput:
-    """A case with the context retrieved for it; party-only messages are kept apart from evidence."""
+    """A case with the context retrieved for it; party-only messages are kept apart from evidence.
+
+    Messages about another document of the same kind are dropped: they are neither evidence about
+    the case nor the party background `party_context` holds.
+    """
 
     case: Case
     similar: list[SimilarCase] = field(default_factory=list)
@@ -23,8 +37,10 @@ class ClassifierInput:
     def __post_init__(self) -> None:
         # Every classifier reads `messages` as evidence, so a party-only match never reaches it.
         party = [m for m in self.messages if not m.is_evidence]
+        evidence = [m for m in self.messages if is_evidence_about(self.case, m)]
+        if len(evidence) != len(self.messages):
+            object.__setattr__(self, "messages", evidence)
         if party:
-            object.__setattr__(self, "messages", [m for m in self.messages if m.is_evidence])
             object.__setattr__(self, "party_context", [*self.party_context, *party])
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
+from agent.classifiers.cleared import cleared_spans, is_cleared
 from agent.classifiers.cues_foreign import FOREIGN_CUES
 
 CUES: dict[str, tuple[str, ...]] = {
@@ -419,15 +420,17 @@ def compiled_cues() -> re.Pattern[str]:
 def _line_cues(line: str) -> tuple[tuple[str, int], ...]:
     """Returns the cue counts of one line, by cause in order of first match."""
     counts: dict[str, int] = {}
-    for match in compiled_cues().finditer(line.lower()):
+    lowered = line.lower()
+    spans = cleared_spans(lowered)
+    for match in compiled_cues().finditer(lowered):
         cause = match.lastgroup
-        if cause is not None:
+        if cause is not None and not is_cleared(lowered, match.start(), match.end(), spans):
             counts[cause] = counts.get(cause, 0) + 1
     return tuple(counts.items())
 
 
 def count_cues(text: str) -> dict[str, int]:
-    """Returns how many cue phrases of each cause occur in the text."""
+    """Returns how many cue phrases of each cause occur in the text, leaving out cleared ones."""
     # No cue spans a line break, so a text's counts are the sum of its lines'. Scoring counts a
     # case and then each of its events and messages, which are lines of the case text: caching
     # per line scans each of them once.

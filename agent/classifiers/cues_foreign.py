@@ -146,3 +146,52 @@ FOREIGN_CUES: dict[str, tuple[str, ...]] = {
         r"gevaarlijke stoffen",
     ),
 }
+
+# Words that say a condition was checked and is fine, or has been lifted (see cues.py).
+FOREIGN_CLEARED_WORDS: tuple[str, ...] = (
+    r"liberad[oa]s?",  # es
+    r"levantad[oa]s?",
+    r"aprobad[oa]s?",
+    r"resuelt[oa]s?",
+    r"correct[oa]s?",
+    r"conformes?",
+    r"freigegeben",  # de
+    r"aufgehoben",
+    r"bestanden",
+    r"erledigt",
+    r"behoben",
+    r"in ordnung",
+    r"lev[ée]e?s?",  # fr
+    r"lib[ée]r[ée]e?s?",
+    r"valid[ée]e?s?",
+    r"r[ée]solue?s?",
+    r"vrijgegeven",  # nl
+    r"opgeheven",
+    r"opgelost",
+    r"goedgekeurd",
+    r"in orde",
+)
+FOREIGN_NEGATIONS: tuple[str, ...] = (
+    r"sin",
+    r"nicht",
+    r"kein\w*",
+    r"noch",
+    r"pas",
+    r"non",
+    r"toujours",
+    r"niet",
+    r"nog",
+    r"geen",
+)
+FOREIGN_CLEARED_PHRASES: tuple[str, ...] = (
+    r"sin (?:diferencias?|discrepancias?|incidencias?)",
+    r"(?:keine|ohne) (?:abweichung|differenz|bestandsdifferenz)(?:en)?",
+    r"aucun(?:e)? (?:[ée]cart|diff[ée]rence)",
+    r"sans (?:[ée]cart|diff[ée]rence)",
+    r"geen (?:verschil|afwijking)(?:en)?",
+    r"(?:liberad[oa]|despachad[oa]) (?:por|de|en) (?:la |el )?aduana",
+    r"(?:vom|von|durch) (?:dem |der )?(?:zoll|kredit\w*) freigegeben",
+    r"d[ée]douan[ée]e?s?",
+    r"verzollt",
+    r"ingeklaard",
+)

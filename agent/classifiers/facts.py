@@ -36,6 +36,21 @@ _PAIRS = (
     ("labour", ("labour", "plan"), ("labour", "actual")),
 )
 _BACKLOG_NORMS = ("normal", "baseline", "plan", "typical", "avg", "average", "capacity")
+# Facts that on their own settle a cause whatever the wording, and the cause each points at
+# (CONTRACT.md, the taxonomy's "typical evidence" column).
+FACT_CAUSES = {
+    "onhand_differs": "inventory_discrepancy",
+    "price_differs": "pricing_mismatch",
+    "qty_match_differs": "pricing_mismatch",
+    "qty_receipt_differs": "supplier_delay",
+    "uom_differs": "master_data_error",
+    "credit_blocked": "credit_hold",
+    "sync_error": "integration_failure",
+    "po_ack_missing": "supplier_delay",
+    "backlog_high": "warehouse_congestion",
+    "labour_short": "warehouse_congestion",
+    "compliance_flag": "compliance_hold",
+}
 
 
 @lru_cache(maxsize=4096)

@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
+from agent.classifiers.base import is_evidence_about
 from agent.classifiers.codes import code_cause, segment_codes
 from agent.classifiers.cues import count_cues
 from agent.classifiers.facts import attribute_facts, digits_collapsed
@@ -39,7 +40,7 @@ def normalise_text(text: str) -> str:
 
 def case_fragment(case: Case, messages: Sequence[MatchedMessage] = ()) -> Fragment:
     """Returns the whole case, plus the loose messages retrieved as evidence, as one fragment."""
-    messages = [m for m in messages if m.is_evidence]
+    messages = [m for m in messages if is_evidence_about(case, m)]
     loose = [_loose_text(m) for m in messages]
     text = "\n".join([case_text(case), *loose])
     facts = {f"wf={case.workflow.value}": 1.0}

@@ -7,6 +7,7 @@ from typing import Any
 from agent.classifiers.base import ClassifierInput
 from agent.deps import AgentDeps
 from agent.diagnosis import diagnose
+from agent.grounding import own_evidence
 from agent.state import TriageNode, TriageState, case_of
 from core.results import MatchedMessage, SimilarCase
 
@@ -22,6 +23,10 @@ def make_classify(deps: AgentDeps) -> TriageNode:
         )
         scores = await deps.classifiers.current.score(item)
         classification = diagnose(scores, deps.taxonomy, deps.policy.confidence_threshold)
+        if classification.cause in deps.taxonomy.known_causes:
+            classification.own_evidence = own_evidence(
+                item.case, item.messages, classification.cause
+            )
         return {"classification": classification.model_dump(mode="json")}
 
     return classify

@@ -96,6 +96,7 @@ def make_context(**over: Any) -> PolicyContext:
         "cause": "carrier_delay",
         "confidence": 0.9,
         "prediction_set": ("carrier_delay",),
+        "own_evidence": ("code:AO",),
     }
     data.update(over)
     return PolicyContext(**data)

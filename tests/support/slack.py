@@ -92,7 +92,7 @@ def make_slack_case(case_id: str = "C-1", **over: Any) -> Case:
     body: dict[str, Any] = {
         "case_id": case_id,
         "workflow": "pick_pack",
-        "stalled_step": "awaiting carrier pickup",
+        "stalled_step": "carrier pickup missed",
         "detected_at": now - timedelta(hours=1),
         "sla_due_at": now + timedelta(hours=9),
         "site": "DC-ATL",

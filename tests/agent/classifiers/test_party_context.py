@@ -39,3 +39,28 @@ def test_the_llm_sees_party_context_apart_from_loose_evidence() -> None:
     )
     assert data["loose_messages"] == []
     assert [m["message_id"] for m in data["party_context"]] == ["MSG-PARTY"]
+
+
+def test_a_message_about_another_document_of_the_same_kind_is_not_evidence() -> None:
+    """A message naming another order than the case's is dropped, however it was matched."""
+    case = make_llm_case()
+    ours = matched("MSG-OURS", "refs", "zzours delay on the order").model_copy(
+        update={"document_refs": {"order_id": "SO-1"}}
+    )
+    other = matched("MSG-OTHER", "refs", "zzother backordered").model_copy(
+        update={"document_refs": {"order_id": "SO-2", "shipment_id": "SH-1"}}
+    )
+    similar = matched("MSG-SIM", "similarity", "zzsimilar backordered").model_copy(
+        update={"document_refs": {"shipment_id": "SH-9"}}
+    )
+    unrelated_kind = matched("MSG-PO", "similarity", "zzpo note").model_copy(
+        update={"document_refs": {"po_id": "PO-7"}}
+    )
+    item = ClassifierInput(case=case, messages=[ours, other, similar, unrelated_kind])
+    assert [m.message_id for m in item.messages] == ["MSG-OURS", "MSG-PO"]
+    assert item.party_context == []
+    text = case_fragment(case, [ours, other, similar, unrelated_kind]).text
+    assert "zzours" in text
+    assert "zzpo" in text
+    assert "zzother" not in text
+    assert "zzsimilar" not in text

@@ -44,3 +44,18 @@ async def test_a_replaced_classifier_answers_the_next_case(db: Database) -> None
     deps.classifiers.replace(ScriptedClassifier({"credit_hold": 0.97, "unknown": 0.03}))
     update = await make_classify(deps)(state_of(await stored_case(db)))
     assert update["classification"]["cause"] == "credit_hold"
+
+
+async def test_the_decided_cause_carries_what_the_case_itself_holds_for_it(db: Database) -> None:
+    """An inventory case backs inventory_discrepancy (on-hand facts, count cues), not credit_hold."""
+    case = await stored_case(db)
+    backed = make_deps(
+        db, classifiers=ClassifierSlot(ScriptedClassifier({"inventory_discrepancy": 0.95}))
+    )
+    update = await make_classify(backed)(state_of(case))
+    assert "fact:onhand_differs" in update["classification"]["own_evidence"]
+    assert "cue:event" in update["classification"]["own_evidence"]
+    unbacked = make_deps(db, classifiers=ClassifierSlot(ScriptedClassifier({"credit_hold": 0.95})))
+    update = await make_classify(unbacked)(state_of(case))
+    assert update["classification"]["cause"] == "credit_hold"
+    assert update["classification"]["own_evidence"] == []

@@ -63,3 +63,13 @@ async def test_with_nothing_to_approve_the_case_goes_straight_to_executing(db: D
     update = await make_policy_gate(deps)({**state, "case": other.model_dump(mode="json")})
     assert update["approval_ids"] == []
     assert update["status"] == "executing"
+
+
+async def test_a_confident_cause_the_case_does_not_back_runs_nothing_alone(db: Database) -> None:
+    """A sure credit hold on a case holding only inventory evidence waits for a person."""
+    scripted = ScriptedClassifier({"credit_hold": 0.97, "unknown": 0.03})
+    deps = make_deps(db, classifiers=ClassifierSlot(scripted))
+    state = await through_gate(deps, await stored_case(db))
+    assert state["decisions"]
+    assert all(d["outcome"] != "auto" for d in state["decisions"])
+    assert any("no-own-evidence" in d["rules_fired"] for d in state["decisions"])

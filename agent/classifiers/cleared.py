@@ -1,0 +1,77 @@
+"""Cleared conditions: statements that a cause's condition was checked and is fine, or lifted.
+
+"Credit check passed", "customs hold released" or "no count variance" name a cause's condition
+only to say it does not hold; counting them as cues for that cause reads the case backwards.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.classifiers.cues_foreign import (
+    FOREIGN_CLEARED_PHRASES,
+    FOREIGN_CLEARED_WORDS,
+    FOREIGN_NEGATIONS,
+)
+
+# A condition that was checked and found fine, or that has been lifted, is not evidence of the
+# cause it names: "credit check passed", "customs hold released", "released from credit hold",
+# "no count variance". A cue is dropped when one of these words follows it in its clause (at
+# most two words between, none a negation), when a releasing word leads up to it, or when it
+# lies inside a phrase that states the check came out clean.
+_CLEARED_WORDS = (
+    r"released",
+    r"lifted",
+    r"removed",
+    r"cleared",
+    r"resolved",
+    r"fixed",
+    r"reconciled",
+    r"ok",
+    r"okay",
+    r"in order",
+    r"back to normal",
+    r"no longer (?:an issue|a problem|blocking)",
+)
+_NEGATIONS = (r"not", r"no", r"never", r"n't", r"yet", r"pending", r"awaiting", r"still")
+_CLEARED_PHRASES = (
+    r"no (?:count |stock |inventory |price |pricing |quantity |qty )?"
+    r"(?:variance|discrepanc(?:y|ies)|differences?|mismatch(?:es)?)",
+    r"(?:counts?|stock|quantit(?:y|ies)|qty|prices?|invoice|amounts?|totals?) "
+    r"(?:(?:all |now )?match(?:es|ed)|agree[sd]?|(?:is |are )?(?:correct|in line))\b",
+    r"within (?:the )?(?:credit )?(?:limit|terms|tolerance)",
+    r"credit (?:check|review) (?:ok|approved|passed|cleared|complete[d]?|fine)",
+    r"(?:checks?|review|inspection|screening|validation) (?:has |have |was |were )?passed",
+    r"passed (?:the )?(?:credit |customs |compliance |export )?"
+    r"(?:check|review|inspection|screening)",
+    r"(?:asn|advance ship(?:ping)? notice|855|856|po acknowledg(?:e)?ment|acknowledg(?:e)?ment) "
+    r"(?:was |has been )?received (?:ok|okay|on time|in full|as planned|as ordered|complete)\b",
+)
+# Words that lead up to the condition they lift: "released from credit hold", "cleared customs".
+_CLEARED_BEFORE = re.compile(
+    r"(?:(?:released|removed|lifted|freed) (?:from|of) |cleared (?:by |through |from )?"
+    r"|no longer (?:on |in |under |at |held (?:at |by |in ))?)(?:the |a |an |our |its )?\Z"
+)
+_CLEARED_AFTER = re.compile(
+    r"[ \t]*(?:(?:(?!(?:{neg})\b)[\w/#'-]+)[ \t]+){{0,2}}?"
+    r"(?:(?:has|have|had) been |was |were |is |are |now |got |been |all )*"
+    r"(?:{words})\b".format(
+        neg="|".join(_NEGATIONS + FOREIGN_NEGATIONS),
+        words="|".join(_CLEARED_WORDS + FOREIGN_CLEARED_WORDS),
+    )
+)
+_CLEARED_SPANS = re.compile(r"\b(?:" + "|".join(_CLEARED_PHRASES + FOREIGN_CLEARED_PHRASES) + ")")
+
+
+def cleared_spans(line: str) -> list[tuple[int, int]]:
+    """Returns the spans of a lower-cased line that state a condition is fine or lifted."""
+    return [m.span() for m in _CLEARED_SPANS.finditer(line)]
+
+
+def is_cleared(line: str, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """Tells whether the cue at line[start:end] names a condition the line says is fine or lifted."""
+    if any(a < end and start < b for a, b in spans):
+        return True
+    if _CLEARED_BEFORE.search(line, max(0, start - 40), start) is not None:
+        return True
+    return _CLEARED_AFTER.match(line, end) is not None

@@ -1,0 +1,73 @@
+"""A condition checked and found fine, or lifted, is not a cue for the cause it names."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.classifiers.cues import count_cues
+from agent.grounding import own_evidence
+from tests.support.local_cases import event, make_local_case
+
+CLEARED = [
+    pytest.param("Credit check passed", "credit_hold", id="check-passed"),
+    pytest.param("Credit hold released this morning", "credit_hold", id="hold-released"),
+    pytest.param("Credit hold on SO-88123 released", "credit_hold", id="hold-on-doc-released"),
+    pytest.param("Order released from credit hold", "credit_hold", id="released-from"),
+    pytest.param("No longer on credit hold", "credit_hold", id="no-longer"),
+    pytest.param("Exposure within the credit limit", "credit_hold", id="within-limit"),
+    pytest.param("Customs hold cleared", "compliance_hold", id="customs-cleared"),
+    pytest.param("Shipment cleared customs at 09:10", "compliance_hold", id="cleared-customs"),
+    pytest.param("Stock check: no stock variance", "inventory_discrepancy", id="no-variance"),
+    pytest.param("Invoice price matches the PO", "pricing_mismatch", id="price-matches"),
+    pytest.param("Quantity within tolerance", "pricing_mismatch", id="within-tolerance"),
+    pytest.param("ASN received OK", "supplier_delay", id="asn-received"),
+    pytest.param("Kreditsperre aufgehoben", "credit_hold", id="de-lifted"),
+    pytest.param("Ware vom Zoll freigegeben", "compliance_hold", id="de-customs"),
+    pytest.param("Bloqueo de crédito levantado", "credit_hold", id="es-lifted"),
+    pytest.param("Mercancía despachada por la aduana", "compliance_hold", id="es-customs"),
+    pytest.param("Blocage crédit levé", "credit_hold", id="fr-lifted"),
+    pytest.param("Douane vrijgegeven", "compliance_hold", id="nl-customs"),
+    pytest.param("Inventurdifferenz behoben", "inventory_discrepancy", id="de-fixed"),
+]
+STILL_HELD = [
+    pytest.param("Credit hold not released", "credit_hold", id="not-released"),
+    pytest.param("The credit hold is still in place", "credit_hold", id="still"),
+    pytest.param("Credit check failed: past due balance", "credit_hold", id="check-failed"),
+    pytest.param("Customs hold, not yet cleared", "compliance_hold", id="not-yet-cleared"),
+    pytest.param("No ASN received for PO-1", "supplier_delay", id="no-asn-received"),
+    pytest.param("855 received with a later delivery date", "supplier_delay", id="855-changed"),
+    pytest.param("Invoice match exception", "pricing_mismatch", id="match-exception"),
+    pytest.param(
+        "Linehaul cutoff passed before driver arrival", "carrier_cutoff_missed", id="cutoff-passed"
+    ),
+    pytest.param("Pick not started, released 10h ago", "warehouse_congestion", id="wave-released"),
+    pytest.param("Kreditsperre nicht aufgehoben", "credit_hold", id="de-not-lifted"),
+    pytest.param("Zoll hält die Ware", "compliance_hold", id="de-held"),
+]
+
+
+@pytest.mark.parametrize(("text", "cause"), CLEARED)
+def test_a_cleared_condition_is_not_a_cue_for_its_cause(text: str, cause: str) -> None:
+    """The statement that the condition is fine or lifted counts for nothing."""
+    assert cause not in count_cues(text)
+
+
+@pytest.mark.parametrize(("text", "cause"), STILL_HELD)
+def test_a_condition_still_in_force_stays_a_cue(text: str, cause: str) -> None:
+    """Negated, pending or unrelated releases leave the cue standing."""
+    assert count_cues(text).get(cause, 0) >= 1
+
+
+def test_a_cleared_line_leaves_the_other_cues_of_the_text_counted() -> None:
+    """Only the cue the cleared statement names is dropped, not the rest of the case."""
+    held = "Customs broker: certificate of origin missing"
+    assert count_cues(f"Credit hold released.\n{held}") == count_cues(held)
+    assert set(count_cues(held)) == {"compliance_hold"}
+
+
+def test_a_cleared_condition_gives_no_own_evidence_for_automation() -> None:
+    """A case that only says its credit hold was lifted holds no own evidence of a credit hold."""
+    case = make_local_case(
+        events=[event("FINANCE", "credit", "Credit check passed, hold released")]
+    )
+    assert own_evidence(case, [], "credit_hold") == []

@@ -1,0 +1,67 @@
+"""Own evidence: what in the case's own documents points at a cause, and what does not count."""
+
+from __future__ import annotations
+
+from agent.grounding import own_evidence
+from tests.support.local_cases import event, make_local_case, matched, message
+
+PO_CASE = {
+    "workflow": "supplier_confirmation",
+    "stalled_step": "receipt step stalled",
+    "refs": {"po_id": "PO-45001", "supplier_id": "SUP-9"},
+}
+
+
+def test_an_attribute_fact_a_code_and_a_cue_in_an_event_each_count() -> None:
+    """A decisive fact, a standard code and a cue phrase in the case itself are own evidence."""
+    case = make_local_case(
+        attributes={"credit_status": "BLOCKED"},
+        events=[event("ERP", "status", "see segment", "C2"), event("FINANCE", "x", "credit hold")],
+    )
+    assert own_evidence(case, [], "credit_hold") == ["code:C2", "cue:event", "fact:credit_blocked"]
+    assert own_evidence(case, [], "carrier_delay") == []
+
+
+def test_a_code_written_out_in_an_x12_segment_counts() -> None:
+    """An AT7 segment in an event's detail counts like the event's own code field."""
+    case = make_local_case(events=[event("CARRIER", "214", "AT7*SD*AY*NS~")])
+    assert own_evidence(case, [], "carrier_cutoff_missed") == ["code:AY"]
+
+
+def test_a_message_matched_by_the_case_refs_counts() -> None:
+    """A loose message that shares this case's document ref is evidence about it."""
+    case = make_local_case(**PO_CASE)
+    found = own_evidence(case, [matched("M1", "Order is backordered, sorry.")], "supplier_delay")
+    assert found == ["cue:message"]
+
+
+def test_a_similar_or_party_message_does_not_count() -> None:
+    """Messages matched by similarity or a shared party are about other cases."""
+    case = make_local_case(**PO_CASE)
+    body = "Order is backordered, sorry."
+    loose = [
+        matched("M1", body).model_copy(update={"matched_by": "similarity"}),
+        matched("M2", body).model_copy(update={"matched_by": "party"}),
+    ]
+    assert own_evidence(case, loose, "supplier_delay") == []
+
+
+def test_a_refs_message_whose_refs_name_another_document_does_not_count() -> None:
+    """A message matched on the supplier's order but carrying another PO is not ours."""
+    case = make_local_case(**PO_CASE)
+    other = matched("M1", "Order is backordered.").model_copy(
+        update={"document_refs": {"po_id": "PO-45002"}}
+    )
+    assert own_evidence(case, [other], "supplier_delay") == []
+
+
+def test_a_case_message_about_another_po_counts_only_by_its_sentences_about_ours() -> None:
+    """A supplier writing about another PO of the same kind is not evidence about this one."""
+    about_other = message("PO-45777 is backordered until January.", "supplier")
+    case = make_local_case(**PO_CASE, messages=[about_other])
+    assert own_evidence(case, [], "supplier_delay") == []
+    both = message(
+        "PO-45777 is backordered until January. PO-45001 is backordered too.", "supplier"
+    )
+    case = make_local_case(**PO_CASE, messages=[both])
+    assert own_evidence(case, [], "supplier_delay") == ["cue:message"]
