@@ -190,6 +190,16 @@ def import_messages(file: Annotated[Path, typer.Argument(exists=True, dir_okay=F
     _import(file, "messages")
 
 
+CallbackAllow = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--callback-allow",
+        help="A URL prefix a case may name as its callback_url; repeat for more "
+        "(default: the --callback-url's origin).",
+    ),
+]
+
+
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="Who will use the key.")],
@@ -205,14 +215,7 @@ def keys_create(
         str | None,
         typer.Option("--callback-url", help="Where signed callbacks of this key's cases go."),
     ] = None,
-    callback_allow: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--callback-allow",
-            help="A URL prefix a case may name as its callback_url; repeat for more "
-            "(default: the --callback-url's origin).",
-        ),
-    ] = None,
+    callback_allow: CallbackAllow = None,
 ) -> None:
     """Creates an API key (an orchestrator's by default) and prints it as the last line."""
     from core.store import identity
@@ -289,14 +292,7 @@ def keys_callback(
     callback_url: Annotated[
         str, typer.Option("--callback-url", help="Where signed callbacks of this key's cases go.")
     ],
-    callback_allow: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--callback-allow",
-            help="A URL prefix a case may name as its callback_url; repeat for more "
-            "(default: the --callback-url's origin).",
-        ),
-    ] = None,
+    callback_allow: CallbackAllow = None,
 ) -> None:
     """Sets a key's callback URL and allowed prefixes with a new signing secret, printed once."""
     from core.store import identity
