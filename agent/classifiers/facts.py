@@ -150,11 +150,26 @@ def _load_facts(attributes: Attributes) -> dict[str, float]:
             facts["backlog_ratio"] = min(max(backlog / norm, 0.0), 5.0) / 5.0
             if backlog > 1.5 * norm:
                 facts["backlog_high"] = 1.0
-    if facts.get("labour_differs") and (_find(attributes, ("actual",)) or 0) < (
-        _find(attributes, ("plan",)) or 0
-    ):
+    if _labour_short(attributes):
         facts["labour_short"] = 1.0
     return facts
+
+
+def _labour_short(attributes: Attributes) -> bool:
+    """Returns whether the first planned/actual labour pair found shows fewer people than planned.
+
+    Reads the same pair `_pair_facts` compares, so `labour_short` fires exactly when
+    `labour_differs` does and the actual figure is the lower one.
+    """
+    for label, plan_key, actual_key in _PAIRS:
+        if label != "labour":
+            continue
+        planned, actual = _find(attributes, plan_key), _find(attributes, actual_key)
+        if planned is None or actual is None:
+            continue
+        gap = abs(planned - actual) / max(abs(planned), abs(actual), 1e-9)
+        return gap > 0.005 and actual < planned
+    return False
 
 
 def _number(value: object) -> float | None:

@@ -258,3 +258,14 @@ async def test_abstaining_model_scores_through_the_classifier_with_a_wider_set_w
     vague_set = prediction_set(scores.probabilities, model.qhat)
     assert len(vague_set) >= len(prediction_set(clear.probabilities, model.qhat))
     assert "unknown" in vague_set
+
+
+def test_attribute_facts_flag_a_labour_plan_short_of_people() -> None:
+    short = attribute_facts({"labor_headcount_planned": 40, "labor_headcount_actual": 22})
+    assert short["labour_differs"] == 1.0
+    assert short["labour_short"] == 1.0
+    over = attribute_facts({"labour_plan_hours": 300, "labour_actual_hours": 340})
+    assert over["labour_differs"] == 1.0
+    assert "labour_short" not in over
+    even = attribute_facts({"headcount_plan": 30, "headcount_actual": 30})
+    assert "labour_short" not in even
