@@ -257,6 +257,16 @@ CUES: dict[str, tuple[str, ...]] = {
         r"parse error",
         r"null pointer",
         r"interface (?:error|down|failed)",
+        # EDI and middleware error signatures: the translator or the queue, not the partner.
+        r"translat(?:ion|or) (?:error|failed|failure|reject)",
+        r"(?:error|exception|suspense) queue",
+        r"(?:routed|moved|sent|parked) to (?:the )?(?:error|exception|suspense|dead)",
+        r"\b(?:ak5|ik5|ak9)\*[emprwx]\b",
+        r"interchange (?:rejected|error)",
+        r"(?:segment|element)\b[\w*#:,/ -]{0,40}\b(?:exceeds|invalid|too long|not allowed|mandatory)",
+        r"idoc (?:status )?5[16]\b",
+        r"(?:could not|cannot|can'?t|unable to) (?:parse|deseriali[sz]e|map|translate)",
+        r"mdn (?:failed|negative|error|not returned|missing)",
     ),
     "master_data_error": (
         r"(?:uom|unit) (?:conversion|mismatch|error)",

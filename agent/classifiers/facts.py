@@ -35,6 +35,25 @@ _PAIRS = (
     ("labour", ("labor", "plan"), ("labor", "actual")),
     ("labour", ("labour", "plan"), ("labour", "actual")),
 )
+# Words naming what travels between systems, for counts of failed messages.
+_INTERFACE_WORDS = frozenset(
+    {
+        "edi",
+        "idoc",
+        "message",
+        "messages",
+        "msg",
+        "msgs",
+        "interface",
+        "api",
+        "queue",
+        "transmission",
+        "transmissions",
+        "integration",
+        "middleware",
+        "esb",
+    }
+)
 _BACKLOG_NORMS = ("normal", "baseline", "plan", "typical", "avg", "average", "capacity")
 # Facts that on their own settle a cause whatever the wording, and the cause each points at
 # (CONTRACT.md, the taxonomy's "typical evidence" column).
@@ -119,6 +138,8 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
     sync = [v for k, v in lowered.items() if "sync" in k or "integration_error" in k]
     if any(str(v or "").strip() and str(v).strip().lower() not in _FALSE for v in sync):
         facts["sync_error"] = 1.0
+    if any(_is_interface_failure_count(key, value) for key, value in attributes.items()):
+        facts["sync_error"] = 1.0
     for key, value in lowered.items():
         if "ack" in _words(key) or "acknowledg" in key:
             text = str(value).strip().lower()
@@ -129,6 +150,21 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
             if value is True or (text and not any(w in text for w in _CLEAR) and text != "false"):
                 facts["compliance_flag"] = 1.0
     return facts
+
+
+def _is_interface_failure_count(key: str, value: Scalar | list[Scalar]) -> bool:
+    """Tells whether an attribute counts messages that failed between systems, and is above 0.
+
+    `dead_letter_count: 1`, `edi_error_count: 3`, `failed_messages: 2`: a message stuck in a
+    dead-letter or error queue is the integration failure itself, whatever the case's wording.
+    """
+    words = _words(key)
+    dead = bool({"dead", "dlq"} & words)
+    failed = bool({"error", "errors", "fail", "failed", "reject", "rejected"} & words)
+    if not dead and not (failed and _INTERFACE_WORDS & words):
+        return False
+    number = _number(value) if not isinstance(value, list) else None
+    return number is not None and number > 0
 
 
 def _load_facts(attributes: Attributes) -> dict[str, float]:

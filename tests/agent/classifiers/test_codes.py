@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent.classifiers.codes import code_cause, segment_codes
+from agent.classifiers.cues import count_cues
 from agent.classifiers.features import event_fragment
 from tests.support.local_cases import event
 
@@ -35,8 +36,19 @@ def test_an_unseen_code_shares_the_fact_of_its_cause() -> None:
 
 
 def test_reference_data_and_throughput_phrases_have_cues() -> None:
-    from agent.classifiers.cues import count_cues
-
     assert count_cues("Ship-to not found in the ERP") == {"master_data_error": 1}
     assert count_cues("Pick rate below target on nights") == {"warehouse_congestion": 1}
     assert count_cues("Pallets not picked up by the carrier") == {"carrier_cutoff_missed": 1}
+
+
+def test_edi_and_middleware_error_signatures_are_integration_cues() -> None:
+    for text in (
+        "X12 856: REF segment element 02 exceeds max length 30; routed to error queue",
+        "997 returned with AK5*R for the 810",
+        "999 IK5*R, transaction set rejected",
+        "IDoc status 51: application document not posted",
+        "Translator error on inbound 850",
+        "Unable to parse payload from the carrier API",
+    ):
+        assert count_cues(text).get("integration_failure"), text
+

@@ -269,3 +269,10 @@ def test_attribute_facts_flag_a_labour_plan_short_of_people() -> None:
     assert "labour_short" not in over
     even = attribute_facts({"headcount_plan": 30, "headcount_actual": 30})
     assert "labour_short" not in even
+
+
+def test_counts_of_failed_interface_messages_are_a_sync_error() -> None:
+    assert attribute_facts({"dead_letter_count": 1})["sync_error"] == 1.0
+    assert attribute_facts({"edi_error_count": "3"})["sync_error"] == 1.0
+    assert "sync_error" not in attribute_facts({"dead_letter_count": 0})
+    assert "sync_error" not in attribute_facts({"pick_error_count": 3})
