@@ -52,3 +52,15 @@ def test_edi_and_middleware_error_signatures_are_integration_cues() -> None:
     ):
         assert count_cues(text).get("integration_failure"), text
 
+
+def test_an_edi_document_number_alone_is_not_a_supplier_cue() -> None:
+    assert "supplier_delay" not in count_cues("Our EDI log shows the 856 went out at 14:02")
+    assert "supplier_delay" not in count_cues("855 transmitted by the supplier portal")
+    assert count_cues("No 855 received for PO-4410").get("supplier_delay")
+    assert count_cues("856 overdue for PO-4410").get("supplier_delay")
+    assert count_cues("855 PO-4410 ACK IB 40 EA").get("supplier_delay")
+
+
+def test_quarantined_stock_is_a_status_not_a_stock_disagreement() -> None:
+    assert "inventory_discrepancy" not in count_cues("9 lots moved to quarantine pending QA")
+    assert count_cues("Damaged stock quarantined: 4 EA").get("inventory_discrepancy")
