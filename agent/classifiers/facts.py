@@ -35,6 +35,40 @@ _PAIRS = (
     ("labour", ("labor", "plan"), ("labor", "actual")),
     ("labour", ("labour", "plan"), ("labour", "actual")),
 )
+# A charge (price, rate, tax, fee) and the documents or parties that state one.
+_MONEY_WORDS = frozenset(
+    {"price", "rate", "tax", "vat", "cost", "charge", "fee", "tariff", "fx", "surcharge"}
+)
+_SIDE_WORDS = frozenset(
+    {
+        "po",
+        "order",
+        "contract",
+        "expected",
+        "agreed",
+        "quoted",
+        "quote",
+        "list",
+        "catalog",
+        "catalogue",
+        "customer",
+        "supplier",
+        "vendor",
+        "invoice",
+        "invoiced",
+        "inv",
+        "billed",
+        "bill",
+        "credited",
+        "charged",
+        "receipt",
+        "received",
+        "master",
+        "system",
+        "erp",
+    }
+)
+_FILLER_WORDS = frozenset({"unit", "per", "each", "ea", "amount", "value", "pct", "percent"})
 # Words naming what travels between systems, for counts of failed messages.
 _INTERFACE_WORDS = frozenset(
     {
@@ -115,6 +149,8 @@ def _pair_facts(attributes: Attributes) -> dict[str, float]:
         gap = abs(a - b) / max(abs(a), abs(b), 1e-9)
         facts[f"{label}_differs" if gap > 0.005 else f"{label}_agrees"] = 1.0
         facts[f"{label}_gap"] = min(gap, 1.0)
+    if "price_gap" not in facts:
+        facts.update(_money_pair_facts(attributes))
     uoms = {
         str(v).strip().lower()
         for k, v in attributes.items()
@@ -123,6 +159,32 @@ def _pair_facts(attributes: Attributes) -> dict[str, float]:
     if len(uoms) > 1:
         facts["uom_differs"] = 1.0
     return facts
+
+
+def _money_pair_facts(attributes: Attributes) -> dict[str, float]:
+    """Compares two figures of the same charge as two documents or parties state it.
+
+    A failed match is one charge stated twice and differing: `contract_rate` against
+    `invoice_rate`, `order_fx_rate` against `invoice_fx_rate`, `tax_expected` against
+    `tax_invoiced`, `billed_price` against `credited_price`. Keys are grouped by what is left
+    once the document and party words are taken out, so a tax rate is never set against a price.
+    """
+    groups: dict[frozenset[str], list[tuple[frozenset[str], float]]] = {}
+    for key, value in attributes.items():
+        words = frozenset(_SPLIT.split(key.lower())) - {""}
+        number = _number(value) if not isinstance(value, list) else None
+        if number is None or not words & _MONEY_WORDS or not words & _SIDE_WORDS:
+            continue
+        concept = frozenset(w for w in words - _SIDE_WORDS - _FILLER_WORDS if not w.isdigit())
+        groups.setdefault(concept, []).append((words & _SIDE_WORDS, number))
+    for stated in groups.values():
+        pairs = [(a, b) for i, a in enumerate(stated) for b in stated[i + 1 :] if a[0] != b[0]]
+        if not pairs:
+            continue
+        (_, a), (_, b) = pairs[0]
+        gap = abs(a - b) / max(abs(a), abs(b), 1e-9)
+        return {"price_differs" if gap > 0.005 else "price_agrees": 1.0, "price_gap": min(gap, 1.0)}
+    return {}
 
 
 def _status_facts(attributes: Attributes) -> dict[str, float]:

@@ -276,3 +276,24 @@ def test_counts_of_failed_interface_messages_are_a_sync_error() -> None:
     assert attribute_facts({"edi_error_count": "3"})["sync_error"] == 1.0
     assert "sync_error" not in attribute_facts({"dead_letter_count": 0})
     assert "sync_error" not in attribute_facts({"pick_error_count": 3})
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"contract_rate": 3.75, "invoice_rate": 4.10},
+        {"order_fx_rate": 18.9, "invoice_fx_rate": 20.1},
+        {"tax_expected": 0.0, "tax_invoiced": 4522.0},
+        {"billed_price": 448.5, "credited_price": 412.0},
+    ],
+)
+def test_one_charge_stated_differently_by_two_documents_is_a_price_difference(
+    attributes: dict[str, float],
+) -> None:
+    assert attribute_facts(attributes)["price_differs"] == 1.0
+
+
+def test_different_charges_are_never_compared() -> None:
+    facts = attribute_facts({"tax_rate": 0.2, "fx_rate": 1.1, "freight_cost": 90.0})
+    assert not {"price_differs", "price_agrees"} & set(facts)
+    assert attribute_facts({"contract_rate": 3.75, "invoice_rate": 3.75})["price_agrees"] == 1.0
