@@ -312,6 +312,14 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:item|material|article|sku|product) (?:inactive|discontinued|obsolete|flagged for deletion)",
         r"(?:missing|wrong|incorrect|zero) (?:weight|dimensions|cube|volume|pack quantity|ti-?hi)",
         r"\bti-?hi\b",
+        # A lookup key in an error line: "location Y-22-A does not exist", "item 4471 not found".
+        r"(?:item|sku|material|article|product|location|bin|customer|vendor|supplier|partner|"
+        r"ship-?to|sold-?to|payer|plant|site|route|gtin|ean|upc) [\w\./#-]*\d[\w\./#-]* "
+        r"(?:not found|does not exist|doesn'?t exist|is unknown|not maintained|not assigned|"
+        r"not defined|not set up)",
+        r"(?:weight|volume|cube) (?:is |of )?0(?:[\.,]0+)? ?(?:kg|lbs?|g|oz|m3|cbm)?(?![\w\.,])",
+        r"not (?:batch|lot|serial)[- ](?:managed|controlled|enabled|tracked)",
+        r"partner function",
         r"(?:pallet|pack|case) (?:configuration|pattern) (?:missing|wrong|incorrect)",
         r"(?:price list|pricing record|condition record) (?:missing|not found|expired)",
         r"(?:address|postal code|zip code) (?:incomplete|invalid|wrong|missing)",

@@ -64,3 +64,15 @@ def test_an_edi_document_number_alone_is_not_a_supplier_cue() -> None:
 def test_quarantined_stock_is_a_status_not_a_stock_disagreement() -> None:
     assert "inventory_discrepancy" not in count_cues("9 lots moved to quarantine pending QA")
     assert count_cues("Damaged stock quarantined: 4 EA").get("inventory_discrepancy")
+
+
+def test_a_lookup_key_that_is_not_found_is_a_reference_data_cue() -> None:
+    for text in (
+        "Putaway error: location Y-22-A does not exist",
+        "Customer C-1001 not found in partner table",
+        "Shipment weight 0.0 kg, cannot rate",
+        "Lot capture required but item not batch-managed in the ERP",
+    ):
+        assert count_cues(text).get("master_data_error"), text
+    assert "master_data_error" not in count_cues("Shipment SH-1 not found at the terminal")
+    assert "master_data_error" not in count_cues("Gross weight 0.5 kg")
