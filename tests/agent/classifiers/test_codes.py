@@ -76,3 +76,13 @@ def test_a_lookup_key_that_is_not_found_is_a_reference_data_cue() -> None:
         assert count_cues(text).get("master_data_error"), text
     assert "master_data_error" not in count_cues("Shipment SH-1 not found at the terminal")
     assert "master_data_error" not in count_cues("Gross weight 0.5 kg")
+
+
+def test_the_master_record_named_in_german_dutch_spanish_or_french_is_master_data() -> None:
+    for text in (
+        "Zolltarifnummer fehlt im Materialstamm",
+        "HS-code leeg in de artikelstam",
+        "peso vacío en el maestro de materiales",
+        "la fiche article est incomplète",
+    ):
+        assert count_cues(text).get("master_data_error"), text
