@@ -31,6 +31,9 @@ _PAIRS = (
     ("qty_match", ("qty", "rec"), ("qty", "inv")),
     ("qty_match", ("quantity", "rec"), ("quantity", "inv")),
     ("qty_receipt", ("qty", "order"), ("qty", "rec")),
+    # What the supplier's ship notice says against what the PO ordered: a short shipment.
+    ("qty_receipt", ("po", "qty"), ("asn", "qty")),
+    ("qty_receipt", ("po", "qty"), ("qty", "ship")),
     ("labour", ("headcount", "plan"), ("headcount", "actual")),
     ("labour", ("labor", "plan"), ("labor", "actual")),
     ("labour", ("labour", "plan"), ("labour", "actual")),

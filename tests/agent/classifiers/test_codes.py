@@ -86,3 +86,9 @@ def test_the_master_record_named_in_german_dutch_spanish_or_french_is_master_dat
         "la fiche article est incomplète",
     ):
         assert count_cues(text).get("master_data_error"), text
+
+
+def test_a_supplier_moving_its_ship_date_or_shipping_part_is_a_supplier_cue() -> None:
+    assert count_cues("Portal: ship date line 2 changed 05/04 -> 05/18").get("supplier_delay")
+    assert count_cues("Supplier shipped 600 partial yesterday").get("supplier_delay")
+    assert "supplier_delay" not in count_cues("Ship date confirmed for 05/04")

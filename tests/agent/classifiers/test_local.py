@@ -297,3 +297,10 @@ def test_different_charges_are_never_compared() -> None:
     facts = attribute_facts({"tax_rate": 0.2, "fx_rate": 1.1, "freight_cost": 90.0})
     assert not {"price_differs", "price_agrees"} & set(facts)
     assert attribute_facts({"contract_rate": 3.75, "invoice_rate": 3.75})["price_agrees"] == 1.0
+
+
+def test_a_ship_notice_short_of_the_po_quantity_is_a_short_shipment() -> None:
+    assert attribute_facts({"po_qty": 1000, "asn_qty": 600})["qty_receipt_differs"] == 1.0
+    assert attribute_facts({"po_qty": 1000, "qty_shipped": 1000})["qty_receipt_agrees"] == 1.0
+    # An outbound order shipped short is the DC's pick, not the supplier's shipment.
+    assert "qty_receipt_differs" not in attribute_facts({"order_qty": 10, "qty_shipped": 8})
