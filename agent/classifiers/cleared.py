@@ -44,6 +44,10 @@ _CLEARED_PHRASES = (
     r"(?:checks?|review|inspection|screening|validation) (?:has |have |was |were )?passed",
     r"passed (?:the )?(?:credit |customs |compliance |export )?"
     r"(?:check|review|inspection|screening)",
+    # A count that found what the system expected: "counted 60, expected 60".
+    r"counted (?P<counted>\d+),? (?:vs\.? |versus |against )?(?:expected|system|book|on[- ]hand)"
+    r"(?: qty| quantity)?:? (?P=counted)\b",
+    r"(?:expected|system|book) (?P<booked>\d+),? counted (?P=booked)\b",
     r"(?:asn|advance ship(?:ping)? notice|855|856|po acknowledg(?:e)?ment|acknowledg(?:e)?ment) "
     r"(?:was |has been )?received (?:ok|okay|on time|in full|as planned|as ordered|complete)\b",
 )

@@ -159,7 +159,6 @@ CUES: dict[str, tuple[str, ...]] = {
         r"mis-?slotted",
         r"(?:lot|batch|serial) (?:mismatch|wrong|not found)",
         r"expired (?:stock|lot|batch)",
-        r"quarantin",
         r"(?:stock|inventory) (?:accuracy|integrity)",
         r"over[- ]?receipt",
         r"short[- ]?pick",
@@ -188,7 +187,8 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:vendor|supplier) (?:is )?out of stock",
         r"(?:po|purchase order) (?:not|never) (?:confirmed|acknowledged)",
         r"(?:awaiting|waiting for|pending) (?:the )?(?:po )?(?:confirmation|acknowledg)",
-        r"(?:ship|dispatch|delivery) date (?:pushed|moved|slipped)",
+        r"(?:ship|dispatch|delivery) date (?:[\w/-]+ ){0,3}?(?:pushed|moved|slipped|changed|revised|rescheduled)",
+        r"shipped (?:only )?(?:\d+ )?(?:partial|short)",
         r"(?:expected|promised) (?:ship|delivery) date",
         r"(?:inbound|asn|advance ship notice) (?:missing|late|overdue|not sent)",
         r"advance ship(?:ping)? notice",
@@ -206,10 +206,15 @@ CUES: dict[str, tuple[str, ...]] = {
         r"no (?:po )?ack",
         r"acknowledg(?:e)?ment (?:missing|overdue|not received)",
         r"not (?:yet )?acknowledged",
-        r"\b855\b",
+        # An EDI document number names the document, not what happened to it: 855 and 856
+        # count only when missing or late, or with an 855 line status of backordered,
+        # rescheduled, quantity changed or rejected (X12 ACK01 IB, DR, IQ, IR).
+        r"(?:no|missing|awaiting|overdue|late|outstanding) (?:edi )?85[56]\b",
+        r"\b85[56] (?:not (?:yet )?(?:received|sent)|missing|overdue|late|outstanding)",
+        r"\back[* ](?:ib|dr|iq|ir)\b",
+        r"(?:later|revised|changed|rescheduled) (?:ship|delivery|dispatch) date",
         r"asn (?:missing|not received|overdue|late)",
         r"no asn",
-        r"\b856\b",
         r"supplier (?:delay|late|has not shipped|hasn'?t shipped)",
         r"not (?:yet )?shipped",
         r"will ship",
@@ -257,6 +262,16 @@ CUES: dict[str, tuple[str, ...]] = {
         r"parse error",
         r"null pointer",
         r"interface (?:error|down|failed)",
+        # EDI and middleware error signatures: the translator or the queue, not the partner.
+        r"translat(?:ion|or) (?:error|failed|failure|reject)",
+        r"(?:error|exception|suspense) queue",
+        r"(?:routed|moved|sent|parked) to (?:the )?(?:error|exception|suspense|dead)",
+        r"\b(?:ak5|ik5|ak9)\*[emprwx]\b",
+        r"interchange (?:rejected|error)",
+        r"(?:segment|element)\b[\w*#:,/ -]{0,40}\b(?:exceeds|invalid|too long|not allowed|mandatory)",
+        r"idoc (?:status )?5[16]\b",
+        r"(?:could not|cannot|can'?t|unable to) (?:parse|deseriali[sz]e|map|translate)",
+        r"mdn (?:failed|negative|error|not returned|missing)",
     ),
     "master_data_error": (
         r"(?:uom|unit) (?:conversion|mismatch|error)",
@@ -298,6 +313,14 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:item|material|article|sku|product) (?:inactive|discontinued|obsolete|flagged for deletion)",
         r"(?:missing|wrong|incorrect|zero) (?:weight|dimensions|cube|volume|pack quantity|ti-?hi)",
         r"\bti-?hi\b",
+        # A lookup key in an error line: "location Y-22-A does not exist", "item 4471 not found".
+        r"(?:item|sku|material|article|product|location|bin|customer|vendor|supplier|partner|"
+        r"ship-?to|sold-?to|payer|plant|site|route|gtin|ean|upc) [\w\./#-]*\d[\w\./#-]* "
+        r"(?:not found|does not exist|doesn'?t exist|is unknown|not maintained|not assigned|"
+        r"not defined|not set up)",
+        r"(?:weight|volume|cube) (?:is |of )?0(?:[\.,]0+)? ?(?:kg|lbs?|g|oz|m3|cbm)?(?![\w\.,])",
+        r"not (?:batch|lot|serial)[- ](?:managed|controlled|enabled|tracked)",
+        r"partner function",
         r"(?:pallet|pack|case) (?:configuration|pattern) (?:missing|wrong|incorrect)",
         r"(?:price list|pricing record|condition record) (?:missing|not found|expired)",
         r"(?:address|postal code|zip code) (?:incomplete|invalid|wrong|missing)",

@@ -105,6 +105,11 @@ FOREIGN_CUES: dict[str, tuple[str, ...]] = {
         r"stamgegevens",
         r"eenheid",
         r"artikel (?:onbekend|niet gevonden)",
+        # The master record of an item, customer or vendor, by name.
+        r"(?:material|artikel|kunden|lieferanten|debitoren|kreditoren)stamm",
+        r"(?:artikel|klant|leveranciers|materiaal)stam\b",
+        r"maestro de (?:materiales|art[ií]culos|clientes|proveedores)",
+        r"fiche (?:article|client|fournisseur)",
     ),
     "credit_hold": (
         r"bloqueo de cr[eé]dito",

@@ -31,9 +31,65 @@ _PAIRS = (
     ("qty_match", ("qty", "rec"), ("qty", "inv")),
     ("qty_match", ("quantity", "rec"), ("quantity", "inv")),
     ("qty_receipt", ("qty", "order"), ("qty", "rec")),
+    # What the supplier's ship notice says against what the PO ordered: a short shipment.
+    ("qty_receipt", ("po", "qty"), ("asn", "qty")),
+    ("qty_receipt", ("po", "qty"), ("qty", "ship")),
     ("labour", ("headcount", "plan"), ("headcount", "actual")),
     ("labour", ("labor", "plan"), ("labor", "actual")),
     ("labour", ("labour", "plan"), ("labour", "actual")),
+)
+# A charge (price, rate, tax, fee) and the documents or parties that state one.
+_MONEY_WORDS = frozenset(
+    {"price", "rate", "tax", "vat", "cost", "charge", "fee", "tariff", "fx", "surcharge"}
+)
+_SIDE_WORDS = frozenset(
+    {
+        "po",
+        "order",
+        "contract",
+        "expected",
+        "agreed",
+        "quoted",
+        "quote",
+        "list",
+        "catalog",
+        "catalogue",
+        "customer",
+        "supplier",
+        "vendor",
+        "invoice",
+        "invoiced",
+        "inv",
+        "billed",
+        "bill",
+        "credited",
+        "charged",
+        "receipt",
+        "received",
+        "master",
+        "system",
+        "erp",
+    }
+)
+_FILLER_WORDS = frozenset({"unit", "per", "each", "ea", "amount", "value", "pct", "percent"})
+# Words naming what travels between systems, for counts of failed messages.
+_INTERFACE_WORDS = frozenset(
+    {
+        "edi",
+        "idoc",
+        "message",
+        "messages",
+        "msg",
+        "msgs",
+        "interface",
+        "api",
+        "queue",
+        "transmission",
+        "transmissions",
+        "integration",
+        "middleware",
+        "esb",
+    }
 )
 _BACKLOG_NORMS = ("normal", "baseline", "plan", "typical", "avg", "average", "capacity")
 # Facts that on their own settle a cause whatever the wording, and the cause each points at
@@ -96,6 +152,8 @@ def _pair_facts(attributes: Attributes) -> dict[str, float]:
         gap = abs(a - b) / max(abs(a), abs(b), 1e-9)
         facts[f"{label}_differs" if gap > 0.005 else f"{label}_agrees"] = 1.0
         facts[f"{label}_gap"] = min(gap, 1.0)
+    if "price_gap" not in facts:
+        facts.update(_money_pair_facts(attributes))
     uoms = {
         str(v).strip().lower()
         for k, v in attributes.items()
@@ -104,6 +162,32 @@ def _pair_facts(attributes: Attributes) -> dict[str, float]:
     if len(uoms) > 1:
         facts["uom_differs"] = 1.0
     return facts
+
+
+def _money_pair_facts(attributes: Attributes) -> dict[str, float]:
+    """Compares two figures of the same charge as two documents or parties state it.
+
+    A failed match is one charge stated twice and differing: `contract_rate` against
+    `invoice_rate`, `order_fx_rate` against `invoice_fx_rate`, `tax_expected` against
+    `tax_invoiced`, `billed_price` against `credited_price`. Keys are grouped by what is left
+    once the document and party words are taken out, so a tax rate is never set against a price.
+    """
+    groups: dict[frozenset[str], list[tuple[frozenset[str], float]]] = {}
+    for key, value in attributes.items():
+        words = frozenset(_SPLIT.split(key.lower())) - {""}
+        number = _number(value) if not isinstance(value, list) else None
+        if number is None or not words & _MONEY_WORDS or not words & _SIDE_WORDS:
+            continue
+        concept = frozenset(w for w in words - _SIDE_WORDS - _FILLER_WORDS if not w.isdigit())
+        groups.setdefault(concept, []).append((words & _SIDE_WORDS, number))
+    for stated in groups.values():
+        pairs = [(a, b) for i, a in enumerate(stated) for b in stated[i + 1 :] if a[0] != b[0]]
+        if not pairs:
+            continue
+        (_, a), (_, b) = pairs[0]
+        gap = abs(a - b) / max(abs(a), abs(b), 1e-9)
+        return {"price_differs" if gap > 0.005 else "price_agrees": 1.0, "price_gap": min(gap, 1.0)}
+    return {}
 
 
 def _status_facts(attributes: Attributes) -> dict[str, float]:
@@ -119,6 +203,8 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
     sync = [v for k, v in lowered.items() if "sync" in k or "integration_error" in k]
     if any(str(v or "").strip() and str(v).strip().lower() not in _FALSE for v in sync):
         facts["sync_error"] = 1.0
+    if any(_is_interface_failure_count(key, value) for key, value in attributes.items()):
+        facts["sync_error"] = 1.0
     for key, value in lowered.items():
         if "ack" in _words(key) or "acknowledg" in key:
             text = str(value).strip().lower()
@@ -129,6 +215,21 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
             if value is True or (text and not any(w in text for w in _CLEAR) and text != "false"):
                 facts["compliance_flag"] = 1.0
     return facts
+
+
+def _is_interface_failure_count(key: str, value: Scalar | list[Scalar]) -> bool:
+    """Tells whether an attribute counts messages that failed between systems, and is above 0.
+
+    `dead_letter_count: 1`, `edi_error_count: 3`, `failed_messages: 2`: a message stuck in a
+    dead-letter or error queue is the integration failure itself, whatever the case's wording.
+    """
+    words = _words(key)
+    dead = bool({"dead", "dlq"} & words)
+    failed = bool({"error", "errors", "fail", "failed", "reject", "rejected"} & words)
+    if not dead and not (failed and _INTERFACE_WORDS & words):
+        return False
+    number = _number(value) if not isinstance(value, list) else None
+    return number is not None and number > 0
 
 
 def _load_facts(attributes: Attributes) -> dict[str, float]:
@@ -150,11 +251,26 @@ def _load_facts(attributes: Attributes) -> dict[str, float]:
             facts["backlog_ratio"] = min(max(backlog / norm, 0.0), 5.0) / 5.0
             if backlog > 1.5 * norm:
                 facts["backlog_high"] = 1.0
-    if facts.get("labour_differs") and (_find(attributes, ("actual",)) or 0) < (
-        _find(attributes, ("plan",)) or 0
-    ):
+    if _labour_short(attributes):
         facts["labour_short"] = 1.0
     return facts
+
+
+def _labour_short(attributes: Attributes) -> bool:
+    """Returns whether the first planned/actual labour pair found shows fewer people than planned.
+
+    Reads the same pair `_pair_facts` compares, so `labour_short` fires exactly when
+    `labour_differs` does and the actual figure is the lower one.
+    """
+    for label, plan_key, actual_key in _PAIRS:
+        if label != "labour":
+            continue
+        planned, actual = _find(attributes, plan_key), _find(attributes, actual_key)
+        if planned is None or actual is None:
+            continue
+        gap = abs(planned - actual) / max(abs(planned), abs(actual), 1e-9)
+        return gap > 0.005 and actual < planned
+    return False
 
 
 def _number(value: object) -> float | None:

@@ -71,3 +71,19 @@ def test_a_cleared_condition_gives_no_own_evidence_for_automation() -> None:
         events=[event("FINANCE", "credit", "Credit check passed, hold released")]
     )
     assert own_evidence(case, [], "credit_hold") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        pytest.param("Location B-02-07 counted 60, expected 60", {}, id="count-matches"),
+        pytest.param("Bin A-1 expected 12, counted 12", {}, id="count-matches-reversed"),
+        pytest.param(
+            "Location B-02-07 counted 58, expected 60", {"inventory_discrepancy": 1}, id="short"
+        ),
+    ],
+)
+def test_a_count_that_found_what_was_expected_is_no_variance(
+    text: str, found: dict[str, int]
+) -> None:
+    assert count_cues(text) == found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent.classifiers.codes import code_cause, segment_codes
+from agent.classifiers.cues import count_cues
 from agent.classifiers.features import event_fragment
 from tests.support.local_cases import event
 
@@ -35,8 +36,59 @@ def test_an_unseen_code_shares_the_fact_of_its_cause() -> None:
 
 
 def test_reference_data_and_throughput_phrases_have_cues() -> None:
-    from agent.classifiers.cues import count_cues
-
     assert count_cues("Ship-to not found in the ERP") == {"master_data_error": 1}
     assert count_cues("Pick rate below target on nights") == {"warehouse_congestion": 1}
     assert count_cues("Pallets not picked up by the carrier") == {"carrier_cutoff_missed": 1}
+
+
+def test_edi_and_middleware_error_signatures_are_integration_cues() -> None:
+    for text in (
+        "X12 856: REF segment element 02 exceeds max length 30; routed to error queue",
+        "997 returned with AK5*R for the 810",
+        "999 IK5*R, transaction set rejected",
+        "IDoc status 51: application document not posted",
+        "Translator error on inbound 850",
+        "Unable to parse payload from the carrier API",
+    ):
+        assert count_cues(text).get("integration_failure"), text
+
+
+def test_an_edi_document_number_alone_is_not_a_supplier_cue() -> None:
+    assert "supplier_delay" not in count_cues("Our EDI log shows the 856 went out at 14:02")
+    assert "supplier_delay" not in count_cues("855 transmitted by the supplier portal")
+    assert count_cues("No 855 received for PO-4410").get("supplier_delay")
+    assert count_cues("856 overdue for PO-4410").get("supplier_delay")
+    assert count_cues("855 PO-4410 ACK IB 40 EA").get("supplier_delay")
+
+
+def test_quarantined_stock_is_a_status_not_a_stock_disagreement() -> None:
+    assert "inventory_discrepancy" not in count_cues("9 lots moved to quarantine pending QA")
+    assert count_cues("Damaged stock quarantined: 4 EA").get("inventory_discrepancy")
+
+
+def test_a_lookup_key_that_is_not_found_is_a_reference_data_cue() -> None:
+    for text in (
+        "Putaway error: location Y-22-A does not exist",
+        "Customer C-1001 not found in partner table",
+        "Shipment weight 0.0 kg, cannot rate",
+        "Lot capture required but item not batch-managed in the ERP",
+    ):
+        assert count_cues(text).get("master_data_error"), text
+    assert "master_data_error" not in count_cues("Shipment SH-1 not found at the terminal")
+    assert "master_data_error" not in count_cues("Gross weight 0.5 kg")
+
+
+def test_the_master_record_named_in_german_dutch_spanish_or_french_is_master_data() -> None:
+    for text in (
+        "Zolltarifnummer fehlt im Materialstamm",
+        "HS-code leeg in de artikelstam",
+        "peso vacío en el maestro de materiales",
+        "la fiche article est incomplète",
+    ):
+        assert count_cues(text).get("master_data_error"), text
+
+
+def test_a_supplier_moving_its_ship_date_or_shipping_part_is_a_supplier_cue() -> None:
+    assert count_cues("Portal: ship date line 2 changed 05/04 -> 05/18").get("supplier_delay")
+    assert count_cues("Supplier shipped 600 partial yesterday").get("supplier_delay")
+    assert "supplier_delay" not in count_cues("Ship date confirmed for 05/04")

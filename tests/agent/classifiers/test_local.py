@@ -258,3 +258,49 @@ async def test_abstaining_model_scores_through_the_classifier_with_a_wider_set_w
     vague_set = prediction_set(scores.probabilities, model.qhat)
     assert len(vague_set) >= len(prediction_set(clear.probabilities, model.qhat))
     assert "unknown" in vague_set
+
+
+def test_attribute_facts_flag_a_labour_plan_short_of_people() -> None:
+    short = attribute_facts({"labor_headcount_planned": 40, "labor_headcount_actual": 22})
+    assert short["labour_differs"] == 1.0
+    assert short["labour_short"] == 1.0
+    over = attribute_facts({"labour_plan_hours": 300, "labour_actual_hours": 340})
+    assert over["labour_differs"] == 1.0
+    assert "labour_short" not in over
+    even = attribute_facts({"headcount_plan": 30, "headcount_actual": 30})
+    assert "labour_short" not in even
+
+
+def test_counts_of_failed_interface_messages_are_a_sync_error() -> None:
+    assert attribute_facts({"dead_letter_count": 1})["sync_error"] == 1.0
+    assert attribute_facts({"edi_error_count": "3"})["sync_error"] == 1.0
+    assert "sync_error" not in attribute_facts({"dead_letter_count": 0})
+    assert "sync_error" not in attribute_facts({"pick_error_count": 3})
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"contract_rate": 3.75, "invoice_rate": 4.10},
+        {"order_fx_rate": 18.9, "invoice_fx_rate": 20.1},
+        {"tax_expected": 0.0, "tax_invoiced": 4522.0},
+        {"billed_price": 448.5, "credited_price": 412.0},
+    ],
+)
+def test_one_charge_stated_differently_by_two_documents_is_a_price_difference(
+    attributes: dict[str, float],
+) -> None:
+    assert attribute_facts(attributes)["price_differs"] == 1.0
+
+
+def test_different_charges_are_never_compared() -> None:
+    facts = attribute_facts({"tax_rate": 0.2, "fx_rate": 1.1, "freight_cost": 90.0})
+    assert not {"price_differs", "price_agrees"} & set(facts)
+    assert attribute_facts({"contract_rate": 3.75, "invoice_rate": 3.75})["price_agrees"] == 1.0
+
+
+def test_a_ship_notice_short_of_the_po_quantity_is_a_short_shipment() -> None:
+    assert attribute_facts({"po_qty": 1000, "asn_qty": 600})["qty_receipt_differs"] == 1.0
+    assert attribute_facts({"po_qty": 1000, "qty_shipped": 1000})["qty_receipt_agrees"] == 1.0
+    # An outbound order shipped short is the DC's pick, not the supplier's shipment.
+    assert "qty_receipt_differs" not in attribute_facts({"order_qty": 10, "qty_shipped": 8})
