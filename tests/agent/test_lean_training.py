@@ -137,3 +137,12 @@ def test_a_capped_model_records_the_stored_history(tmp_path: Path) -> None:
     model = load_local_model(job.model_path)
     assert model.info["history_cases"] == 500
     assert model.info["n_cases"] == len(history())
+
+
+def test_features_are_single_precision_sparse_rows() -> None:
+    """Training and scoring rows are float32 CSR: two thirds of float64's bytes per entry."""
+    space = features.FeatureSpace()
+    fragments = [features.case_fragment(c) for c in history()]
+    for rows in (space.fit_transform(fragments), space.transform(fragments[:3])):
+        assert sparse.isspmatrix_csr(rows)
+        assert rows.dtype == np.float32
