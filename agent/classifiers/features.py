@@ -103,10 +103,10 @@ def _cue_facts(text: str) -> dict[str, float]:
 class FeatureSpace:
     """Turns fragments into one sparse matrix: word and char TF-IDF plus weighted facts.
 
-    The rows are single precision: the training matrix, its fold copies and the fitted weights
-    take a third less memory (the fitted weights half, past fit_ensemble's Gram path, which
-    works in double precision), and on the shipped history the eval
-    figures came out the same (docs/performance.md, "Lean training").
+    The rows are single precision: the training matrix and its fold copies take a third less
+    memory, and past fit_ensemble's Gram path (which works in double precision) the fitted
+    weights half. On the shipped history the eval figures came out the same
+    (docs/performance.md, "Lean training").
     """
 
     def __init__(self, *, fact_weight: float = 1.0, char_weight: float = 1.0) -> None:
