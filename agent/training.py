@@ -131,7 +131,7 @@ async def training_case_ids(
 
 
 def most_recent_by_cause(cases: Sequence[tuple[str, str, datetime]], max_cases: int) -> list[str]:
-    """Returns at most max_cases case ids: each cause's most recent cases, stratified by cause.
+    """Returns up to max_cases case ids: each cause's most recent cases, stratified by cause.
 
     Every cause first keeps its CAPPED_MIN_PER_CAUSE most recent cases (all, if it has fewer);
     the rest of the cap is shared in proportion to how many more cases each cause has. A cap
