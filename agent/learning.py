@@ -13,7 +13,13 @@ from pathlib import Path
 from agent.classifiers.local import LocalClassifier, LocalModel, load_local_model
 from agent.classifiers.untrained import UntrainedClassifier
 from agent.deps import ClassifierSlot
-from agent.training import TrainingJob, TrainingOutcome, train_history, train_in_child
+from agent.training import (
+    TrainingJob,
+    TrainingOutcome,
+    read_history,
+    train_history,
+    train_in_child,
+)
 from core.errors import ConfigurationError
 from core.faults import FaultPoints
 from core.models import LooseMessage, ResolvedCase
@@ -64,6 +70,7 @@ class Learner:
         slot: ClassifierSlot,
         retrain_delay_s: float = 30.0,
         train_in_child: bool = True,
+        max_cases: int | None = None,
         faults: FaultPoints | None = None,
     ) -> None:
         self.deps = parts
@@ -75,6 +82,8 @@ class Learner:
         # In a child process the history and its features never enter this process's memory,
         # and training leaves this process's GIL to the event loop.
         self.train_in_child = train_in_child
+        # Train on at most this many history cases, the most recent of each cause.
+        self.max_cases = max_cases
         self.faults = faults or FaultPoints()
         self.model_info: dict[str, object] = {"state": "untrained"}
         self._lock = asyncio.Lock()
@@ -91,7 +100,11 @@ class Learner:
             else:
                 async with self.deps.db.transaction() as conn:
                     stored = await context_store.history_count(conn)
-                trained_on = model.info.get("n_cases", 0) + model.info.get("skipped_cases", 0)
+                # Under a cap the model trained on fewer cases than the store held: it records both.
+                trained_on = model.info.get(
+                    "history_cases",
+                    model.info.get("n_cases", 0) + model.info.get("skipped_cases", 0),
+                )
                 if trained_on == stored:
                     # A restarted service paces its first background retrain by the saved one.
                     self._last_train_s = float(model.info.get("train_seconds", 0.0))
@@ -111,7 +124,13 @@ class Learner:
     async def retrain(self) -> bool:
         """Trains on all stored history and swaps the model in; False when it could not train."""
         async with self._lock:
-            job = TrainingJob(self.deps.db.url, self.deps.taxonomy, self.model_path, self.alpha)
+            job = TrainingJob(
+                self.deps.db.url,
+                self.deps.taxonomy,
+                self.model_path,
+                self.alpha,
+                max_cases=self.max_cases,
+            )
             started = time.perf_counter()
             if self.train_in_child:
                 crash = self.faults.due(TRAINING_POINT)
@@ -119,8 +138,8 @@ class Learner:
             else:
                 self.faults.reach(TRAINING_POINT)
                 async with self.deps.db.transaction() as conn:
-                    history = await context_store.all_history(conn)
-                outcome = await asyncio.to_thread(train_history, history, job)
+                    history, stored = await read_history(conn, job.max_cases)
+                outcome = await asyncio.to_thread(train_history, history, job, stored)
             if outcome.status == "untrained":
                 log.info("classifier not trained: %s", outcome.detail)
                 self._use(UntrainedClassifier(self.deps.taxonomy), "untrained")

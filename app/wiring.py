@@ -244,6 +244,7 @@ async def open_runtime(
         slot=local_slot,
         retrain_delay_s=settings.retrain_debounce_s,
         train_in_child=settings.train_in_child,
+        max_cases=settings.train_max_cases,
         faults=faults,
     )
     deps = AgentDeps(

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # Retrain the local classifier in a child process that reads the history itself: the
     # server's memory stays near its steady state. False trains in process (tests, evals).
     train_in_child: bool = True
+    # Train on at most this many history cases: each cause's most recent, in proportion to its
+    # share (agent/training.py). None trains on the whole history. The training's memory grows
+    # with the cases it trains on (docs/performance.md, "Lean training").
+    train_max_cases: int | None = Field(default=None, ge=100)
 
     erp_adapter: Literal["sandbox", "http"] = "sandbox"
     erp_url: str | None = None

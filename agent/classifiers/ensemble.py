@@ -80,6 +80,9 @@ def fit_ensemble(estimator: CalibratedClassifierCV, rows: Any, y: np.ndarray) ->
     if n_rows > GRAM_MAX_ROWS or n_rows >= n_features:
         estimator.fit(rows, y)
         return
+    # The rows are few here: the factor and the mapping back are computed in double precision
+    # whatever the features' own precision.
+    rows = rows.astype(np.float64)
     factor = _gram_factor(rows)
     estimator.fit(factor, y)
     for pair in estimator.calibrated_classifiers_:

@@ -7,7 +7,7 @@ import pickle
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +106,12 @@ class LocalModel:
         if self.abstention is None:
             return probs
         profiles = np.array([evidence_profile(f.facts) for f in fragments])
+        return self.with_abstention_profiles(probs, profiles)
+
+    def with_abstention_profiles(self, probs: np.ndarray, profiles: np.ndarray) -> np.ndarray:
+        """Returns what with_abstention returns, from the fragments' evidence profiles."""
+        if self.abstention is None:
+            return probs
         return with_unknown(probs, self.abstention.p_unknown(meta_features(probs, profiles)))
 
     def support(self, rows: Any, cause: str) -> np.ndarray:
@@ -143,8 +149,26 @@ def load_local_model(path: Path) -> LocalModel:
     return model
 
 
+@dataclass(frozen=True)
+class TrainingExample:
+    """What training keeps of one resolved case: its id, its cause and its featurised fragment.
+
+    A history case is parsed, turned into its fragment and dropped, so training never holds the
+    whole history's case objects (about 10 KiB each) next to their features.
+    """
+
+    case_id: str
+    cause: str
+    fragment: Fragment
+
+
+def training_examples(history: Iterable[ResolvedCase]) -> list[TrainingExample]:
+    """Returns each case's training example, in the history's order."""
+    return [TrainingExample(c.case_id, c.resolution.cause, case_fragment(c)) for c in history]
+
+
 def train_local_model(
-    history: list[ResolvedCase],
+    history: Iterable[ResolvedCase],
     taxonomy: Taxonomy,
     *,
     alpha: float = 0.1,
@@ -154,16 +178,52 @@ def train_local_model(
     unknown_prior: float = UNKNOWN_PRIOR,
 ) -> LocalModel:
     """Trains the calibrated classifier and its abstention model, and computes the conformal qhat."""
+    return train_on_examples(
+        training_examples(history),
+        taxonomy,
+        alpha=alpha,
+        seed=seed,
+        method=method,
+        regularisation=regularisation,
+        unknown_prior=unknown_prior,
+    )
+
+
+def train_on_examples(
+    examples: list[TrainingExample],
+    taxonomy: Taxonomy,
+    *,
+    alpha: float = 0.1,
+    seed: int = 0,
+    method: CalibrationMethod = "sigmoid",
+    regularisation: float = 1.0,
+    unknown_prior: float = UNKNOWN_PRIOR,
+) -> LocalModel:
+    """Trains on featurised examples; what train_local_model does after featurising the history.
+
+    Empties `examples` as it goes: the caller hands its only copy over, so that the fragments'
+    texts are freed once the feature matrix holds them.
+    """
     started = time.perf_counter()
-    cases, labels = _usable_history(history, taxonomy)
-    fragments = [case_fragment(case) for case in cases]
+    given = len(examples)
+    usable = _usable_examples(examples, taxonomy)
+    examples.clear()
+    labels = [e.cause for e in usable]
+    case_ids = [e.case_id for e in usable]
     space = FeatureSpace()
-    matrix = space.fit_transform(fragments)
+    matrix = space.fit_transform([e.fragment for e in usable])
+    # Only the facts are needed from here on (for the abstention model's evidence profile).
+    profiles = np.array([evidence_profile(e.fragment.facts) for e in usable])
+    del usable
     # `unknown` is not a pattern in the text but the absence of one: the abstention model learns
     # it from evidence strength, while the base model learns the real causes only.
     unknown = np.asarray([label == taxonomy.unknown_cause for label in labels])
     base_labels = [label for label, u in zip(labels, unknown, strict=True) if not u]
+    # The two row sets are taken out and the whole matrix dropped, so that the fits never hold
+    # the matrix next to a copy of most of it.
+    unknown_rows = matrix[np.flatnonzero(unknown)]
     base_rows = matrix[np.flatnonzero(~unknown)]
+    del matrix
     y = np.asarray(base_labels)
     folds = min(5, min(Counter(base_labels).values()))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -175,7 +235,8 @@ def train_local_model(
         held_out = np.zeros((len(labels), len(estimator.classes_)))
         held_out[~unknown] = out_of_fold(estimator, splitter, base_rows, y)
         if unknown.any():
-            held_out[unknown] = estimator.predict_proba(matrix[np.flatnonzero(unknown)])
+            held_out[unknown] = estimator.predict_proba(unknown_rows)
+    del base_rows, unknown_rows
     model = LocalModel(
         features=space,
         estimator=estimator,
@@ -187,20 +248,17 @@ def train_local_model(
         alpha=alpha,
         unknown_cause=taxonomy.unknown_cause,
     )
-    profiles = np.array([evidence_profile(f.facts) for f in fragments])
     model.abstention = fit_abstention(
         meta_features(held_out, profiles), unknown, prior=unknown_prior
     )
-    final = model.with_abstention(held_out, fragments)
+    final = model.with_abstention_profiles(held_out, profiles)
     truth = [model.output_classes.index(label) for label in labels]
     true_probs = final[np.arange(len(labels)), truth].tolist()
     model.qhat = class_conditional_qhat(true_probs, labels, alpha)
     model.info = {
-        "fingerprint": canonical_digest(
-            sorted(zip((c.case_id for c in cases), labels, strict=True))
-        )[:12],
-        "n_cases": len(cases),
-        "skipped_cases": len(history) - len(cases),
+        "fingerprint": canonical_digest(sorted(zip(case_ids, labels, strict=True)))[:12],
+        "n_cases": len(labels),
+        "skipped_cases": given - len(labels),
         "method": method,
         "folds": folds,
         "oof_accuracy": float(np.mean(final.argmax(axis=1) == truth)),
@@ -209,21 +267,21 @@ def train_local_model(
     return model
 
 
-def _usable_history(
-    history: list[ResolvedCase], taxonomy: Taxonomy
-) -> tuple[list[ResolvedCase], list[str]]:
-    """Returns the cases whose cause is in the taxonomy and common enough to learn from."""
+def _usable_examples(
+    examples: Sequence[TrainingExample], taxonomy: Taxonomy
+) -> list[TrainingExample]:
+    """Returns the examples whose cause is in the taxonomy and common enough to learn from."""
     known = set(taxonomy.cause_ids)
-    counts = Counter(c.resolution.cause for c in history if c.resolution.cause in known)
+    counts = Counter(e.cause for e in examples if e.cause in known)
     keep = {cause for cause, n in counts.items() if n >= MIN_PER_CAUSE}
-    cases = [c for c in history if c.resolution.cause in keep]
-    if len(keep) < 2 or len(cases) < MIN_CASES:
+    usable = [e for e in examples if e.cause in keep]
+    if len(keep) < 2 or len(usable) < MIN_CASES:
         raise ConfigurationError(
             f"the local classifier needs at least {MIN_CASES} resolved cases covering 2 or more "
-            f"causes with {MIN_PER_CAUSE}+ cases each; history has {len(history)} cases and "
+            f"causes with {MIN_PER_CAUSE}+ cases each; history has {len(examples)} cases and "
             f"usable causes {sorted(keep) or 'none'}",
         )
-    return cases, [c.resolution.cause for c in cases]
+    return usable
 
 
 def trusted_inputs() -> AbstractContextManager[None]:

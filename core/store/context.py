@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
@@ -64,6 +65,43 @@ async def all_history(conn: AsyncConnection) -> list[ResolvedCase]:
     """Returns every resolved case, in a stable order, for training."""
     rows = await conn.execute(select(history.c.body).order_by(history.c.case_id))
     return [ResolvedCase.model_validate(body) for (body,) in rows]
+
+
+async def history_batches(
+    conn: AsyncConnection, *, size: int, case_ids: Sequence[str] | None = None
+) -> AsyncIterator[list[ResolvedCase]]:
+    """Yields the resolved cases (or those of case_ids) in all_history's order, size at a time.
+
+    Each batch is one query (keyset pagination on the case id), so that neither the driver nor
+    the caller ever holds the whole history's rows.
+    """
+    if case_ids is not None:
+        ordered = sorted(case_ids)
+        for start in range(0, len(ordered), size):
+            query = select(history.c.body).where(
+                history.c.case_id.in_(ordered[start : start + size])
+            )
+            chosen = await conn.execute(query.order_by(history.c.case_id))
+            yield [ResolvedCase.model_validate(body) for (body,) in chosen]
+        return
+    after: str | None = None
+    while True:
+        query = select(history.c.case_id, history.c.body).order_by(history.c.case_id).limit(size)
+        if after is not None:
+            query = query.where(history.c.case_id > after)
+        rows = (await conn.execute(query)).all()
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield [ResolvedCase.model_validate(body) for _, body in rows]
+        del rows
+
+
+async def history_recency(conn: AsyncConnection) -> list[tuple[str, str, datetime]]:
+    """Returns every resolved case's id, cause and when it was resolved (else imported)."""
+    at = func.coalesce(history.c.resolved_at, history.c.imported_at)
+    rows = await conn.execute(select(history.c.case_id, history.c.cause, at))
+    return [(case_id, cause, when) for case_id, cause, when in rows]
 
 
 async def history_count(conn: AsyncConnection) -> int:
