@@ -29,6 +29,8 @@ DEFAULT_SETS = (
     "independent-broad",
     "independent-multilingual",
     "independent-novel",
+    "independent-chat",
+    "independent-handover",
 )
 COLUMNS = (
     ("n_cases", "cases"),
