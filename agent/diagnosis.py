@@ -8,12 +8,19 @@ from core.results import Classification
 from core.taxonomy import Taxonomy
 
 
-def diagnose(scores: CauseScores, taxonomy: Taxonomy, threshold: float) -> Classification:
-    """Returns the classification: the top cause, or `unknown` when confidence is below threshold."""
+def diagnose(
+    scores: CauseScores, taxonomy: Taxonomy, threshold: float, qhat_floor: float = 0.0
+) -> Classification:
+    """Returns the classification: the top cause, or `unknown` when confidence is below threshold.
+
+    The conformal set uses the classifier's qhat, raised to `qhat_floor` (the policy's
+    `conformal_qhat_floor`) when that is higher; a classifier that gives no qhat has no set
+    beyond its top cause.
+    """
     probabilities = {c: float(scores.probabilities.get(c, 0.0)) for c in taxonomy.cause_ids}
     top_cause = max(probabilities, key=lambda c: probabilities[c])
     confidence = probabilities[top_cause]
-    qhat = scores.conformal_qhat
+    qhat = None if scores.conformal_qhat is None else max(scores.conformal_qhat, qhat_floor)
     pset = prediction_set(probabilities, qhat) if qhat is not None else [top_cause]
     routed_reason = None
     cause = top_cause

@@ -171,12 +171,14 @@ def main(suite_dir: Path, held_out: Sequence[Path] = (), alpha: float = DEFAULT_
     names = sorted(p.parent.name for p in suite_dir.glob("*/cases.jsonl"))
     sets = {name: load_cases(suite_dir / name) for name in names if name != TRAINING_SET}
     results = leave_one_author_out(sets, alpha)
-    if held_out:
-        fitted = fit(
-            [c for name in sets if name.startswith(INDEPENDENT_PREFIX) for c in sets[name]], alpha
-        )
-        results += [apply(str(path), load_cases(path), fitted) for path in held_out]
+    pooled = [c for name in sets if name.startswith(INDEPENDENT_PREFIX) for c in sets[name]]
+    fitted = fit(pooled, alpha)
+    results += [apply(str(path), load_cases(path), fitted) for path in held_out]
     print(render(results))
+    print(
+        f"\nFitted on every independent set ({len(pooled)} cases): "
+        f"temperature {fitted.temperature:.3f}, qhat {fitted.qhat:.3f}"
+    )
 
 
 if __name__ == "__main__":

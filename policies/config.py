@@ -47,6 +47,11 @@ class PolicyConfig(BaseModel):
     # decisive fact for the decided cause, not when wording, neighbours or other documents alone
     # carry the decision.
     require_own_evidence: bool = True
+    # The conformal prediction set is never narrower than this qhat gives (a cause joins the set
+    # when 1 - p <= qhat). The classifier's own qhat comes from its training history; this one
+    # from other authors' cases, so that sets keep their coverage on wording the history lacks.
+    # It only widens sets: a wider set sends its case to a person. 0 leaves the classifier's own.
+    conformal_qhat_floor: float = Field(default=0.0, ge=0, le=1)
     rules: list[ExtraRule] = Field(default_factory=list)
     # Value of one unit of each currency in a common base, to compare action and case amounts.
     rates: dict[Currency, float] = Field(default_factory=dict)

@@ -22,7 +22,12 @@ def make_classify(deps: AgentDeps) -> TriageNode:
             messages=[MatchedMessage.model_validate(m) for m in state.get("messages", [])],
         )
         scores = await deps.classifiers.current.score(item)
-        classification = diagnose(scores, deps.taxonomy, deps.policy.confidence_threshold)
+        classification = diagnose(
+            scores,
+            deps.taxonomy,
+            deps.policy.confidence_threshold,
+            deps.policy.conformal_qhat_floor,
+        )
         if classification.cause in deps.taxonomy.known_causes:
             classification.own_evidence = own_evidence(
                 item.case, item.messages, classification.cause

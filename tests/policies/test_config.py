@@ -24,9 +24,10 @@ from tests.support.policies import (
 def test_default_policy_file_loads() -> None:
     """The shipped policy loads against the shipped taxonomy with the contract's defaults."""
     config = load_policy(None, TAXONOMY)
-    assert config.version == "2026.11.1"
+    assert config.version == "2026.12.1"
     assert config.four_eyes_amount == 10_000
     assert config.confidence_threshold == 0.6
+    assert config.conformal_qhat_floor == 0.91
     assert [r.id for r in config.rules] == ["large-credit-memo-needs-two"]
     assert load_policy(DEFAULT_POLICY_FILE, TAXONOMY) == config
 
@@ -59,6 +60,8 @@ def test_policy_naming_an_unknown_action_is_rejected(tmp_path: Path, body: str) 
         pytest.param('version = "t"\nfour_eyes_amount = -1\n', id="negative-four-eyes"),
         pytest.param('version = "t"\nconfidence_threshold = 1.5\n', id="threshold-above-one"),
         pytest.param('version = "t"\nconfidence_threshold = -0.1\n', id="threshold-below-zero"),
+        pytest.param('version = "t"\nconformal_qhat_floor = 1.2\n', id="qhat-floor-above-one"),
+        pytest.param('version = "t"\nconformal_qhat_floor = -0.1\n', id="qhat-floor-below-zero"),
         pytest.param(
             'version = "t"\n[[rules]]\nid = "r"\neffect = "auto"\n', id="rule-effect-auto"
         ),

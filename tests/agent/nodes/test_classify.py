@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from agent.classifiers.base import CauseScores, ClassifierInput
 from agent.deps import ClassifierSlot
 from agent.nodes.classify import make_classify
 from core.store.db import Database
@@ -59,3 +62,35 @@ async def test_the_decided_cause_carries_what_the_case_itself_holds_for_it(db: D
     update = await make_classify(unbacked)(state_of(case))
     assert update["classification"]["cause"] == "credit_hold"
     assert update["classification"]["own_evidence"] == []
+
+
+async def test_the_policy_floor_under_the_conformal_qhat_widens_the_set(db: Database) -> None:
+    """The shipped policy's floor puts a runner-up at 0.1 in the set: a person decides."""
+    sure = CauseScores(
+        probabilities={"inventory_discrepancy": 0.88, "integration_failure": 0.1, "unknown": 0.02},
+        classifier="scripted",
+        conformal_qhat=0.5,
+    )
+    deps = make_deps(db, classifiers=ClassifierSlot(FixedScores(sure)))
+    assert deps.policy.conformal_qhat_floor >= 0.9
+    update = await make_classify(deps)(state_of(await stored_case(db)))
+    assert update["classification"]["prediction_set"] == [
+        "inventory_discrepancy",
+        "integration_failure",
+    ]
+    lenient = deps.policy.model_copy(update={"conformal_qhat_floor": 0.0})
+    update = await make_classify(replace(deps, policy=lenient))(state_of(await stored_case(db)))
+    assert update["classification"]["prediction_set"] == ["inventory_discrepancy"]
+
+
+class FixedScores:
+    """Answers every case with the same scores, conformal qhat included."""
+
+    name = "fixed"
+
+    def __init__(self, scores: CauseScores) -> None:
+        self.scores = scores
+
+    async def score(self, item: ClassifierInput) -> CauseScores:
+        """Returns the fixed scores."""
+        return self.scores
