@@ -6,10 +6,10 @@ what fitting them across authors would change. `python -m evals.across_authors S
 a suite run; for every independent set it fits, on the other independent sets pooled,
 
 - a temperature (the one that minimises the log loss of the true cause), and
-- a split-conformal qhat at the run's alpha,
+- a split-conformal qhat at the run's alpha, on the probabilities as served (untempered),
 
-then applies both to the held-out set and prints its ECE, conformal coverage, mean set size,
-and what automation would have been had the qhat been in force. The simulator's set is never a
+then applies them to the held-out set and prints its ECE under the temperature, and its
+conformal coverage, mean set size and what automation would have been under the qhat. The simulator's set is never a
 fitting set: it is the generator the classifier was trained on.
 
 A larger qhat only widens the sets, so an automatic case stays automatic exactly when its new
@@ -90,9 +90,10 @@ def fit(cases: Sequence[Case], alpha: float = DEFAULT_ALPHA) -> Fitted:
     best = minimize_scalar(
         lambda t: _log_loss(cases, t), bounds=TEMPERATURE_BOUNDS, method="bounded"
     )
-    temperature = float(best.x)
-    truths = [_tempered(c, temperature).get(c["expected_cause"], 0.0) for c in cases]
-    return Fitted(temperature, conformal_qhat(truths, alpha))
+    # The qhat is fitted on the probabilities as served: the temperature is measured, not applied
+    # (see the module's results), so a qhat fitted on tempered ones would not match the sets.
+    truths = [c["probabilities"].get(c["expected_cause"], 0.0) for c in cases]
+    return Fitted(float(best.x), conformal_qhat(truths, alpha))
 
 
 def _automatic(case: Case) -> bool:
@@ -102,7 +103,7 @@ def _automatic(case: Case) -> bool:
 def apply(name: str, cases: Sequence[Case], fitted: Fitted) -> HeldOut:
     """Returns the held-out set's figures as recorded and under the cross-author fit."""
     tempered = [_tempered(c, fitted.temperature) for c in cases]
-    sets = [prediction_set(p, fitted.qhat) for p in tempered]
+    sets = [prediction_set(c["probabilities"], fitted.qhat) for c in cases]
     correct = [c["predicted"] == c["expected_cause"] for c in cases]
     # Temperature keeps the order of the causes, so the top cause and its correctness stay.
     confidence = [

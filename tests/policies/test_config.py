@@ -27,7 +27,7 @@ def test_default_policy_file_loads() -> None:
     assert config.version == "2026.12.1"
     assert config.four_eyes_amount == 10_000
     assert config.confidence_threshold == 0.6
-    assert config.conformal_qhat_floor == 0.91
+    assert config.conformal_qhat_floor == 0.904
     assert [r.id for r in config.rules] == ["large-credit-memo-needs-two"]
     assert load_policy(DEFAULT_POLICY_FILE, TAXONOMY) == config
 
