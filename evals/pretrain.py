@@ -15,7 +15,12 @@ from evals.options import RunOptions
 
 
 def untrainable_marker(path: Path) -> Path:
-    """Returns the file the parent writes instead of the model when the history is too thin."""
+    """Returns the file the parent writes instead of the model when each worker must train.
+
+    That is when the history is too thin (the worker's own training then says why), or longer
+    than `TRIAGE_TRAIN_MAX_CASES`: the cap picks each cause's most recent cases by the time
+    they were stored, which only a worker's store knows.
+    """
     return path.with_suffix(".untrainable")
 
 
@@ -29,12 +34,16 @@ def pretrain_local_model(options: RunOptions, base: Settings, path: Path) -> boo
 
     The store returns history ordered by case id, so the model is trained in that order and
     comes out identical to the one a worker would train itself. Returns False (and leaves the
-    untrainable marker) when the history is too thin to train on. Any other error leaves the
-    failed marker, so no worker waits for a model that will never come, and propagates.
+    untrainable marker) when the history is too thin to train on, or longer than the training
+    cap. Any other error leaves the failed marker, so no worker waits for a model that will
+    never come, and propagates.
     """
     try:
         taxonomy = load_taxonomy(base.taxonomy_file)
         history = load_history(options.history or DEMO_HISTORY, taxonomy)
+        if base.train_max_cases is not None and len(history) > base.train_max_cases:
+            untrainable_marker(path).touch()
+            return False
         model = train_local_model(
             sorted(history, key=lambda item: item.case_id), taxonomy, alpha=base.conformal_alpha
         )

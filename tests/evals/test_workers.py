@@ -121,6 +121,26 @@ async def test_too_thin_a_history_leaves_a_marker_the_workers_accept(tmp_path: P
     assert await wait_for_pretrained(model, timeout_s=1) is False
 
 
+async def test_under_a_training_cap_each_worker_trains_on_the_capped_history(
+    tmp_path: Path,
+) -> None:
+    """The parent cannot pick a cause's most recent cases as a store would: the worker trains."""
+    files = write_sim(tmp_path / "data", cases=2, seed=58, history=900)
+    options = sim_options(files, messages=None)
+    base = Settings(train_max_cases=600)
+    model = tmp_path / "local.pkl"
+    assert not pretrain_local_model(options, base, model)
+    assert not model.exists()
+    settings = eval_settings(base, tmp_path / "store", options)
+    async with open_runtime(settings, durability="exit") as runtime:
+        await import_context(runtime, options, Progress(disable=True), model)
+        assert runtime.learner.model_info["state"] == "trained"
+        # 50 per cause first, the rest shared by cause size and rounded down: at most the cap.
+        trained = runtime.learner.model_info["history_cases"]
+        assert isinstance(trained, int)
+        assert 550 <= trained <= 600
+
+
 async def test_a_worker_does_not_wait_forever_for_a_model(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="never delivered"):
         await wait_for_pretrained(tmp_path / "local.pkl", timeout_s=0.1)
