@@ -40,9 +40,11 @@ class Settings(BaseSettings):
     # server's memory stays near its steady state. False trains in process (tests, evals).
     train_in_child: bool = True
     # Train on at most this many history cases: each cause's most recent, in proportion to its
-    # share (agent/training.py). None trains on the whole history. The training's memory grows
-    # with the cases it trains on (docs/performance.md, "Lean training").
-    train_max_cases: int | None = Field(default=None, ge=100)
+    # share (agent/training.py). The training's memory grows with the cases it trains on, about
+    # 16 KiB each; at 10,000 the training process peaks near 440 MiB whatever the history's size,
+    # and on a 30,000-case history judgment was no worse than training on all of it
+    # (docs/performance.md, "Lean training"). Retrieval always searches the whole history.
+    train_max_cases: int = Field(default=10_000, ge=100)
 
     erp_adapter: Literal["sandbox", "http"] = "sandbox"
     erp_url: str | None = None

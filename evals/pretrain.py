@@ -41,7 +41,7 @@ def pretrain_local_model(options: RunOptions, base: Settings, path: Path) -> boo
     try:
         taxonomy = load_taxonomy(base.taxonomy_file)
         history = load_history(options.history or DEMO_HISTORY, taxonomy)
-        if base.train_max_cases is not None and len(history) > base.train_max_cases:
+        if len(history) > base.train_max_cases:
             untrainable_marker(path).touch()
             return False
         model = train_local_model(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from scipy import sparse
 
 import agent.training as training
@@ -102,10 +103,12 @@ async def test_a_capped_training_reads_the_chosen_cases_and_the_stored_count(
         assert {c.case_id for c in capped if c.resolution.cause == cause} == newest
 
 
-def test_the_cap_is_a_setting_off_by_default() -> None:
-    """The shipped history trains whole unless a cap is configured."""
-    assert Settings().train_max_cases is None
+def test_the_cap_is_a_setting_that_leaves_the_shipped_history_whole() -> None:
+    """10,000 by default, far above the 1,200 shipped cases; a deployment may raise it."""
+    assert Settings().train_max_cases == 10_000
     assert Settings(train_max_cases=20_000).train_max_cases == 20_000
+    with pytest.raises(ValidationError):
+        Settings(train_max_cases=10)
 
 
 def test_stacking_in_slices_gives_hstacks_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
