@@ -79,7 +79,10 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = 30.0
     llm_max_attempts: int = Field(default=4, ge=1)
-    llm_max_concurrency: int = Field(default=4, ge=1)
+    # Model calls in flight at once per process. Each case makes two in sequence (classify, then
+    # propose), so 8 cases at once need 8; with 4 they queued and the service added 18-19% to
+    # the model's own latency at 8 clients, with 16 7-10% (docs/performance.md, "LLM overhead").
+    llm_max_concurrency: int = Field(default=16, ge=1)
     llm_cache_dir: Path | None = None
     llm_price_file: Path | None = None
     embedder: Literal["hashing", "wordllama", "openai"] = "wordllama"

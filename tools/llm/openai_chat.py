@@ -50,7 +50,7 @@ class OpenAiChatModel:
         api_key: str | None,
         timeout_s: float,
         max_attempts: int = 4,
-        max_concurrency: int = 4,
+        max_concurrency: int = 16,
         breaker: CircuitBreaker | None = None,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 8.0,
