@@ -19,21 +19,19 @@ which a record cannot tell; those cases are counted as `loosened` and left out.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from scipy.optimize import minimize_scalar
 
 from agent.classifiers.conformal import conformal_qhat, prediction_set
 from agent.classifiers.llm_calibration import temper
+from evals.floors import Case, load_cases
 from evals.metrics import ece
 
-Case = dict[str, Any]
 TRAINING_SET = "sim-seed-2026"
 INDEPENDENT_PREFIX = "independent"
 DEFAULT_ALPHA = 0.1
@@ -65,12 +63,6 @@ class HeldOut:
     wrong_recorded: int
     wrong_fitted: int
     loosened: int
-
-
-def load_cases(run_dir: Path) -> list[Case]:
-    """Reads one set's cases.jsonl."""
-    lines = (run_dir / "cases.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 def _tempered(case: Case, temperature: float) -> dict[str, float]:
