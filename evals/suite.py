@@ -31,6 +31,8 @@ DEFAULT_SETS = (
     "independent-novel",
     "independent-chat",
     "independent-handover",
+    "independent-tickets",
+    "independent-analyst",
 )
 COLUMNS = (
     ("n_cases", "cases"),
