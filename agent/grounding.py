@@ -3,15 +3,17 @@
 The classifier's probability also rests on wording learnt from history, on similar cases and on
 messages about other documents. None of those says what happened to this case, so an action may
 run with no person only when the case itself, or a message about its own documents, carries a
-cue phrase, a standard code or a decisive attribute fact for the decided cause.
+cue phrase, a standard code or a decisive attribute fact for the decided cause; and only when
+they hold nothing that says the decided cause's condition was checked and does not hold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from agent.classifiers.cleared import cleared_topics
 from agent.classifiers.codes import code_cause, segment_codes
-from agent.classifiers.cues import count_cues
+from agent.classifiers.cues import cleared_cues, count_cues
 from agent.classifiers.facts import FACT_CAUSES, attribute_facts
 from agent.proposing.sources import evidence_texts
 from core.models import Case
@@ -35,3 +37,46 @@ def own_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> 
         if count_cues(text.text).get(cause):
             found.add(f"cue:{text.source.kind}")
     return sorted(found)
+
+
+# Attribute facts that say a cause's condition was checked and is not there: the invoice agrees
+# with the order on price and quantity. Stock agreeing between the ERP and the WMS is not one:
+# an inventory discrepancy is physical stock against the systems, which may agree with each other.
+COUNTER_FACTS: dict[str, tuple[str, ...]] = {
+    "pricing_mismatch": ("price_agrees", "qty_match_agrees"),
+}
+# A credit status that plainly says the account is in order. facts.py reads every status without
+# a blocking word as not blocked ("pending_review", "B"); holding an action back needs more.
+_CREDIT_IN_ORDER = frozenset({"ok", "okay", "good", "approved", "released", "active", "clear"})
+
+
+def counter_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> list[str]:
+    """Returns what in the case's own documents says the cause's condition does not hold.
+
+    `fact:price_agrees` or `fact:credit_in_order` when the attributes show the condition checked
+    and absent (and no attribute fact supports the cause), `cleared:message` when a text names the
+    cause's condition only to say it is fine or lifted ("customs released it", "no count
+    variance"). A case often starts from a wrong guess that a later message corrects; the
+    classifier may still follow the guess's wording, and a person should look before anything
+    runs.
+    """
+    found: set[str] = set()
+    facts = attribute_facts(case.attributes)
+    if not any(facts.get(fact) for fact, c in FACT_CAUSES.items() if c == cause):
+        found |= {f"fact:{fact}" for fact in COUNTER_FACTS.get(cause, ()) if facts.get(fact)}
+        if cause == "credit_hold" and _credit_in_order(case):
+            found.add("fact:credit_in_order")
+    for text in evidence_texts(case, messages):
+        lowered = text.text.lower()
+        if cleared_cues(text.text).get(cause) or cause in cleared_topics(lowered):
+            found.add(f"cleared:{text.source.kind}")
+    return sorted(found)
+
+
+def _credit_in_order(case: Case) -> bool:
+    statuses = [
+        str(value).strip().lower()
+        for key, value in case.attributes.items()
+        if "credit" in key.lower() and "status" in key.lower()
+    ]
+    return bool(statuses) and all(s in _CREDIT_IN_ORDER for s in statuses)

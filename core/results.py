@@ -53,6 +53,9 @@ class Classification(BaseModel):
     # What in the case's own documents points at `cause` (agent/grounding.py); empty means the
     # decision rests on wording, neighbours or other documents only, and nothing runs alone.
     own_evidence: list[str] = Field(default_factory=list)
+    # What in the case's own documents says the condition of `cause` does not hold (stock agrees,
+    # "customs released it"); anything here holds automatic actions for a person.
+    counter_evidence: list[str] = Field(default_factory=list)
 
 
 class SimilarCase(BaseModel):

@@ -47,6 +47,9 @@ class PolicyConfig(BaseModel):
     # decisive fact for the decided cause, not when wording, neighbours or other documents alone
     # carry the decision.
     require_own_evidence: bool = True
+    # Nor when they say the decided cause's condition was checked and does not hold: stock agrees
+    # between the ERP and the WMS, credit is in order, "customs released it".
+    hold_on_counter_evidence: bool = True
     # The conformal prediction set is never narrower than this qhat gives (a cause joins the set
     # when 1 - p <= qhat). The classifier's own qhat comes from its training history; this one
     # from other authors' cases, so that sets keep their coverage on wording the history lacks.

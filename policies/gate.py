@@ -29,6 +29,9 @@ class PolicyContext:
     # text, it can only hold an action back when empty: with it the gate decides as it would
     # without this rule.
     own_evidence: tuple[str, ...] = ()
+    # What in the case's own documents says the cause's condition does not hold. It too can only
+    # hold an action back: empty, the gate decides as it would without the rule.
+    counter_evidence: tuple[str, ...] = ()
 
     @classmethod
     def from_classification(
@@ -42,6 +45,7 @@ class PolicyContext:
             confidence=classification.confidence,
             prediction_set=tuple(classification.prediction_set),
             own_evidence=tuple(classification.own_evidence),
+            counter_evidence=tuple(classification.counter_evidence),
         )
 
 
@@ -108,6 +112,8 @@ def policy_inputs(case: Case, proposal: ProposedAction, context: PolicyContext) 
         "auto_floor": context.config.auto_floor(proposal.action),
         "own_evidence": sorted(context.own_evidence),
         "require_own_evidence": context.config.require_own_evidence,
+        "counter_evidence": sorted(context.counter_evidence),
+        "hold_on_counter_evidence": context.config.hold_on_counter_evidence,
     }
 
 
@@ -189,6 +195,14 @@ def _apply_invariants(
             "no-own-evidence",
             f"nothing in the case's own documents points at {context.cause}: "
             "a person checks before anything runs",
+        )
+    elif inputs["hold_on_counter_evidence"] and inputs["counter_evidence"]:
+        verdict.tighten(
+            "needs_approval",
+            1,
+            "counter-evidence",
+            f"the case's own documents say the condition of {context.cause} does not hold "
+            f"({', '.join(inputs['counter_evidence'])}): a person checks before anything runs",
         )
 
 

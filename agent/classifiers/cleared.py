@@ -79,3 +79,24 @@ def is_cleared(line: str, start: int, end: int, spans: list[tuple[int, int]]) ->
     if _CLEARED_BEFORE.search(line, max(0, start - 40), start) is not None:
         return True
     return _CLEARED_AFTER.match(line, end) is not None
+
+
+# What a clean-check phrase is about, by the words inside it: "no count variance" and "counted
+# 60, expected 60" are about stock, "prices match" about the invoice, "credit check passed"
+# about credit. A phrase may name more than one ("quantities agree").
+_PHRASE_TOPICS = (
+    ("inventory_discrepancy", re.compile(r"count|stock|inventory|variance|discrepanc|on[- ]hand")),
+    ("pricing_mismatch", re.compile(r"price|pricing|invoice|amount|total")),
+    ("credit_hold", re.compile(r"credit")),
+    ("compliance_hold", re.compile(r"customs|export|compliance")),
+    ("supplier_delay", re.compile(r"asn|ship(?:ping)? notice|855|856|acknowledg")),
+)
+
+
+def cleared_topics(line: str) -> set[str]:
+    """Returns the causes whose condition a lower-cased line says was checked and found fine."""
+    found: set[str] = set()
+    for start, end in cleared_spans(line):
+        phrase = line[start:end]
+        found |= {cause for cause, words in _PHRASE_TOPICS if words.search(phrase)}
+    return found

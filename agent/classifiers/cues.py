@@ -440,25 +440,41 @@ def compiled_cues() -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=8192)
-def _line_cues(line: str) -> tuple[tuple[str, int], ...]:
-    """Returns the cue counts of one line, by cause in order of first match."""
-    counts: dict[str, int] = {}
+def _line_scan(line: str) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    """Returns one line's cue counts by cause, then its cleared cue counts, each in match order."""
+    kept: dict[str, int] = {}
+    cleared: dict[str, int] = {}
     lowered = line.lower()
     spans = cleared_spans(lowered)
     for match in compiled_cues().finditer(lowered):
         cause = match.lastgroup
-        if cause is not None and not is_cleared(lowered, match.start(), match.end(), spans):
-            counts[cause] = counts.get(cause, 0) + 1
-    return tuple(counts.items())
+        if cause is None:
+            continue
+        into = cleared if is_cleared(lowered, match.start(), match.end(), spans) else kept
+        into[cause] = into.get(cause, 0) + 1
+    return tuple(kept.items()), tuple(cleared.items())
 
 
-def count_cues(text: str) -> dict[str, int]:
-    """Returns how many cue phrases of each cause occur in the text, leaving out cleared ones."""
+def _sum_lines(text: str, part: int) -> dict[str, int]:
     # No cue spans a line break, so a text's counts are the sum of its lines'. Scoring counts a
     # case and then each of its events and messages, which are lines of the case text: caching
     # per line scans each of them once.
     counts: dict[str, int] = {}
     for line in text.split("\n"):
-        for cause, n in _line_cues(line):
+        for cause, n in _line_scan(line)[part]:
             counts[cause] = counts.get(cause, 0) + n
     return counts
+
+
+def count_cues(text: str) -> dict[str, int]:
+    """Returns how many cue phrases of each cause occur in the text, leaving out cleared ones."""
+    return _sum_lines(text, 0)
+
+
+def cleared_cues(text: str) -> dict[str, int]:
+    """Returns how many cue phrases of each cause the text names only to say they are fine or lifted.
+
+    "Customs released it", "no count variance", "credit check passed": each names a cause's
+    condition and states that it does not hold.
+    """
+    return _sum_lines(text, 1)

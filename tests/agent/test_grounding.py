@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from agent.grounding import own_evidence
+import pytest
+
+from agent.grounding import counter_evidence, own_evidence
 from tests.support.local_cases import event, make_local_case, matched, message
 
 PO_CASE = {
@@ -65,3 +67,62 @@ def test_a_case_message_about_another_po_counts_only_by_its_sentences_about_ours
     )
     case = make_local_case(**PO_CASE, messages=[both])
     assert own_evidence(case, [], "supplier_delay") == ["cue:message"]
+
+
+def test_an_invoice_that_agrees_with_the_order_is_counter_evidence_of_a_pricing_mismatch() -> None:
+    """Prices and quantities that agree say the match did not fail on them."""
+    agrees = make_local_case(
+        attributes={"po_price": 4.2, "invoice_price": 4.2, "qty_received": 10, "qty_invoiced": 10}
+    )
+    assert counter_evidence(agrees, [], "pricing_mismatch") == [
+        "fact:price_agrees",
+        "fact:qty_match_agrees",
+    ]
+    assert counter_evidence(agrees, [], "supplier_delay") == []
+
+
+def test_a_fact_for_the_cause_outweighs_a_fact_against_it() -> None:
+    """Prices agree but quantities do not: the mismatch stands and nothing holds it back."""
+    case = make_local_case(
+        attributes={"po_price": 4.2, "invoice_price": 4.2, "qty_received": 8, "qty_invoiced": 10}
+    )
+    assert counter_evidence(case, [], "pricing_mismatch") == []
+
+
+@pytest.mark.parametrize(
+    ("status", "found"),
+    [
+        pytest.param("OK", ["fact:credit_in_order"], id="ok"),
+        pytest.param("approved", ["fact:credit_in_order"], id="approved"),
+        pytest.param("pending_review", [], id="pending"),
+        pytest.param("prepay_required", [], id="prepay"),
+        pytest.param("B", [], id="a-code"),
+        pytest.param("blocked", [], id="blocked"),
+    ],
+)
+def test_only_a_credit_status_that_plainly_says_in_order_counts_against_a_credit_hold(
+    status: str, found: list[str]
+) -> None:
+    """A status that is merely not a blocking word may still be a hold in the customer's terms."""
+    case = make_local_case(attributes={"credit_status": status})
+    assert counter_evidence(case, [], "credit_hold") == found
+
+
+def test_erp_and_wms_agreeing_is_no_counter_evidence_of_an_inventory_discrepancy() -> None:
+    """Physical stock can differ from both systems while they agree with each other."""
+    case = make_local_case(attributes={"erp_on_hand": 48, "wms_on_hand": 48, "damaged_qty": 12})
+    assert counter_evidence(case, [], "inventory_discrepancy") == []
+
+
+def test_a_correction_in_a_later_message_is_counter_evidence() -> None:
+    """A first guess corrected by the people who checked: automation waits for a person."""
+    case = make_local_case(
+        messages=[
+            message("Held at the border, probably customs.", "internal"),
+            message(
+                "Broker confirms customs released it yesterday; the tractor broke down.", "internal"
+            ),
+        ]
+    )
+    assert counter_evidence(case, [], "compliance_hold") == ["cleared:message"]
+    assert counter_evidence(case, [], "carrier_delay") == []

@@ -182,7 +182,7 @@ def _fields(**over: Any) -> dict[str, Any]:
         "idempotency_key": KEY,
         "approval_id": "APR-1",
         "approvers": ("bob",),
-        "policy_version": "2026.12.1",
+        "policy_version": "2026.12.2",
         "seal": posting_module._SEAL,
     }
     data.update(over)

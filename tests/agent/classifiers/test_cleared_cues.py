@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.classifiers.cues import count_cues
-from agent.grounding import own_evidence
+from agent.classifiers.cues import cleared_cues, count_cues
+from agent.grounding import counter_evidence, own_evidence
 from tests.support.local_cases import event, make_local_case
 
 CLEARED = [
@@ -87,3 +87,27 @@ def test_a_count_that_found_what_was_expected_is_no_variance(
     text: str, found: dict[str, int]
 ) -> None:
     assert count_cues(text) == found
+
+
+@pytest.mark.parametrize(("text", "cause"), CLEARED)
+def test_a_cleared_condition_in_the_case_is_counter_evidence_for_its_cause(
+    text: str, cause: str
+) -> None:
+    """The case saying the condition is fine or lifted holds automation for its cause back."""
+    case = make_local_case(events=[event("ERP", "note", text)])
+    assert counter_evidence(case, [], cause) == ["cleared:event"]
+    assert counter_evidence(case, [], "carrier_cutoff_missed") == []
+
+
+@pytest.mark.parametrize(("text", "cause"), STILL_HELD)
+def test_a_condition_still_in_force_is_no_counter_evidence(text: str, cause: str) -> None:
+    """Negated, pending or unrelated releases do not say the condition is absent."""
+    case = make_local_case(events=[event("ERP", "note", text)])
+    assert counter_evidence(case, [], cause) == []
+
+
+def test_cleared_cues_count_what_count_cues_leaves_out() -> None:
+    """Each cue phrase of a line is counted once: as standing or as cleared."""
+    text = "Customs hold cleared.\nCertificate of origin missing, customs hold"
+    assert cleared_cues(text) == {"compliance_hold": 1}
+    assert count_cues(text).get("compliance_hold", 0) >= 1

@@ -64,6 +64,27 @@ async def test_the_decided_cause_carries_what_the_case_itself_holds_for_it(db: D
     assert update["classification"]["own_evidence"] == []
 
 
+async def test_the_decided_cause_carries_what_the_case_says_against_it(db: Database) -> None:
+    """A case whose own note says the credit check passed holds counter evidence of a credit hold."""
+    case = await stored_case(
+        db,
+        case_id="EXC-CLEARED-1",
+        attributes={"credit_status": "ok"},
+        stalled_step="order on hold: credit check passed, still not released",
+    )
+    deps = make_deps(db, classifiers=ClassifierSlot(ScriptedClassifier({"credit_hold": 0.95})))
+    update = await make_classify(deps)(state_of(case))
+    assert update["classification"]["counter_evidence"] == [
+        "cleared:case",
+        "fact:credit_in_order",
+    ]
+    other = make_deps(
+        db, classifiers=ClassifierSlot(ScriptedClassifier({"inventory_discrepancy": 0.95}))
+    )
+    update = await make_classify(other)(state_of(case))
+    assert update["classification"]["counter_evidence"] == []
+
+
 async def test_the_policy_floor_under_the_conformal_qhat_widens_the_set(db: Database) -> None:
     """The shipped policy's floor puts a runner-up at 0.1 in the set: a person decides."""
     sure = CauseScores(

@@ -1,0 +1,81 @@
+"""Table-driven tests of the rule that holds automation back when the case says the cause is absent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.results import PolicyDecision
+from policies.gate import evaluate, policy_inputs
+from tests.support.policies import (
+    NON_ERP_WITHOUT_ROLE,
+    TAXONOMY,
+    make_context,
+    make_policy,
+    make_policy_case,
+    make_proposal,
+)
+
+ALL_ACTIONS = [a.id for a in TAXONOMY.actions]
+CONTEXTS = [
+    pytest.param({}, id="confident-singleton"),
+    pytest.param({"confidence": 0.7}, id="below-external-floor"),
+    pytest.param({"confidence": 0.5}, id="below-threshold"),
+    pytest.param({"prediction_set": ("carrier_delay", "credit_hold")}, id="two-cause-set"),
+    pytest.param({"own_evidence": ()}, id="no-own-evidence"),
+    pytest.param({"cause": "unknown", "prediction_set": ()}, id="unknown"),
+]
+
+
+def decide(action: str, **ctx: Any) -> PolicyDecision:
+    """Evaluates one action on the default case under an overridden context."""
+    return evaluate(make_policy_case(), make_proposal(action), make_context(**ctx))
+
+
+@pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)
+def test_counter_evidence_holds_a_confident_automatic_action_for_a_person(action: str) -> None:
+    """A confident, grounded cause that the case itself says is absent waits for one person."""
+    decision = decide(action, counter_evidence=("cleared:message",))
+    assert decision.outcome == "needs_approval"
+    assert decision.required_approvals == 1
+    assert decision.rules_fired == ["counter-evidence"]
+    assert "carrier_delay" in decision.reasons[0]
+    assert "cleared:message" in decision.reasons[0]
+
+
+@pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)
+def test_a_policy_may_switch_the_counter_evidence_rule_off(action: str) -> None:
+    """hold_on_counter_evidence = false restores the decision without the rule."""
+    config = make_policy(hold_on_counter_evidence=False)
+    assert decide(action, config=config, counter_evidence=("fact:price_agrees",)).outcome == "auto"
+
+
+@pytest.mark.parametrize("ctx", CONTEXTS)
+@pytest.mark.parametrize("action", ALL_ACTIONS)
+def test_counter_evidence_only_ever_tightens(action: str, ctx: dict[str, Any]) -> None:
+    """Read from text, counter evidence can hold an action back but never let one run.
+
+    Without it the outcome is exactly the one the gate gives with the rule switched off; with
+    it the outcome is that one or stricter, and never fewer approvals.
+    """
+    rank = {"auto": 0, "needs_approval": 1, "deny": 2}
+    off_config = make_policy(hold_on_counter_evidence=False)
+    off = decide(action, config=off_config, counter_evidence=("cleared:event",), **ctx)
+    without = decide(action, counter_evidence=(), **ctx)
+    with_it = decide(action, counter_evidence=("cleared:event",), **ctx)
+    assert (without.outcome, without.rules_fired) == (off.outcome, off.rules_fired)
+    assert rank[with_it.outcome] >= rank[off.outcome]
+    assert with_it.required_approvals >= off.required_approvals
+
+
+def test_counter_evidence_is_an_input_of_the_decision_digest() -> None:
+    """The logged inputs carry the counter evidence, so decisions on different evidence differ."""
+    case, proposal = make_policy_case(), make_proposal("notify_customer")
+    context = make_context(counter_evidence=("fact:credit_in_order",))
+    inputs = policy_inputs(case, proposal, context)
+    assert inputs["counter_evidence"] == ["fact:credit_in_order"]
+    assert inputs["hold_on_counter_evidence"] is True
+    assert evaluate(case, proposal, context).decision_id != (
+        evaluate(case, proposal, make_context()).decision_id
+    )
