@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, logit
-from sklearn.linear_model import LogisticRegression
 
 from agent.classifiers.facts import FACT_CAUSES
 
@@ -69,6 +68,8 @@ def fit_abstention(
     meta: np.ndarray, is_unknown: np.ndarray, *, prior: float, strength: float = 0.3
 ) -> Abstention | None:
     """Fits the abstention model; None when history holds too few unknown cases to learn from."""
+    from sklearn.linear_model import LogisticRegression  # fitting only: serving never imports it
+
     positives = int(is_unknown.sum())
     if positives < MIN_UNKNOWN or positives == len(is_unknown):
         return None

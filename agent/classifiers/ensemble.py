@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import solve_triangular
 from scipy.special import expit
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+
+if TYPE_CHECKING:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedKFold
+
+# The fitting functions import scikit-learn (and scipy.linalg) when called: SigmoidEnsemble, the
+# served scorer, is plain numpy, and a serving process never needs to import them.
 
 # Past this many rows the n x n Gram factor costs more than fitting on the sparse rows.
 GRAM_MAX_ROWS = 3000
@@ -60,6 +63,9 @@ def calibrated_ensemble(
     method: str, cv: StratifiedKFold, regularisation: float, seed: int
 ) -> CalibratedClassifierCV:
     """Returns an unfitted ensemble: one logistic regression and calibrator per fold."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
     base = LogisticRegression(C=regularisation, max_iter=1000, random_state=seed)
     return CalibratedClassifierCV(base, method=method, cv=cv, ensemble=True)
 
@@ -76,6 +82,8 @@ def fit_ensemble(estimator: CalibratedClassifierCV, rows: Any, y: np.ndarray) ->
     preserve, so a fold may stop a few iterations later or earlier than on the rows: its
     probabilities then differ by the solver's tolerance (up to ~0.005 seen), no more.
     """
+    from scipy.linalg import solve_triangular
+
     n_rows, n_features = rows.shape
     if n_rows > GRAM_MAX_ROWS or n_rows >= n_features:
         estimator.fit(rows, y)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from numbers import Number
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.preprocessing import normalize
-from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from agent.classifiers.base import is_evidence_about
 from agent.classifiers.codes import code_cause, segment_codes
@@ -23,6 +21,13 @@ from agent.classifiers.facts import attribute_facts, digits_collapsed
 from core.models import Case, Event
 from core.plain_text import case_text, event_text
 from core.results import MatchedMessage
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+# scikit-learn is imported only where vocabularies are fitted (FeatureSpace): serving scores with
+# FrozenFeatures, which holds the fitted vocabularies and weights as plain data. Importing
+# scikit-learn costs the serving process ~70 MB and ~0.6 s of start (docs/performance.md).
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,9 @@ class FeatureSpace:
     """
 
     def __init__(self, *, fact_weight: float = 1.0, char_weight: float = 1.0) -> None:
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.fact_weight = fact_weight
         self.char_weight = char_weight
         self.words = TfidfVectorizer(
@@ -157,6 +165,221 @@ class FeatureSpace:
                 block.data *= weight
         return hstack_rows([words, chars, facts])
 
+    def frozen(self) -> FrozenFeatures:
+        """Returns the fitted vocabularies and weights as a transformer that needs no sklearn."""
+        return FrozenFeatures(
+            words=_frozen_vocabulary(self.words),
+            chars=_frozen_vocabulary(self.chars),
+            facts=dict(self.facts.vocabulary_),
+            fact_weight=self.fact_weight,
+            char_weight=self.char_weight,
+        )
+
+
+@dataclass(frozen=True)
+class FrozenVocabulary:
+    """A fitted TfidfVectorizer's vocabulary and idf, and the settings its transform reads."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    ngram_range: tuple[int, int]
+    sublinear_tf: bool
+    dtype: Any
+
+
+def _frozen_vocabulary(vectorizer: TfidfVectorizer) -> FrozenVocabulary:
+    # FrozenFeatures.transform mirrors these settings only; any other would score differently.
+    mirrored = (
+        vectorizer.preprocessor is normalise_text
+        and vectorizer.norm == "l2"
+        and vectorizer.analyzer in ("word", "char_wb")
+        and vectorizer.token_pattern == WORD_PATTERN
+        and vectorizer.tokenizer is None
+        and vectorizer.stop_words is None
+        and not vectorizer.binary
+        and vectorizer.use_idf
+    )
+    if not mirrored:
+        raise ValueError(f"FrozenFeatures cannot mirror {vectorizer!r}")
+    return FrozenVocabulary(
+        vocabulary=dict(vectorizer.vocabulary_),
+        idf=np.asarray(vectorizer.idf_),
+        ngram_range=tuple(vectorizer.ngram_range),
+        sublinear_tf=bool(vectorizer.sublinear_tf),
+        dtype=vectorizer.dtype,
+    )
+
+
+# TfidfVectorizer's default token_pattern, which FeatureSpace's word vectoriser uses.
+WORD_PATTERN = r"(?u)\b\w\w+\b"
+_WORD_TOKENS = re.compile(WORD_PATTERN)
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+class FrozenFeatures:
+    """A fitted FeatureSpace as plain data: its transform gives FeatureSpace.transform's rows.
+
+    The word block follows CountVectorizer's word analyser (the default token pattern, then 1-
+    and 2-grams in its order), the char block its `char_wb` analyser, the facts DictVectorizer's
+    transform; the counts are weighted as TfidfTransformer does and each block's rows scaled to
+    unit length as sklearn's l2 normalisation does. Pickled models hold this, not the
+    vectorisers, so a serving process never imports scikit-learn.
+    """
+
+    def __init__(
+        self,
+        *,
+        words: FrozenVocabulary,
+        chars: FrozenVocabulary,
+        facts: dict[str, int],
+        fact_weight: float,
+        char_weight: float,
+    ) -> None:
+        self.words = words
+        self.chars = chars
+        self.facts = facts
+        self.fact_weight = fact_weight
+        self.char_weight = char_weight
+        self._init_cache()
+
+    def _init_cache(self) -> None:
+        # Each word's char n-grams as vocabulary columns: the same words recur across texts.
+        self._word_columns: dict[str, tuple[int, ...]] = {}
+        self._lock = threading.Lock()  # a retrain transforms in a worker thread
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_word_columns"], state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_cache()
+
+    def transform(self, fragments: Sequence[Fragment]) -> sparse.csr_matrix:
+        """Returns one feature row per fragment, as the FeatureSpace it came from does."""
+        texts = [normalise_text(f.text) for f in fragments]
+        words = _weighted(self.words, self._word_counts(texts))
+        chars = _weighted(self.chars, self._char_counts(texts))
+        facts = self._fact_rows([f.facts for f in fragments])
+        for block, weight in ((chars, self.char_weight), (facts, self.fact_weight)):
+            if weight != 1.0:
+                block.data *= weight
+        return hstack_rows([words, chars, facts])
+
+    def _word_counts(self, texts: list[str]) -> sparse.csr_matrix:
+        vocabulary = self.words.vocabulary
+        low, high = self.words.ngram_range
+        rows = []
+        for text in texts:
+            tokens = _WORD_TOKENS.findall(text)
+            grams = list(tokens) if low == 1 else []
+            for n in range(max(low, 2), min(high + 1, len(tokens) + 1)):
+                grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+            rows.append([vocabulary[g] for g in grams if g in vocabulary])
+        return _count_rows(rows, len(vocabulary), self.words.dtype)
+
+    def _char_counts(self, texts: list[str]) -> sparse.csr_matrix:
+        # A `char_wb` n-gram never crosses whitespace, so a text's counts are the sum of its words'.
+        vocabulary = self.chars.vocabulary
+        with self._lock:
+            if len(self._word_columns) > MAX_CACHED_WORDS:
+                self._word_columns.clear()
+        words = self._word_columns
+        rows = []
+        for text in texts:
+            found: list[int] = []
+            for word in _WHITE_SPACES.sub(" ", text).split():
+                columns = words.get(word)
+                if columns is None:
+                    grams = _char_wb_ngrams(word, self.chars.ngram_range)
+                    columns = words[word] = tuple(vocabulary[g] for g in grams if g in vocabulary)
+                found.extend(columns)
+            rows.append(found)
+        return _count_rows(rows, len(vocabulary), self.chars.dtype)
+
+    def _fact_rows(self, facts: list[dict[str, float]]) -> sparse.csr_matrix:
+        indptr, indices, values = [0], [], []
+        for row in facts:
+            for name, value in row.items():
+                if isinstance(value, str):
+                    name, value = f"{name}={value}", 1.0
+                elif not isinstance(value, Number):
+                    raise TypeError(f"unsupported fact value {value!r} for {name}")
+                column = self.facts.get(name)
+                if column is not None:
+                    indices.append(column)
+                    values.append(value)
+            indptr.append(len(indices))
+        matrix = sparse.csr_matrix(
+            (
+                np.asarray(values, dtype=np.float32),
+                np.asarray(indices, dtype=np.int32),
+                np.asarray(indptr, dtype=np.int32),
+            ),
+            shape=(len(facts), len(self.facts)),
+        )
+        matrix.sort_indices()
+        return matrix
+
+
+def _char_wb_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Returns CountVectorizer's `char_wb` n-grams of one word: space-padded, short words once."""
+    padded = f" {word} "
+    low, high = ngram_range
+    grams = []
+    for n in range(low, high + 1):
+        offset = 0
+        grams.append(padded[offset : offset + n])
+        while offset + n < len(padded):
+            offset += 1
+            grams.append(padded[offset : offset + n])
+        if offset == 0:  # a word shorter than n counts once
+            break
+    return grams
+
+
+def _count_rows(rows: list[list[int]], width: int, dtype: Any) -> sparse.csr_matrix:
+    """Returns the counts of each row's columns as CountVectorizer does: sorted, in `dtype`."""
+    indptr, indices, values = [0], [], []
+    for found in rows:
+        columns, counts = np.unique(np.asarray(found, dtype=np.int64), return_counts=True)
+        indices.append(columns)
+        values.append(counts)
+        indptr.append(indptr[-1] + len(columns))
+    return sparse.csr_matrix(
+        (
+            np.concatenate(values).astype(dtype) if values else np.zeros(0, dtype=dtype),
+            np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, dtype=np.int32),
+            np.asarray(indptr, dtype=np.int32),
+        ),
+        shape=(len(rows), width),
+    )
+
+
+def _weighted(vocabulary: FrozenVocabulary, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Returns the counts weighted as TfidfTransformer.transform does, rows at unit length."""
+    if vocabulary.sublinear_tf:
+        np.log(counts.data, counts.data)
+        counts.data += 1.0
+    counts.data *= vocabulary.idf[counts.indices]
+    _normalise_rows_l2(counts)
+    return counts
+
+
+def _normalise_rows_l2(matrix: sparse.csr_matrix) -> None:
+    """Scales each row to unit length in place, as sklearn's inplace_csr_row_normalize_l2 does.
+
+    Its squares are taken in the data's precision and summed in order in double precision, and
+    each entry is divided by the double-precision norm; zero rows stay as they are.
+    """
+    data = matrix.data
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    sums = np.bincount(rows, weights=(data * data).astype(np.float64), minlength=matrix.shape[0])
+    norms = np.sqrt(sums)
+    norms[norms == 0.0] = 1.0
+    data[:] = data.astype(np.float64) / norms[rows]
+
 
 # Rows stacked at a time by hstack_rows: its working copies stay a few MB.
 STACK_ROWS = 512
@@ -197,6 +420,10 @@ def tfidf_rows(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matr
     (array checks and dataframe detection) cost a third of scoring a case, on a matrix that
     CountVectorizer has just built.
     """
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+    from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
+
     if texts and vectorizer.analyzer == "char_wb" and vectorizer.preprocessor is not None:
         counts = _char_wb_counts(vectorizer, texts)
     else:

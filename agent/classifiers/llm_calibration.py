@@ -10,7 +10,6 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
-from scipy.optimize import minimize_scalar
 
 from agent.classifiers.conformal import conformal_qhat
 from core.errors import ConfigurationError
@@ -117,6 +116,8 @@ class _Fitting:
 
     def best_temperature(self, weight: float) -> tuple[float, float]:
         """Returns the NLL-minimising temperature at a blend weight, and that NLL."""
+        from scipy.optimize import minimize_scalar  # fitting only: serving never imports it
+
         best = minimize_scalar(
             lambda log_t: self.nll(math.exp(log_t), weight), bounds=LOG_T_BOUNDS, method="bounded"
         )

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import sklearn
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from agent.classifiers.abstention import (
@@ -38,6 +36,7 @@ from agent.classifiers.ensemble import (
 from agent.classifiers.features import (
     FeatureSpace,
     Fragment,
+    FrozenFeatures,
     case_fragment,
     event_fragment,
     matched_message_text,
@@ -49,9 +48,16 @@ from core.plain_text import message_text
 from core.results import Evidence, MatchedMessage, SimilarCase
 from core.taxonomy import Taxonomy
 
+if TYPE_CHECKING:
+    from sklearn.calibration import CalibratedClassifierCV
+
+# Training imports scikit-learn; a saved sigmoid model (the default) holds only plain arrays
+# (FrozenFeatures, SigmoidEnsemble, Abstention), so loading and scoring it never imports it.
+
 MIN_CASES = 12
 MIN_PER_CAUSE = 3
-FORMAT_VERSION = 3
+# 4: features are FrozenFeatures, and the estimator is dropped when `fast` scores.
+FORMAT_VERSION = 4
 # Assumed share of genuinely unknown cases when serving; see agent/classifiers/abstention.py.
 UNKNOWN_PRIOR = 0.05
 MAX_CITED = 3
@@ -60,10 +66,14 @@ CalibrationMethod = Literal["sigmoid", "isotonic", "temperature"]
 
 @dataclass
 class LocalModel:
-    """A trained local model: features, calibrated classifier, evidence weights and conformal qhat."""
+    """A trained local model: features, calibrated classifier, evidence weights and conformal qhat.
 
-    features: FeatureSpace
-    estimator: CalibratedClassifierCV
+    `estimator` is the fitted sklearn ensemble only for the calibration methods `fast` does not
+    cover (isotonic, temperature); with `fast` it is None.
+    """
+
+    features: FrozenFeatures
+    estimator: CalibratedClassifierCV | None
     classes: list[str]
     cause_ids: list[str]
     weights: np.ndarray
@@ -89,6 +99,7 @@ class LocalModel:
     def distribution(self, row: Any, fragment: Fragment) -> dict[str, float]:
         """Returns the taxonomy-wide distribution for one feature row and the fragment it came from."""
         scorer = self.fast or self.estimator
+        assert scorer is not None, "a LocalModel holds `fast` or its estimator"
         trained = self.with_abstention(scorer.predict_proba(row), [fragment])[0]
         probs = dict.fromkeys(self.cause_ids, 0.0)
         for cause, p in zip(self.output_classes, trained, strict=True):
@@ -123,7 +134,12 @@ class LocalModel:
     def save(self, path: Path) -> None:
         """Writes the model atomically: a temporary file in the same directory, then a rename."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"format": FORMAT_VERSION, "sklearn": sklearn.__version__, "model": self}
+        sklearn = sys.modules.get("sklearn")
+        payload = {
+            "format": FORMAT_VERSION,
+            "sklearn": getattr(sklearn, "__version__", None),
+            "model": self,
+        }
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -204,6 +220,8 @@ def train_on_examples(
     Empties `examples` as it goes: the caller hands its only copy over, so that the fragments'
     texts are freed once the feature matrix holds them.
     """
+    from sklearn.model_selection import StratifiedKFold
+
     started = time.perf_counter()
     given = len(examples)
     usable = _usable_examples(examples, taxonomy)
@@ -237,13 +255,14 @@ def train_on_examples(
         if unknown.any():
             held_out[unknown] = estimator.predict_proba(unknown_rows)
     del base_rows, unknown_rows
+    fast = SigmoidEnsemble.from_estimator(estimator) if method == "sigmoid" else None
     model = LocalModel(
-        features=space,
-        estimator=estimator,
+        features=space.frozen(),
+        estimator=None if fast is not None else estimator,
         classes=[str(c) for c in estimator.classes_],
         cause_ids=list(taxonomy.cause_ids),
         weights=evidence_weights(estimator, len(estimator.classes_)),
-        fast=SigmoidEnsemble.from_estimator(estimator) if method == "sigmoid" else None,
+        fast=fast,
         qhat=1.0,
         alpha=alpha,
         unknown_cause=taxonomy.unknown_cause,
@@ -288,8 +307,16 @@ def trusted_inputs() -> AbstractContextManager[None]:
     """Skips sklearn's parameter and finiteness checks, for scoring arrays this module built.
 
     Scoring is per case and on one small row; there the checks cost about a tenth of the call.
+    A model that scores without sklearn (FrozenFeatures and `fast`) never imports it: then
+    there is nothing to configure.
     """
-    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
+    sklearn = sys.modules.get("sklearn")
+    if sklearn is None:
+        return nullcontext()
+    context: AbstractContextManager[None] = sklearn.config_context(
+        assume_finite=True, skip_parameter_validation=True
+    )
+    return context
 
 
 class LocalClassifier:

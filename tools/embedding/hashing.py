@@ -6,7 +6,6 @@ import re
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
 
 _DIGITS = re.compile(r"\d+")
 
@@ -23,6 +22,10 @@ class HashingEmbedder:
     def __init__(self, dimension: int = 768, word_weight: float = 0.5) -> None:
         if dimension < 8:
             raise ValueError("dimension must be at least 8")
+        # Imported here: the hashing embedder is not the default, and scikit-learn costs a serving
+        # process ~70 MB and ~0.6 s of start.
+        from sklearn.feature_extraction.text import HashingVectorizer
+
         self.dimension = dimension
         self.name = f"hashing-{dimension}"
         self._word_weight = word_weight

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import math
+import pickle
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.model_selection import StratifiedKFold
 
 from agent.classifiers.base import ClassifierInput
 from agent.classifiers.conformal import prediction_set
 from agent.classifiers.cues import CUES, count_cues
-from agent.classifiers.features import attribute_facts, case_fragment
+from agent.classifiers.ensemble import SigmoidEnsemble, calibrated_ensemble, fit_ensemble
+from agent.classifiers.features import (
+    FeatureSpace,
+    FrozenFeatures,
+    attribute_facts,
+    case_fragment,
+)
 from agent.classifiers.local import (
+    FORMAT_VERSION,
     LocalClassifier,
     LocalModel,
     load_local_model,
@@ -111,10 +120,55 @@ async def test_similar_case_vote_shifts_probabilities_and_keeps_them_normalised(
 
 
 def test_fast_scoring_matches_the_calibrated_sklearn_ensemble() -> None:
+    cases = history()
+    space = FeatureSpace()
+    rows = space.fit_transform([case_fragment(c) for c in cases])
+    y = np.asarray([c.resolution.cause for c in cases])
+    splitter = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    estimator = calibrated_ensemble("sigmoid", splitter, 1.0, 0)
+    fit_ensemble(estimator, rows, y)
+    fast = SigmoidEnsemble.from_estimator(estimator)
+    np.testing.assert_allclose(fast.predict_proba(rows[:10]), estimator.predict_proba(rows[:10]))
+
+
+def test_a_sigmoid_model_holds_no_sklearn_objects() -> None:
+    """The served model is plain arrays: frozen features and the fast ensemble, no estimator."""
     model = trained()
-    rows = model.features.transform([case_fragment(c) for c in history()[:10]])
+    assert isinstance(model.features, FrozenFeatures)
     assert model.fast is not None
-    np.testing.assert_allclose(model.fast.predict_proba(rows), model.estimator.predict_proba(rows))
+    assert model.estimator is None
+    assert b"sklearn" not in pickle.dumps(model)
+
+
+def test_an_isotonic_model_keeps_its_estimator_and_scores_the_same_after_loading(
+    tmp_path: Path,
+) -> None:
+    model = train_local_model(history(), taxonomy(), method="isotonic")
+    assert model.fast is None
+    assert model.estimator is not None
+    model.save(tmp_path / "local.pkl")
+    loaded = load_local_model(tmp_path / "local.pkl")
+    assert loaded.probabilities(cutoff_case()) == model.probabilities(cutoff_case())
+
+
+def test_a_saved_model_scores_the_history_as_the_trained_one(tmp_path: Path) -> None:
+    model = trained()
+    model.save(tmp_path / "local.pkl")
+    loaded = load_local_model(tmp_path / "local.pkl")
+    for case in history():
+        mine, theirs = loaded.probabilities(case), model.probabilities(case)
+        assert list(mine) == list(theirs)
+        np.testing.assert_allclose(list(mine.values()), list(theirs.values()), rtol=1e-6)
+
+
+def test_a_model_file_of_an_older_format_is_refused_for_retraining(tmp_path: Path) -> None:
+    path = tmp_path / "local.pkl"
+    trained().save(path)
+    payload = pickle.loads(path.read_bytes())
+    payload["format"] = FORMAT_VERSION - 1
+    path.write_bytes(pickle.dumps(payload))
+    with pytest.raises(ConfigurationError, match="retrain"):
+        load_local_model(path)
 
 
 def test_save_and_load_round_trip_gives_identical_predictions(tmp_path: Path) -> None:
