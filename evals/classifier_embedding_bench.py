@@ -32,11 +32,18 @@ def embedding_block(weight: float) -> Iterator[None]:
     embedder = WordLlamaEmbedder()
     original = features.FeatureSpace._stack
 
-    def stacked(self: features.FeatureSpace, words: Any, chars: Any, facts: Any) -> Any:
-        matrix = original(self, words, chars, facts)
-        texts: list[str] = self.__dict__["bench_texts"]
+    def with_vectors(matrix: Any, texts: list[str]) -> Any:
         vectors = np.asarray(embedder.embed(texts), dtype=np.float64)
         return sparse.csr_matrix(sparse.hstack([matrix, weight * vectors], format="csr"))
+
+    def stacked(self: features.FeatureSpace, words: Any, chars: Any, facts: Any) -> Any:
+        return with_vectors(original(self, words, chars, facts), self.__dict__["bench_texts"])
+
+    # A trained model scores with its FrozenFeatures, which get the same block appended.
+    frozen = features.FrozenFeatures.transform
+
+    def frozen_transform(self: features.FrozenFeatures, fragments: Sequence[Any]) -> Any:
+        return with_vectors(frozen(self, fragments), [f.text for f in fragments])
 
     def remember(method: Any) -> Any:
         def wrapped(self: features.FeatureSpace, fragments: Sequence[Any]) -> Any:
@@ -49,9 +56,11 @@ def embedding_block(weight: float) -> Iterator[None]:
     features.FeatureSpace._stack = stacked  # type: ignore[method-assign]
     features.FeatureSpace.fit_transform = remember(saved[0])  # type: ignore[method-assign]
     features.FeatureSpace.transform = remember(saved[1])  # type: ignore[method-assign]
+    features.FrozenFeatures.transform = frozen_transform  # type: ignore[method-assign]
     try:
         yield
     finally:
+        features.FrozenFeatures.transform = frozen  # type: ignore[method-assign]
         features.FeatureSpace._stack = original  # type: ignore[method-assign]
         features.FeatureSpace.fit_transform, features.FeatureSpace.transform = saved  # type: ignore[method-assign]
 
