@@ -6,18 +6,17 @@ from typing import Any
 
 import pytest
 
-from core.results import PolicyDecision
 from policies.gate import evaluate, policy_inputs
 from tests.support.policies import (
+    ALL_ACTIONS,
     NON_ERP_WITHOUT_ROLE,
-    TAXONOMY,
     make_context,
     make_policy,
     make_policy_case,
     make_proposal,
 )
+from tests.support.policies import decide_in_context as decide
 
-ALL_ACTIONS = [a.id for a in TAXONOMY.actions]
 CONTEXTS = [
     pytest.param({}, id="confident-singleton"),
     pytest.param({"confidence": 0.7}, id="below-external-floor"),
@@ -26,11 +25,6 @@ CONTEXTS = [
     pytest.param({"own_evidence": ()}, id="no-own-evidence"),
     pytest.param({"cause": "unknown", "prediction_set": ()}, id="unknown"),
 ]
-
-
-def decide(action: str, **ctx: Any) -> PolicyDecision:
-    """Evaluates one action on the default case under an overridden context."""
-    return evaluate(make_policy_case(), make_proposal(action), make_context(**ctx))
 
 
 @pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)

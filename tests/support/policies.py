@@ -9,10 +9,10 @@ from typing import Any
 from core.approvals import ApprovalRecord, ApprovalStatus, Vote
 from core.models import Case
 from core.principals import Principal, PrincipalKind
-from core.results import ProposedAction
+from core.results import PolicyDecision, ProposedAction
 from core.taxonomy import Taxonomy, load_taxonomy
 from policies.config import PolicyConfig, load_policy
-from policies.gate import PolicyContext
+from policies.gate import PolicyContext, evaluate
 from tests.support.cases import make_case
 
 T0 = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
@@ -152,3 +152,11 @@ def write_policy(directory: Path, body: str) -> Path:
     path = directory / "policy.toml"
     path.write_text(body)
     return path
+
+
+ALL_ACTIONS = [a.id for a in TAXONOMY.actions]
+
+
+def decide_in_context(action: str, **ctx: Any) -> PolicyDecision:
+    """Evaluates one action on the default case under a context with the given fields overridden."""
+    return evaluate(make_policy_case(), make_proposal(action), make_context(**ctx))
