@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Number
@@ -149,11 +148,14 @@ class FeatureSpace:
         )
 
     def transform(self, fragments: Sequence[Fragment]) -> sparse.csr_matrix:
-        """Returns one feature row per fragment."""
+        """Returns one feature row per fragment, by the vectorisers' own transforms.
+
+        Scoring goes through `frozen()`; this is the reference its rows are checked against.
+        """
         texts = [f.text for f in fragments]
         return self._stack(
-            tfidf_rows(self.words, texts),
-            tfidf_rows(self.chars, texts),
+            self.words.transform(texts),
+            self.chars.transform(texts),
             self.facts.transform([f.facts for f in fragments]),
         )
 
@@ -214,6 +216,7 @@ def _frozen_vocabulary(vectorizer: TfidfVectorizer) -> FrozenVocabulary:
 WORD_PATTERN = r"(?u)\b\w\w+\b"
 _WORD_TOKENS = re.compile(WORD_PATTERN)
 _WHITE_SPACES = re.compile(r"\s\s+")
+MAX_CACHED_WORDS = 20_000  # char n-gram columns of this many words, about 10 MB
 
 
 class FrozenFeatures:
@@ -411,71 +414,3 @@ def hstack_rows(blocks: Sequence[Any]) -> sparse.csr_matrix:
         data[begin:end] = part.data
         indices[begin:end] = part.indices
     return sparse.csr_matrix((data, indices, indptr), shape=(n_rows, width))
-
-
-def tfidf_rows(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
-    """Returns what `vectorizer.transform(texts)` returns, without its input validation.
-
-    The weighting is TfidfTransformer.transform's own steps on the counts. Its validation
-    (array checks and dataframe detection) cost a third of scoring a case, on a matrix that
-    CountVectorizer has just built.
-    """
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.preprocessing import normalize
-    from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
-
-    if texts and vectorizer.analyzer == "char_wb" and vectorizer.preprocessor is not None:
-        counts = _char_wb_counts(vectorizer, texts)
-    else:
-        counts = CountVectorizer.transform(vectorizer, texts)
-    if vectorizer.sublinear_tf:
-        np.log(counts.data, counts.data)
-        counts.data += 1.0
-    counts.data *= vectorizer.idf_[counts.indices]
-    if vectorizer.norm == "l2":
-        inplace_csr_row_normalize_l2(counts)
-    elif vectorizer.norm is not None:
-        counts = normalize(counts, norm=vectorizer.norm, copy=False)
-    return counts
-
-
-# Per fitted char vectoriser: each word's n-grams as vocabulary columns (repeated as they occur).
-# The same words recur in a case's text and its parts and across cases: most are looked up.
-_WORD_COLUMNS: weakref.WeakKeyDictionary[TfidfVectorizer, dict[str, tuple[int, ...]]] = (
-    weakref.WeakKeyDictionary()
-)
-MAX_CACHED_WORDS = 20_000  # about 10 MB
-_WORD_COLUMNS_LOCK = threading.Lock()  # a retrain transforms in a worker thread
-
-
-def _char_wb_counts(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
-    """Returns the raw `char_wb` counts CountVectorizer.transform gives, one word at a time.
-
-    A `char_wb` n-gram never crosses whitespace, so a text's counts are the sum of its words'.
-    """
-    with _WORD_COLUMNS_LOCK:
-        words = _WORD_COLUMNS.setdefault(vectorizer, {})
-        if len(words) > MAX_CACHED_WORDS:
-            words.clear()
-    vocabulary = vectorizer.vocabulary_
-    indptr, indices, values = [0], [], []
-    for text in texts:
-        found: list[int] = []
-        for word in vectorizer.preprocessor(text).split():
-            columns = words.get(word)
-            if columns is None:
-                grams = vectorizer._char_wb_ngrams(word)
-                columns = words[word] = tuple(vocabulary[g] for g in grams if g in vocabulary)
-            found.extend(columns)
-        columns_of_text, counts = np.unique(np.asarray(found, dtype=np.int64), return_counts=True)
-        indices.append(columns_of_text)
-        values.append(counts)
-        indptr.append(indptr[-1] + len(columns_of_text))
-    return sparse.csr_matrix(
-        (
-            np.concatenate(values).astype(vectorizer.dtype),
-            np.concatenate(indices).astype(np.int32),
-            np.asarray(indptr, dtype=np.int32),
-        ),
-        shape=(len(texts), len(vocabulary)),
-    )

@@ -13,11 +13,7 @@ from threadpoolctl import threadpool_limits
 from agent.classifiers.cleared import cleared_spans, is_cleared
 from agent.classifiers.cues import CUES, count_cues
 from agent.classifiers.ensemble import calibrated_ensemble, fit_ensemble
-from agent.classifiers.features import (
-    FeatureSpace,
-    case_fragment,
-    tfidf_rows,
-)
+from agent.classifiers.features import FeatureSpace, Fragment, case_fragment
 from core.models import ResolvedCase
 from core.plain_text import event_text
 from evals.dataset import DEMO_HISTORY, load_history
@@ -92,10 +88,12 @@ def test_scoring_rows_are_exactly_the_vectorisers_own_transform() -> None:
     texts += [event_text(e) for c in demo_history()[300:320] for e in c.events]
     # Whitespace runs, short words, words never seen, and a repeat (answered from the cache).
     texts += ["a  b\t\tc\n\nDC-ATL  pickup\u00a0missed", "zzqx ÿé", "", texts[0]]
-    for vectorizer in (space.words, space.chars):
-        for batch in (texts[:1], texts):
-            fast, plain = tfidf_rows(vectorizer, batch), vectorizer.transform(batch)
-            assert fast.shape == plain.shape
-            assert np.array_equal(fast.indptr, plain.indptr)
-            assert np.array_equal(fast.indices, plain.indices)
-            assert np.array_equal(fast.data, plain.data)
+    frozen = space.frozen()
+    fragments = [Fragment(text=t, facts={}) for t in texts]
+    for batch in (fragments[:1], fragments):
+        # FeatureSpace.transform is the vectorisers' own transform; scoring uses the frozen one.
+        fast, plain = frozen.transform(batch), space.transform(batch)
+        assert fast.shape == plain.shape
+        assert np.array_equal(fast.indptr, plain.indptr)
+        assert np.array_equal(fast.indices, plain.indices)
+        assert np.array_equal(fast.data, plain.data)
