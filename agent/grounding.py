@@ -4,7 +4,8 @@ The classifier's probability also rests on wording learnt from history, on simil
 messages about other documents. None of those says what happened to this case, so an action may
 run with no person only when the case itself, or a message about its own documents, carries a
 cue phrase, a standard code or a decisive attribute fact for the decided cause; and only when
-they hold nothing that says the decided cause's condition was checked and does not hold.
+they hold nothing that says the decided cause's condition was checked and does not hold, or that
+nobody has established the cause.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from agent.classifiers.cleared import cleared_topics
 from agent.classifiers.codes import code_cause, segment_codes
 from agent.classifiers.cues import cleared_cues, count_cues
 from agent.classifiers.facts import FACT_CAUSES, attribute_facts
+from agent.classifiers.undetermined import undetermined_statements
 from agent.proposing.sources import evidence_texts
 from core.models import Case
 from core.results import MatchedMessage
@@ -56,9 +58,10 @@ def counter_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str)
     `fact:price_agrees` or `fact:credit_in_order` when the attributes show the condition checked
     and absent (and no attribute fact supports the cause), `cleared:message` when a text names the
     cause's condition only to say it is fine or lifted ("customs released it", "no count
-    variance"). A case often starts from a wrong guess that a later message corrects; the
-    classifier may still follow the guess's wording, and a person should look before anything
-    runs.
+    variance"), `undetermined:message` when a text says nobody has established the cause ("can't
+    call it", "root cause unclear"), whatever cause was decided. A case often starts from a wrong
+    guess that a later message corrects; the classifier may still follow the guess's wording, and
+    a person should look before anything runs.
     """
     found: set[str] = set()
     facts = attribute_facts(case.attributes)
@@ -70,6 +73,8 @@ def counter_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str)
         lowered = text.text.lower()
         if cleared_cues(text.text).get(cause) or cause in cleared_topics(lowered):
             found.add(f"cleared:{text.source.kind}")
+        if undetermined_statements(text.text):
+            found.add(f"undetermined:{text.source.kind}")
     return sorted(found)
 
 

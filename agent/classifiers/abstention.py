@@ -21,6 +21,11 @@ from agent.classifiers.facts import FACT_CAUSES
 # Facts that on their own settle a cause whatever the wording.
 DECISIVE_FACTS = tuple(FACT_CAUSES)
 MIN_UNKNOWN = 3
+# How many times likelier a statement that the cause is undetermined is in a genuinely unknown
+# case than in one with a real cause. A conservative reading of the project's simulated eval
+# cases, where such statements occur in unknown cases only: enough to make `unknown` the top
+# cause from a p(unknown) of about 5%, not to overturn a case whose evidence is decisive.
+UNDETERMINED_ODDS = 20.0
 
 
 def evidence_profile(facts: Mapping[str, float]) -> list[float]:
@@ -80,6 +85,19 @@ def fit_abstention(
     # Bayes' rule under label shift: only the prior odds change, by the ratio of the two odds.
     shift = float(logit(max(prior, rate)) - logit(rate))
     return Abstention(mean, scale, model.coef_[0], float(model.intercept_[0]) + shift)
+
+
+def stated_undetermined(p_unknown: np.ndarray, stated: np.ndarray) -> np.ndarray:
+    """Returns p(unknown) updated by Bayes' rule where a case says its cause is undetermined.
+
+    "Can't call it", "root cause unclear": someone who looked says the evidence settles nothing,
+    which is what `unknown` means. History cannot teach this, since a case routed to a person is
+    resolved with a real cause and its doubts are gone from the record. So the statement is
+    evidence with a set likelihood ratio: its odds multiply the model's odds of unknown.
+    """
+    odds = p_unknown / np.clip(1.0 - p_unknown, 1e-12, None)
+    raised = odds * UNDETERMINED_ODDS
+    return np.where(stated, raised / (1.0 + raised), p_unknown)
 
 
 def with_unknown(probs: np.ndarray, p_unknown: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from agent.classifiers.base import is_evidence_about
 from agent.classifiers.codes import code_cause, segment_codes
 from agent.classifiers.cues import count_cues
 from agent.classifiers.facts import attribute_facts, digits_collapsed
+from agent.classifiers.undetermined import UNDETERMINED, undetermined_statements
 from core.models import Case, Event
 from core.plain_text import case_text, event_text
 from core.results import MatchedMessage
@@ -61,6 +62,8 @@ def case_fragment(case: Case, messages: Sequence[MatchedMessage] = ()) -> Fragme
         facts["sla_breached"] = 1.0
     facts["n_events"] = math.log1p(len(case.events)) / 3.0
     facts.update(_cue_facts(text))
+    if undetermined_statements(text):
+        facts[UNDETERMINED] = 1.0
     return Fragment(text=text, facts=facts)
 
 

@@ -22,6 +22,7 @@ from agent.classifiers.abstention import (
     evidence_profile,
     fit_abstention,
     meta_features,
+    stated_undetermined,
     with_unknown,
 )
 from agent.classifiers.base import CauseScores, ClassifierInput
@@ -42,6 +43,7 @@ from agent.classifiers.features import (
     matched_message_text,
     text_fragment,
 )
+from agent.classifiers.undetermined import UNDETERMINED
 from core.errors import ConfigurationError
 from core.models import Case, ResolvedCase, canonical_digest
 from core.plain_text import message_text
@@ -117,13 +119,22 @@ class LocalModel:
         if self.abstention is None:
             return probs
         profiles = np.array([evidence_profile(f.facts) for f in fragments])
-        return self.with_abstention_profiles(probs, profiles)
+        stated = np.array([f.facts.get(UNDETERMINED, 0.0) > 0 for f in fragments])
+        return self.with_abstention_profiles(probs, profiles, stated)
 
-    def with_abstention_profiles(self, probs: np.ndarray, profiles: np.ndarray) -> np.ndarray:
-        """Returns what with_abstention returns, from the fragments' evidence profiles."""
+    def with_abstention_profiles(
+        self, probs: np.ndarray, profiles: np.ndarray, stated: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Returns what with_abstention returns, from the fragments' evidence profiles.
+
+        `stated` marks the cases whose texts say nobody has established the cause.
+        """
         if self.abstention is None:
             return probs
-        return with_unknown(probs, self.abstention.p_unknown(meta_features(probs, profiles)))
+        p_unknown = self.abstention.p_unknown(meta_features(probs, profiles))
+        if stated is not None:
+            p_unknown = stated_undetermined(p_unknown, stated)
+        return with_unknown(probs, p_unknown)
 
     def support(self, rows: Any, cause: str) -> np.ndarray:
         """Returns how much each feature row alone pushes the linear model towards the cause."""

@@ -126,3 +126,15 @@ def test_a_correction_in_a_later_message_is_counter_evidence() -> None:
     )
     assert counter_evidence(case, [], "compliance_hold") == ["cleared:message"]
     assert counter_evidence(case, [], "carrier_delay") == []
+
+
+def test_a_statement_that_nobody_has_established_the_cause_is_counter_evidence() -> None:
+    """Whatever cause the model decides, "can't call it" from the people who looked holds it."""
+    case = make_local_case(
+        messages=[
+            message("Supplier says it shipped; the carrier has no record of the PRO.", "internal"),
+            message("Either they never shipped or the PRO was mistyped. Can't call it.", "internal"),
+        ]
+    )
+    for cause in ("supplier_delay", "carrier_delay", "integration_failure"):
+        assert counter_evidence(case, [], cause) == ["undetermined:message"]

@@ -29,7 +29,7 @@ from agent.classifiers.local import (
     train_local_model,
 )
 from core.errors import ConfigurationError
-from core.models import ResolvedCase
+from core.models import Case, ResolvedCase
 from tests.support.local_cases import (
     cutoff_case,
     event,
@@ -358,3 +358,19 @@ def test_a_ship_notice_short_of_the_po_quantity_is_a_short_shipment() -> None:
     assert attribute_facts({"po_qty": 1000, "qty_shipped": 1000})["qty_receipt_agrees"] == 1.0
     # An outbound order shipped short is the DC's pick, not the supplier's shipment.
     assert "qty_receipt_differs" not in attribute_facts({"order_qty": 10, "qty_shipped": 8})
+
+
+async def test_a_statement_that_the_cause_is_undetermined_raises_unknown_by_its_odds() -> None:
+    """History holds no such statement to learn from; the model applies its likelihood ratio."""
+    model = trained_with_unknowns()
+
+    def case_saying(note: str) -> Case:
+        return make_local_case(
+            events=[event("TMS", "status_update", "No ship confirmation yet", None)],
+            messages=[message(f"Checked with the dock and the carrier. {note}", "internal")],
+        )
+
+    plain = model.probabilities(case_saying("Will look again."))["unknown"]
+    doubtful = model.probabilities(case_saying("Can't call it."))["unknown"]
+    plain_odds, doubtful_odds = plain / (1 - plain), doubtful / (1 - doubtful)
+    assert doubtful_odds > 5 * plain_odds
