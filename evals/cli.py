@@ -176,8 +176,14 @@ def suite(
     fail_if: Annotated[str | None, typer.Option(help="Gates checked on every set.")] = None,
 ) -> None:
     """Runs every eval set (default: the regression set and all independent sets), one report each."""
-    from evals.suite import DEFAULT_SETS, run_set, write_suite
+    from evals.suite import DEFAULT_SETS, clashing_folders, run_set, write_suite
 
+    names = set_names or DEFAULT_SETS
+    if clashing := clashing_folders(names):
+        raise _fail(
+            f"--set: two sets would write their reports to the same folder: {', '.join(clashing)}",
+            EXIT_INVALID,
+        )
     try:
         gates: list[Gate] = parse_gates(fail_if) if fail_if else []
     except TriageError as exc:
@@ -192,7 +198,7 @@ def suite(
     )
     target = out or default_out_dir()
     runs = []
-    for name in set_names or DEFAULT_SETS:
+    for name in names:
         try:
             runs.append(asyncio.run(run_set(name, template, target)))
         except TriageError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,13 +65,29 @@ def set_path(name: str) -> Path:
     return DATASETS_DIR / name / "eval.jsonl"
 
 
+def report_folder(name: str) -> str:
+    """Returns the folder a set's report goes to: the set's name, or its file's.
+
+    A path to a set's `eval.jsonl` (the contract's file name) is named by the folder holding
+    it, so that two such sets in one suite do not write over each other's report.
+    """
+    given = set_path(name)
+    return given.parent.name if given.name == "eval.jsonl" else given.stem
+
+
+def clashing_folders(names: Sequence[str]) -> list[str]:
+    """Returns the report folders that two or more of the named sets would share."""
+    folders = Counter(report_folder(name) for name in names)
+    return sorted(folder for folder, n in folders.items() if n > 1)
+
+
 async def run_set(name: str, template: RunOptions, out: Path) -> SetRun:
-    """Runs one set with the template's options and writes its report under out/<name>."""
+    """Runs one set with the template's options and writes its report under out/<folder>."""
     options = RunOptions(**{**template.__dict__, "dataset": set_path(name)})
     result = await run_eval(options)
     metrics = compute_metrics(result.records, result.labels, result.alpha, result.provenance)
     metrics["timings"] = {key: round(value, 3) for key, value in result.timings.items()}
-    write_report(out / Path(name).stem, result.records, metrics)
+    write_report(out / report_folder(name), result.records, metrics)
     return SetRun(name, metrics, result.records, result.violations)
 
 
@@ -100,7 +117,7 @@ def suite_html(runs: Sequence[SetRun]) -> str:
     """Returns the suite page: the per-set table, then each set's bins and failing cases."""
     head = "".join(f"<th>{html.escape(t)}</th>" for _, t in COLUMNS)
     rows = "".join(
-        f'<tr><td><a href="{html.escape(Path(r.name).stem)}/report.html">{html.escape(r.name)}'
+        f'<tr><td><a href="{html.escape(report_folder(r.name))}/report.html">{html.escape(r.name)}'
         "</a></td>" + "".join(f"<td>{_cell(k, r.metrics[k])}</td>" for k, _ in COLUMNS) + "</tr>"
         for r in runs
     )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from cli.main import app
 from evals.automation import automation_metrics
 from evals.report import compute_metrics
 from evals.report_sections import cases_html, confidence_bins
-from evals.suite import SetRun, write_suite
+from evals.suite import SetRun, clashing_folders, report_folder, write_suite
 from tests.support.evals import make_record
 
 HELD = {"action": "notify_customer", "outcome": "needs_approval", "rules_fired": ["auto-floor"]}
@@ -94,3 +97,24 @@ def test_suite_report_has_a_row_per_set(tmp_path: Path) -> None:
     assert "| beta | 4 |" in text
     assert 'href="alpha/report.html"' in page.read_text()
     assert (tmp_path / "suite.json").exists()
+
+
+def test_sets_given_as_eval_jsonl_paths_report_under_their_folders_names() -> None:
+    """Two `<folder>/eval.jsonl` sets in one suite must not write over each other's report."""
+    assert report_folder("independent-chat") == "independent-chat"
+    assert report_folder("/data/heldout-calls/eval.jsonl") == "heldout-calls"
+    assert report_folder("/data/cases-2026.jsonl") == "cases-2026"
+    assert clashing_folders(["/a/x/eval.jsonl", "/b/y/eval.jsonl"]) == []
+    assert clashing_folders(["/a/x/eval.jsonl", "/b/x/eval.jsonl", "z"]) == ["x"]
+
+
+def test_the_suite_command_refuses_sets_that_share_a_report_folder(tmp_path: Path) -> None:
+    """A clear error naming the option and the folder, before anything runs."""
+    result = CliRunner().invoke(
+        app,
+        ["eval", "suite", "--set", "/a/x/eval.jsonl", "--set", "/b/x/eval.jsonl"],
+        env={"TRIAGE_DATA_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 2, result.output
+    assert "--set" in result.output
+    assert "same folder: x" in result.output
