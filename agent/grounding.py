@@ -42,10 +42,13 @@ def own_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> 
 
 
 # Attribute facts that say a cause's condition was checked and is not there: the invoice agrees
-# with the order on price and quantity. Stock agreeing between the ERP and the WMS is not one:
-# an inventory discrepancy is physical stock against the systems, which may agree with each other.
+# with the order on price and quantity, the carrier was on time, the warehouse's backlog is at or
+# below its norm. Stock agreeing between the ERP and the WMS is not one: an inventory
+# discrepancy is physical stock against the systems, which may agree with each other.
 COUNTER_FACTS: dict[str, tuple[str, ...]] = {
     "pricing_mismatch": ("price_agrees", "qty_match_agrees"),
+    "carrier_delay": ("on_time",),
+    "warehouse_congestion": ("backlog_within_norm",),
 }
 # A credit status that plainly says the account is in order. facts.py reads every status without
 # a blocking word as not blocked ("pending_review", "B"); holding an action back needs more.

@@ -48,6 +48,9 @@ _CLEARED_PHRASES = (
     r"counted (?P<counted>\d+),? (?:vs\.? |versus |against )?(?:expected|system|book|on[- ]hand)"
     r"(?: qty| quantity)?:? (?P=counted)\b",
     r"(?:expected|system|book) (?P<booked>\d+),? counted (?P=booked)\b",
+    # A cause ruled out by name: "it's not a count problem", "this isn't a carrier issue".
+    r"(?:is|'s|was|are|were)(?: not|n't) (?:a |an |the )?(?:[\w/'-]+ ){0,2}?(?:problem|issue|fault)\b",
+    r"not (?:a |an )(?:[\w/'-]+ ){0,2}?(?:problem|issue)\b",
     r"(?:asn|advance ship(?:ping)? notice|855|856|po acknowledg(?:e)?ment|acknowledg(?:e)?ment) "
     r"(?:was |has been )?received (?:ok|okay|on time|in full|as planned|as ordered|complete)\b",
 )
@@ -89,7 +92,11 @@ _PHRASE_TOPICS = (
     ("pricing_mismatch", re.compile(r"price|pricing|invoice|amount|total")),
     ("credit_hold", re.compile(r"credit")),
     ("compliance_hold", re.compile(r"customs|export|compliance")),
-    ("supplier_delay", re.compile(r"asn|ship(?:ping)? notice|855|856|acknowledg")),
+    ("supplier_delay", re.compile(r"asn|ship(?:ping)? notice|855|856|acknowledg|supplier|vendor")),
+    ("carrier_delay", re.compile(r"carrier|truck|transport|transit")),
+    ("warehouse_congestion", re.compile(r"warehouse|labou?r|staffing|capacity")),
+    ("integration_failure", re.compile(r"system|interface|\bedi\b|integration|sync")),
+    ("master_data_error", re.compile(r"master data|\bdata\b")),
 )
 
 

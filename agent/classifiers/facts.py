@@ -19,6 +19,7 @@ _DIGITS = re.compile(r"\d+")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _BLOCKED_CREDIT = ("block", "hold", "limit", "suspend", "stop", "over", "exceed", "past due")
 _FALSE = {"false", "no", "n", "0", "missing", "none", "pending", "not received", "overdue"}
+_TRUE = {"true", "yes", "y"}
 _CLEAR = ("clear", "released", "ok", "none", "n/a", "passed", "approved", "good")
 # (fact label, words the first key must hold, words the second key must hold).
 _PAIRS = (
@@ -210,6 +211,9 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
             text = str(value).strip().lower()
             missing = value is False or text in _FALSE
             facts["po_ack_missing" if missing else "po_ack_received"] = 1.0
+        on_time = {"on", "time"} <= _words(key) or "ontime" in _words(key)
+        if on_time and (value is True or str(value).lower() in _TRUE):
+            facts["on_time"] = 1.0
         if {"customs", "export", "hazmat", "dg", "licence", "license"} & _words(key):
             text = str(value).strip().lower()
             if value is True or (text and not any(w in text for w in _CLEAR) and text != "false"):
@@ -251,6 +255,8 @@ def _load_facts(attributes: Attributes) -> dict[str, float]:
             facts["backlog_ratio"] = min(max(backlog / norm, 0.0), 5.0) / 5.0
             if backlog > 1.5 * norm:
                 facts["backlog_high"] = 1.0
+        if norm is not None and norm > 0 and backlog <= norm:
+            facts["backlog_within_norm"] = 1.0
     if _labour_short(attributes):
         facts["labour_short"] = 1.0
     return facts

@@ -138,3 +138,43 @@ def test_a_statement_that_nobody_has_established_the_cause_is_counter_evidence()
     )
     for cause in ("supplier_delay", "carrier_delay", "integration_failure"):
         assert counter_evidence(case, [], cause) == ["undetermined:message"]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "cause", "found"),
+    [
+        pytest.param({"carrier_on_time": True}, "carrier_delay", ["fact:on_time"], id="on-time"),
+        pytest.param({"OnTime": "yes"}, "carrier_delay", ["fact:on_time"], id="on-time-text"),
+        pytest.param({"carrier_on_time": False}, "carrier_delay", [], id="late"),
+        pytest.param({"on_time_target_pct": 95}, "carrier_delay", [], id="a-target"),
+        pytest.param(
+            {"wms_backlog_orders": 410, "wms_backlog_baseline": 450},
+            "warehouse_congestion",
+            ["fact:backlog_within_norm"],
+            id="backlog-below-norm",
+        ),
+        pytest.param(
+            {"backlog_orders": 900, "backlog_normal": 300},
+            "warehouse_congestion",
+            [],
+            id="backlog-high",
+        ),
+        pytest.param(
+            {
+                "backlog_orders": 410,
+                "backlog_baseline": 450,
+                "labour_planned": 12,
+                "labour_actual": 5,
+            },
+            "warehouse_congestion",
+            [],
+            id="short-of-people",
+        ),
+    ],
+)
+def test_attributes_that_show_the_condition_absent_are_counter_evidence(
+    attributes: dict[str, object], cause: str, found: list[str]
+) -> None:
+    """An on-time carrier, a backlog at its norm; a fact for the cause outweighs them."""
+    case = make_local_case(attributes=attributes)
+    assert counter_evidence(case, [], cause) == found

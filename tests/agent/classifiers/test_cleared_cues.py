@@ -111,3 +111,38 @@ def test_cleared_cues_count_what_count_cues_leaves_out() -> None:
     text = "Customs hold cleared.\nCertificate of origin missing, customs hold"
     assert cleared_cues(text) == {"compliance_hold": 1}
     assert count_cues(text).get("compliance_hold", 0) >= 1
+
+
+RULED_OUT = [
+    pytest.param(
+        "So it's not a count problem, nobody moved the pallets down.",
+        "inventory_discrepancy",
+        id="not-a-count-problem",
+    ),
+    pytest.param("This isn't a carrier issue, the dock was full.", "carrier_delay", id="carrier"),
+    pytest.param("It is not the supplier's fault, our PO went out late.", "supplier_delay", id="sup"),
+    pytest.param("Not a data problem: the item master is fine.", "master_data_error", id="data"),
+    pytest.param("It's not a system issue, the interface ran.", "integration_failure", id="system"),
+]
+
+
+@pytest.mark.parametrize(("text", "cause"), RULED_OUT)
+def test_a_cause_ruled_out_by_name_is_counter_evidence_for_it(text: str, cause: str) -> None:
+    """The people who checked say which cause it is not; automation for that cause waits."""
+    case = make_local_case(events=[event("ERP", "note", text)])
+    assert counter_evidence(case, [], cause) == ["cleared:event"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Not a problem to rebook it for tomorrow.",
+        "The problem is the carrier: the truck broke down.",
+        "Was the count problem fixed? No, still 12 short.",
+    ],
+)
+def test_a_problem_named_without_ruling_it_out_is_no_counter_evidence(text: str) -> None:
+    """Naming a cause as the problem, or asking about it, rules nothing out."""
+    case = make_local_case(events=[event("ERP", "note", text)])
+    for cause in ("carrier_delay", "inventory_discrepancy"):
+        assert counter_evidence(case, [], cause) == []
