@@ -34,6 +34,8 @@ DEFAULT_SETS = (
     "independent-handover",
     "independent-tickets",
     "independent-analyst",
+    "independent-calls",
+    "independent-records",
 )
 COLUMNS = (
     ("n_cases", "cases"),
