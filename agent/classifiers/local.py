@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -194,26 +194,21 @@ def training_examples(history: Iterable[ResolvedCase]) -> list[TrainingExample]:
     return [TrainingExample(c.case_id, c.resolution.cause, case_fragment(c)) for c in history]
 
 
+class TrainingOptions(TypedDict, total=False):
+    """The keyword options of train_on_examples, which train_local_model passes on."""
+
+    alpha: float
+    seed: int
+    method: CalibrationMethod
+    regularisation: float
+    unknown_prior: float
+
+
 def train_local_model(
-    history: Iterable[ResolvedCase],
-    taxonomy: Taxonomy,
-    *,
-    alpha: float = 0.1,
-    seed: int = 0,
-    method: CalibrationMethod = "sigmoid",
-    regularisation: float = 1.0,
-    unknown_prior: float = UNKNOWN_PRIOR,
+    history: Iterable[ResolvedCase], taxonomy: Taxonomy, **options: Unpack[TrainingOptions]
 ) -> LocalModel:
     """Trains the calibrated classifier and its abstention model, and computes the conformal qhat."""
-    return train_on_examples(
-        training_examples(history),
-        taxonomy,
-        alpha=alpha,
-        seed=seed,
-        method=method,
-        regularisation=regularisation,
-        unknown_prior=unknown_prior,
-    )
+    return train_on_examples(training_examples(history), taxonomy, **options)
 
 
 def train_on_examples(

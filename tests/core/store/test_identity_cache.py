@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +16,7 @@ from core.errors import AuthenticationFailed, InvalidInput
 from core.store import identity
 from core.store.db import Database
 from core.store.tables import users
-
-PASSWORD = "correct-horse-battery"
+from tests.support.service import PASSWORD
 
 
 class Clock:
@@ -46,84 +43,77 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated SQLite store with reviewer alice."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'triage.db'}")
-    await asyncio.to_thread(database.migrate)
-    async with database.transaction() as conn:
-        await identity.add_user(conn, "alice", PASSWORD, ["buyer"])
-    yield database
-    await database.dispose()
-
-
-async def _verify(db: Database, password: str, memory: VerifiedCredentials) -> frozenset[str]:
-    async with db.transaction() as conn:
+async def _verify(alice_db: Database, password: str, memory: VerifiedCredentials) -> frozenset[str]:
+    async with alice_db.transaction() as conn:
         return (await identity.verify_password(conn, "alice", password, memory)).roles
 
 
-async def test_a_remembered_password_skips_argon2(db: Database, verifications: list[str]) -> None:
+async def test_a_remembered_password_skips_argon2(
+    alice_db: Database, verifications: list[str]
+) -> None:
     """Five checks of the same right password run argon2 once."""
     memory = VerifiedCredentials(60)
     for _ in range(5):
-        assert await _verify(db, PASSWORD, memory) == {"buyer"}
+        assert await _verify(alice_db, PASSWORD, memory) == {"buyer"}
     assert len(verifications) == 1
 
 
 async def test_a_wrong_password_is_never_served_from_memory(
-    db: Database, verifications: list[str]
+    alice_db: Database, verifications: list[str]
 ) -> None:
     """After the right password was remembered, wrong ones still fail, each after a full check."""
     memory = VerifiedCredentials(60)
-    await _verify(db, PASSWORD, memory)
+    await _verify(alice_db, PASSWORD, memory)
     for wrong in (PASSWORD + "x", PASSWORD[:-1], "", PASSWORD.upper()):
         with pytest.raises(AuthenticationFailed):
-            await _verify(db, wrong, memory)
+            await _verify(alice_db, wrong, memory)
     assert len(verifications) == 5
 
 
-async def test_a_new_password_or_a_disabled_user_ends_the_memory(db: Database) -> None:
+async def test_a_new_password_or_a_disabled_user_ends_the_memory(alice_db: Database) -> None:
     """Changing the password refuses the old one at once; disabling the user refuses the new one."""
     memory = VerifiedCredentials(60)
-    await _verify(db, PASSWORD, memory)
-    async with db.transaction() as conn:
+    await _verify(alice_db, PASSWORD, memory)
+    async with alice_db.transaction() as conn:
         await identity.add_user(conn, "alice", "another-password", ["buyer"])
     with pytest.raises(AuthenticationFailed):
-        await _verify(db, PASSWORD, memory)
-    await _verify(db, "another-password", memory)
-    async with db.transaction() as conn:
+        await _verify(alice_db, PASSWORD, memory)
+    await _verify(alice_db, "another-password", memory)
+    async with alice_db.transaction() as conn:
         await conn.execute(update(users).where(users.c.username == "alice").values(active=False))
     with pytest.raises(AuthenticationFailed):
-        await _verify(db, "another-password", memory)
+        await _verify(alice_db, "another-password", memory)
 
 
 async def test_roles_are_read_from_the_store_on_every_check(
-    db: Database, verifications: list[str]
+    alice_db: Database, verifications: list[str]
 ) -> None:
     """A role change shows on the next request, even when the password is remembered."""
     memory = VerifiedCredentials(60)
-    await _verify(db, PASSWORD, memory)
-    async with db.transaction() as conn:
+    await _verify(alice_db, PASSWORD, memory)
+    async with alice_db.transaction() as conn:
         await conn.execute(
             update(users).where(users.c.username == "alice").values(roles=["finance_approver"])
         )
-    assert await _verify(db, PASSWORD, memory) == {"finance_approver"}
+    assert await _verify(alice_db, PASSWORD, memory) == {"finance_approver"}
     assert len(verifications) == 1
 
 
-async def test_the_memory_expires_after_its_ttl(db: Database, verifications: list[str]) -> None:
+async def test_the_memory_expires_after_its_ttl(
+    alice_db: Database, verifications: list[str]
+) -> None:
     """Past the TTL the password is verified again; a TTL of 0 remembers nothing."""
     clock = Clock()
     memory = VerifiedCredentials(60, clock=clock)
-    await _verify(db, PASSWORD, memory)
+    await _verify(alice_db, PASSWORD, memory)
     clock.now += 59
-    await _verify(db, PASSWORD, memory)
+    await _verify(alice_db, PASSWORD, memory)
     clock.now += 2
-    await _verify(db, PASSWORD, memory)
+    await _verify(alice_db, PASSWORD, memory)
     assert len(verifications) == 2
     off = VerifiedCredentials(0)
-    await _verify(db, PASSWORD, off)
-    await _verify(db, PASSWORD, off)
+    await _verify(alice_db, PASSWORD, off)
+    await _verify(alice_db, PASSWORD, off)
     assert len(verifications) == 4
 
 
@@ -151,10 +141,10 @@ def test_the_memory_keeps_at_most_max_entries() -> None:
 
 @pytest.mark.parametrize("username", ["al\x00ice", "al:ice", "tab\tbed"])
 async def test_user_names_with_control_characters_or_colons_are_refused(
-    db: Database, username: str
+    alice_db: Database, username: str
 ) -> None:
     """Such a name could never log in over HTTP Basic, so it cannot be created."""
-    async with db.transaction() as conn:
+    async with alice_db.transaction() as conn:
         with pytest.raises(InvalidInput):
             await identity.add_user(conn, username, PASSWORD, ["buyer"])
 
@@ -187,12 +177,12 @@ def at_once(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 async def test_argon2_runs_at_most_a_few_at_once_and_once_per_remembered_pair(
-    db: Database, at_once: dict[str, int]
+    alice_db: Database, at_once: dict[str, int]
 ) -> None:
     """Eight racing requests of one reviewer pay at most one verification per argon2 slot, never
     more than ARGON2_AT_ONCE at a time (each takes 64 MiB while it runs)."""
     memory = VerifiedCredentials(ttl_s=60)
-    async with db.transaction() as conn:
+    async with alice_db.transaction() as conn:
         record = await identity.password_record(conn, "alice")
     roles = await asyncio.gather(
         *(identity.check_password(record, PASSWORD, memory) for _ in range(8))
@@ -203,11 +193,11 @@ async def test_argon2_runs_at_most_a_few_at_once_and_once_per_remembered_pair(
 
 
 async def test_a_flood_of_wrong_passwords_queues_for_argon2(
-    db: Database, at_once: dict[str, int]
+    alice_db: Database, at_once: dict[str, int]
 ) -> None:
     """Wrong passwords and unknown users each pay a full argon2 call, but never more at once."""
     memory = VerifiedCredentials(ttl_s=60)
-    async with db.transaction() as conn:
+    async with alice_db.transaction() as conn:
         known = await identity.password_record(conn, "alice")
         unknown = await identity.password_record(conn, "mallory")
     attempts = [identity.check_password(known, f"guess-{i}", memory) for i in range(6)]
