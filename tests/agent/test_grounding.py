@@ -133,7 +133,9 @@ def test_a_statement_that_nobody_has_established_the_cause_is_counter_evidence()
     case = make_local_case(
         messages=[
             message("Supplier says it shipped; the carrier has no record of the PRO.", "internal"),
-            message("Either they never shipped or the PRO was mistyped. Can't call it.", "internal"),
+            message(
+                "Either they never shipped or the PRO was mistyped. Can't call it.", "internal"
+            ),
         ]
     )
     for cause in ("supplier_delay", "carrier_delay", "integration_failure"):

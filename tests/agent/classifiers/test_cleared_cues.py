@@ -120,7 +120,9 @@ RULED_OUT = [
         id="not-a-count-problem",
     ),
     pytest.param("This isn't a carrier issue, the dock was full.", "carrier_delay", id="carrier"),
-    pytest.param("It is not the supplier's fault, our PO went out late.", "supplier_delay", id="sup"),
+    pytest.param(
+        "It is not the supplier's fault, our PO went out late.", "supplier_delay", id="sup"
+    ),
     pytest.param("Not a data problem: the item master is fine.", "master_data_error", id="data"),
     pytest.param("It's not a system issue, the interface ran.", "integration_failure", id="system"),
 ]

@@ -51,7 +51,7 @@ def test_a_statement_that_the_cause_is_undetermined_is_found(text: str) -> None:
 def test_doubt_about_a_date_or_a_side_detail_is_not_a_statement_about_the_cause(
     text: str,
 ) -> None:
-    """"Not sure when it ships" is supplier-delay evidence, not doubt about the cause."""
+    """ "Not sure when it ships" is supplier-delay evidence, not doubt about the cause."""
     assert undetermined_statements(text) == []
 
 
