@@ -10,6 +10,7 @@ nobody has established the cause.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from agent.classifiers.cleared import cleared_topics
@@ -36,9 +37,21 @@ def own_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> 
         codes = [*([event.code] if event.code else []), *segment_codes(event.detail or "")]
         found |= {f"code:{code.strip().upper()}" for code in codes if code_cause(code) == cause}
     for text in evidence_texts(case, messages):
-        if count_cues(text.text).get(cause):
+        if count_cues(statements(text.text)).get(cause):
             found.add(f"cue:{text.source.kind}")
     return sorted(found)
+
+
+# A sentence ends at ".", "!" or "?" before a space, or at a line break; one ending in "?" asks.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def statements(text: str) -> str:
+    """Returns the text without its questions: "Is the carrier having trouble again?" guesses.
+
+    A cue phrase in a question is somebody's hypothesis about the case, not a report of it.
+    """
+    return "\n".join(s for s in _SENTENCE_BREAK.split(text) if not s.rstrip().endswith("?"))
 
 
 # Attribute facts that say a cause's condition was checked and is not there: the invoice agrees

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.grounding import counter_evidence, own_evidence
+from agent.grounding import counter_evidence, own_evidence, statements
 from tests.support.local_cases import event, make_local_case, matched, message
 
 PO_CASE = {
@@ -180,3 +180,29 @@ def test_attributes_that_show_the_condition_absent_are_counter_evidence(
     """An on-time carrier, a backlog at its norm; a fact for the cause outweighs them."""
     case = make_local_case(attributes=attributes)
     assert counter_evidence(case, [], cause) == found
+
+
+def test_a_cause_named_only_in_a_question_is_no_own_evidence() -> None:
+    """ "Is the carrier having trouble again?" is a guess; a statement of it is evidence."""
+    asking = make_local_case(
+        messages=[message("Four days in processing. Is it stuck at the hub again?", "customer")]
+    )
+    telling = make_local_case(
+        messages=[message("Four days in processing? It is stuck at the hub again.", "customer")]
+    )
+    assert own_evidence(asking, [], "carrier_delay") == []
+    assert own_evidence(telling, [], "carrier_delay") == ["cue:message"]
+
+
+def test_statements_keep_every_sentence_but_the_questions() -> None:
+    text = "Truck broke down at 9.30. Any update?\nRebooked for Friday!"
+    assert statements(text).split() == [
+        "Truck",
+        "broke",
+        "down",
+        "at",
+        "9.30.",
+        "Rebooked",
+        "for",
+        "Friday!",
+    ]
