@@ -36,6 +36,7 @@ DEFAULT_SETS = (
     "independent-analyst",
     "independent-calls",
     "independent-records",
+    "independent-customers",
 )
 COLUMNS = (
     ("n_cases", "cases"),
