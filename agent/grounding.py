@@ -51,6 +51,8 @@ def statements(text: str) -> str:
 
     A cue phrase in a question is somebody's hypothesis about the case, not a report of it.
     """
+    if "?" not in text:
+        return text
     return "\n".join(s for s in _SENTENCE_BREAK.split(text) if not s.rstrip().endswith("?"))
 
 
