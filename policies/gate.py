@@ -201,9 +201,21 @@ def _apply_invariants(
             "needs_approval",
             1,
             "counter-evidence",
-            f"the case's own documents say the condition of {context.cause} does not hold "
-            f"({', '.join(inputs['counter_evidence'])}): a person checks before anything runs",
+            f"{_against(context.cause, inputs['counter_evidence'])}: a person checks before "
+            "anything runs",
         )
+
+
+def _against(cause: str, found: list[str]) -> str:
+    """Says what the case's own documents hold against the decided cause, by kind."""
+    undetermined = [item for item in found if item.startswith("undetermined:")]
+    ruled_out = [item for item in found if item not in undetermined]
+    said = []
+    if ruled_out:
+        said.append(f"that the condition of {cause} does not hold ({', '.join(ruled_out)})")
+    if undetermined:
+        said.append(f"that nobody has established the cause ({', '.join(undetermined)})")
+    return "the case's own documents say " + " and ".join(said)
 
 
 def _uncertainty(context: PolicyContext) -> str | None:

@@ -24,7 +24,8 @@ _WHAT_HAPPENED = (
 _CAUSE = r"(?:root[- ]cause|cause|reason|explanation)"
 _PHRASES = (
     rf"(?:can'?t|cannot|could ?n[o']t|unable to) (?:call it|tell|say|pin (?:it|down)|determine|work out|figure out|explain)(?: (?:yet|for sure|it))? {_WHAT_HAPPENED}",
-    r"(?:can'?t|cannot|could ?n[o']t) call (?:it|this one)\b",
+    # "Can't call it", not "couldn't call it in" (a driver who could not phone in).
+    r"(?:can'?t|cannot|could ?n[o']t) call (?:it|this one)\b(?! in\b)",
     rf"(?:not sure|no idea|(?:do|did)(?: not|n'?t) know|unclear|not clear|no clue) {_WHAT_HAPPENED}",
     rf"{_CAUSE}s? (?:is |are |remains? |still |so far )*(?:unclear|unknown|undetermined|unexplained|a mystery|not (?:yet )?(?:clear|known|established|found|identified))",
     rf"no (?:clear |obvious |known |single )?{_CAUSE} (?:found|identified|yet|so far|established)",

@@ -73,3 +73,16 @@ def test_counter_evidence_is_an_input_of_the_decision_digest() -> None:
     assert evaluate(case, proposal, context).decision_id != (
         evaluate(case, proposal, make_context()).decision_id
     )
+
+
+def test_the_reason_says_which_kind_of_counter_evidence_held_the_action() -> None:
+    """A ruled-out condition and an undetermined cause read differently to the reviewer."""
+    ruled_out = decide("notify_customer", counter_evidence=("cleared:message",)).reasons[0]
+    undetermined = decide("notify_customer", counter_evidence=("undetermined:message",)).reasons[0]
+    both = decide(
+        "notify_customer", counter_evidence=("fact:on_time", "undetermined:event")
+    ).reasons[0]
+    assert "condition of carrier_delay does not hold (cleared:message)" in ruled_out
+    assert "nobody has established the cause (undetermined:message)" in undetermined
+    assert "condition of" not in undetermined
+    assert "(fact:on_time)" in both and "(undetermined:event)" in both

@@ -46,6 +46,7 @@ def test_a_statement_that_the_cause_is_undetermined_is_found(text: str) -> None:
         "The reason is a customs hold on the lot.",
         "We can't tell you the new date until the supplier confirms.",
         "Credit check could not be completed: account blocked.",
+        "Driver couldn't call it in, his phone was dead.",
     ],
 )
 def test_doubt_about_a_date_or_a_side_detail_is_not_a_statement_about_the_cause(
