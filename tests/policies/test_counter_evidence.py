@@ -85,4 +85,5 @@ def test_the_reason_says_which_kind_of_counter_evidence_held_the_action() -> Non
     assert "condition of carrier_delay does not hold (cleared:message)" in ruled_out
     assert "nobody has established the cause (undetermined:message)" in undetermined
     assert "condition of" not in undetermined
-    assert "(fact:on_time)" in both and "(undetermined:event)" in both
+    assert "(fact:on_time)" in both
+    assert "(undetermined:event)" in both
