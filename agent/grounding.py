@@ -58,12 +58,13 @@ def statements(text: str) -> str:
 
 # Attribute facts that say a cause's condition was checked and is not there: the invoice agrees
 # with the order on price and quantity, the carrier was on time, the warehouse's backlog is at or
-# below its norm. Stock agreeing between the ERP and the WMS is not one: an inventory
+# below its norm, the customs filing reads accepted or released. Stock agreeing between the ERP and the WMS is not one: an inventory
 # discrepancy is physical stock against the systems, which may agree with each other.
 COUNTER_FACTS: dict[str, tuple[str, ...]] = {
     "pricing_mismatch": ("price_agrees", "qty_match_agrees"),
     "carrier_delay": ("on_time",),
     "warehouse_congestion": ("backlog_within_norm",),
+    "compliance_hold": ("compliance_clear",),
 }
 # A credit status that plainly says the account is in order. facts.py reads every status without
 # a blocking word as not blocked ("pending_review", "B"); holding an action back needs more.
@@ -77,12 +78,17 @@ def counter_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str)
     and absent (and no attribute fact supports the cause), `cleared:message` when a text names the
     cause's condition only to say it is fine or lifted ("customs released it", "no count
     variance"), `undetermined:message` when a text says nobody has established the cause ("can't
-    call it", "root cause unclear"), whatever cause was decided. A case often starts from a wrong
+    call it", "root cause unclear"), whatever cause was decided, and `conflict:credit_blocked`
+    when an attribute fact that settles another cause is there too. A case often starts from a wrong
     guess that a later message corrects; the classifier may still follow the guess's wording, and
     a person should look before anything runs.
     """
     found: set[str] = set()
     facts = attribute_facts(case.attributes)
+    # A decisive fact for another cause: the case's own records conflict with the decision.
+    found |= {
+        f"conflict:{fact}" for fact, c in FACT_CAUSES.items() if c != cause and facts.get(fact)
+    }
     if not any(facts.get(fact) for fact, c in FACT_CAUSES.items() if c == cause):
         found |= {f"fact:{fact}" for fact in COUNTER_FACTS.get(cause, ()) if facts.get(fact)}
         if cause == "credit_hold" and _credit_in_order(case):

@@ -209,13 +209,16 @@ def _apply_invariants(
 def _against(cause: str, found: list[str]) -> str:
     """Says what the case's own documents hold against the decided cause, by kind."""
     undetermined = [item for item in found if item.startswith("undetermined:")]
-    ruled_out = [item for item in found if item not in undetermined]
+    conflicting = [item for item in found if item.startswith("conflict:")]
+    ruled_out = [item for item in found if item not in undetermined and item not in conflicting]
     said = []
     if ruled_out:
-        said.append(f"that the condition of {cause} does not hold ({', '.join(ruled_out)})")
+        said.append(f"say the condition of {cause} does not hold ({', '.join(ruled_out)})")
     if undetermined:
-        said.append(f"that nobody has established the cause ({', '.join(undetermined)})")
-    return "the case's own documents say " + " and ".join(said)
+        said.append(f"say nobody has established the cause ({', '.join(undetermined)})")
+    if conflicting:
+        said.append(f"hold a fact that settles another cause ({', '.join(conflicting)})")
+    return "the case's own documents " + " and ".join(said)
 
 
 def _uncertainty(context: PolicyContext) -> str | None:

@@ -20,7 +20,9 @@ _SPLIT = re.compile(r"[^a-z0-9]+")
 _BLOCKED_CREDIT = ("block", "hold", "limit", "suspend", "stop", "over", "exceed", "past due")
 _FALSE = {"false", "no", "n", "0", "missing", "none", "pending", "not received", "overdue"}
 _TRUE = {"true", "yes", "y"}
-_CLEAR = ("clear", "released", "ok", "none", "n/a", "passed", "approved", "good")
+_CLEAR = ("clear", "released", "ok", "none", "n/a", "passed", "approved", "good", "accepted")
+# An error value that says the error is over.
+_RECOVERED = re.compile(r"\b(?:recovered|retried ok|resolved|succeeded on retry|cleared|fixed)\b")
 # (fact label, words the first key must hold, words the second key must hold).
 _PAIRS = (
     ("onhand", ("erp", "hand"), ("wms", "hand")),
@@ -202,7 +204,7 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
     if limit is not None and exposure is not None and exposure > limit:
         facts["credit_blocked"] = 1.0
     sync = [v for k, v in lowered.items() if "sync" in k or "integration_error" in k]
-    if any(str(v or "").strip() and str(v).strip().lower() not in _FALSE for v in sync):
+    if any(_is_standing_error(v) for v in sync):
         facts["sync_error"] = 1.0
     if any(_is_interface_failure_count(key, value) for key, value in attributes.items()):
         facts["sync_error"] = 1.0
@@ -218,7 +220,21 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
             text = str(value).strip().lower()
             if value is True or (text and not any(w in text for w in _CLEAR) and text != "false"):
                 facts["compliance_flag"] = 1.0
+            elif {"customs", "export"} & _words(key) and any(w in text for w in _CLEAR):
+                # A customs or export filing status that reads clean: "accepted", "released".
+                facts["compliance_clear"] = 1.0
     return facts
+
+
+def _is_standing_error(value: Scalar | list[Scalar]) -> bool:
+    """Tells whether a sync or integration error value reports an error that still stands.
+
+    "timeout 3 days ago, retried OK" and "HTTP 429 - recovered" report errors that are over.
+    """
+    text = str(value or "").strip().lower()
+    if not text or text in _FALSE:
+        return False
+    return _RECOVERED.search(text) is None
 
 
 def _is_interface_failure_count(key: str, value: Scalar | list[Scalar]) -> bool:

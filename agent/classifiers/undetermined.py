@@ -33,6 +33,7 @@ _PHRASES = (
     r"\bunexplained\b",
     r"nothing (?:decides|settles|points to (?:one|a single|any))",
     r"no (?:evidence|proof) (?:either way|one way or the other)",
+    r"(?:facts|evidence|records|data) (?:do not |don't |does not |doesn't )?(?:supports?|settles?|proves?) neither",
     r"could be (?:either|anything|any (?:of|one of)|one of (?:several|a few))",
     # Doubt between alternatives: "not sure if the truck came early or we weren't done".
     r"(?:not sure|unsure|no idea|unclear) (?:if|whether) [^.?!;]{3,120}?\bor\b",

@@ -156,6 +156,12 @@ def test_a_statement_that_nobody_has_established_the_cause_is_counter_evidence()
             id="backlog-below-norm",
         ),
         pytest.param(
+            {"customs_status": "accepted"},
+            "compliance_hold",
+            ["fact:compliance_clear"],
+            id="filing-accepted",
+        ),
+        pytest.param(
             {"backlog_orders": 900, "backlog_normal": 300},
             "warehouse_congestion",
             [],
@@ -206,3 +212,18 @@ def test_statements_keep_every_sentence_but_the_questions() -> None:
         "for",
         "Friday!",
     ]
+
+
+def test_a_decisive_fact_for_another_cause_is_counter_evidence() -> None:
+    """A credit block beside a high backlog: the records settle two causes, a person picks."""
+    case = make_local_case(
+        attributes={"credit_status": "blocked", "wms_backlog_orders": 780, "backlog_typical": 420}
+    )
+    assert counter_evidence(case, [], "warehouse_congestion") == ["conflict:credit_blocked"]
+    assert counter_evidence(case, [], "credit_hold") == ["conflict:backlog_high"]
+    assert (
+        counter_evidence(
+            make_local_case(attributes={"credit_status": "blocked"}), [], "credit_hold"
+        )
+        == []
+    )

@@ -80,10 +80,12 @@ def test_the_reason_says_which_kind_of_counter_evidence_held_the_action() -> Non
     ruled_out = decide("notify_customer", counter_evidence=("cleared:message",)).reasons[0]
     undetermined = decide("notify_customer", counter_evidence=("undetermined:message",)).reasons[0]
     both = decide(
-        "notify_customer", counter_evidence=("fact:on_time", "undetermined:event")
+        "notify_customer",
+        counter_evidence=("conflict:credit_blocked", "fact:on_time", "undetermined:event"),
     ).reasons[0]
     assert "condition of carrier_delay does not hold (cleared:message)" in ruled_out
     assert "nobody has established the cause (undetermined:message)" in undetermined
     assert "condition of" not in undetermined
     assert "(fact:on_time)" in both
     assert "(undetermined:event)" in both
+    assert "a fact that settles another cause (conflict:credit_blocked)" in both

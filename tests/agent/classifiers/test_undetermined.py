@@ -23,6 +23,7 @@ from tests.support.local_cases import make_local_case, message
         "which from here.",
         "Not sure if the truck came early or if we just weren't done packing.",
         "Results of the trace are inconclusive.",
+        "The facts support neither a transit claim nor our grading with certainty.",
         "It could be any of three things at this point.",
         "Too early to say what happened.",
         "I don\u2019t know why the order is stuck.",
