@@ -48,9 +48,11 @@ _CLEARED_PHRASES = (
     r"counted (?P<counted>\d+),? (?:vs\.? |versus |against )?(?:expected|system|book|on[- ]hand)"
     r"(?: qty| quantity)?:? (?P=counted)\b",
     r"(?:expected|system|book) (?P<booked>\d+),? counted (?P=booked)\b",
-    # A cause ruled out by name: "it's not a count problem", "this isn't a carrier issue".
-    r"(?:is|'s|was|are|were)(?: not|n't) (?:a |an |the )?(?:[\w/'-]+ ){0,2}?(?:problem|issue|fault)\b",
-    r"not (?:a |an )(?:[\w/'-]+ ){0,2}?(?:problem|issue)\b",
+    # A cause ruled out by name: "it's not a count problem", "this isn't a carrier issue", "short
+    # picks are not inventory errors", "not a supplier delay".
+    r"(?:is|'s|was|are|were)(?: not|n't) (?:a |an |the )?(?:[\w/'-]+ ){0,2}?"
+    r"(?:problem|issue|fault|errors?|delay|discrepanc(?:y|ies))\b",
+    r"not (?:a |an )(?:[\w/'-]+ ){0,2}?(?:problem|issue|errors?|delay|discrepancy)\b",
     r"(?:asn|advance ship(?:ping)? notice|855|856|po acknowledg(?:e)?ment|acknowledg(?:e)?ment) "
     r"(?:was |has been )?received (?:ok|okay|on time|in full|as planned|as ordered|complete)\b",
 )

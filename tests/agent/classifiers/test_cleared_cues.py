@@ -125,6 +125,12 @@ RULED_OUT = [
     ),
     pytest.param("Not a data problem: the item master is fine.", "master_data_error", id="data"),
     pytest.param("It's not a system issue, the interface ran.", "integration_failure", id="system"),
+    pytest.param("Not a supplier delay: they have stock.", "supplier_delay", id="not-a-delay"),
+    pytest.param(
+        "Short picks are not inventory errors, reserve has it.",
+        "inventory_discrepancy",
+        id="not-errors",
+    ),
 ]
 
 
