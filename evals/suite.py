@@ -37,6 +37,10 @@ DEFAULT_SETS = (
     "independent-calls",
     "independent-records",
     "independent-customers",
+    "independent-escalations",
+    "independent-reports",
+    "independent-oncall",
+    "independent-suppliers",
 )
 COLUMNS = (
     ("n_cases", "cases"),
