@@ -206,6 +206,9 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
     sync = [v for k, v in lowered.items() if "sync" in k or "integration_error" in k]
     if any(_is_standing_error(v) for v in sync):
         facts["sync_error"] = 1.0
+    elif any(str(v or "").strip() and str(v).strip().lower() not in _FALSE for v in sync):
+        # An error that is over: a feature of its own, never evidence of a failure now.
+        facts["sync_recovered"] = 1.0
     if any(_is_interface_failure_count(key, value) for key, value in attributes.items()):
         facts["sync_error"] = 1.0
     for key, value in lowered.items():

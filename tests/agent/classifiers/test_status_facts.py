@@ -21,7 +21,10 @@ from agent.classifiers.facts import attribute_facts
 )
 def test_only_a_sync_error_that_still_stands_is_a_sync_error(value: str, standing: bool) -> None:
     """An error the value itself says is over is no evidence of an integration failure now."""
-    assert ("sync_error" in attribute_facts({"last_sync_error": value})) is standing
+    facts = attribute_facts({"last_sync_error": value})
+    assert ("sync_error" in facts) is standing
+    recovered = bool(value) and value != "none" and not standing
+    assert ("sync_recovered" in facts) is recovered, "an error that is over keeps its own feature"
 
 
 @pytest.mark.parametrize(
