@@ -4,8 +4,8 @@ The classifier's probability also rests on wording learnt from history, on simil
 messages about other documents. None of those says what happened to this case, so an action may
 run with no person only when the case itself, or a message about its own documents, carries a
 cue phrase, a standard code or a decisive attribute fact for the decided cause; and only when
-they hold nothing that says the decided cause's condition was checked and does not hold, or that
-nobody has established the cause.
+they hold nothing that says the decided cause's condition was checked and does not hold, that
+nobody has established the cause, or that settles another cause.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ def statements(text: str) -> str:
 
 # Attribute facts that say a cause's condition was checked and is not there: the invoice agrees
 # with the order on price and quantity, the carrier was on time, the warehouse's backlog is at or
-# below its norm, the customs filing reads accepted or released. Stock agreeing between the ERP and the WMS is not one: an inventory
-# discrepancy is physical stock against the systems, which may agree with each other.
+# below its norm, the customs filing reads accepted or released. Stock agreeing between the ERP
+# and the WMS is not one: an inventory discrepancy is physical stock against the systems, which
+# may agree with each other.
 COUNTER_FACTS: dict[str, tuple[str, ...]] = {
     "pricing_mismatch": ("price_agrees", "qty_match_agrees"),
     "carrier_delay": ("on_time",),
@@ -78,10 +79,10 @@ def counter_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str)
     and absent (and no attribute fact supports the cause), `cleared:message` when a text names the
     cause's condition only to say it is fine or lifted ("customs released it", "no count
     variance"), `undetermined:message` when a text says nobody has established the cause ("can't
-    call it", "root cause unclear"), whatever cause was decided, and `conflict:credit_blocked`
-    when an attribute fact that settles another cause is there too. A case often starts from a wrong
-    guess that a later message corrects; the classifier may still follow the guess's wording, and
-    a person should look before anything runs.
+    call it", "root cause unclear") whatever cause was decided, and `conflict:credit_blocked`
+    when an attribute fact that settles another cause is there too. A case often starts from a
+    wrong guess that a later message corrects; the classifier may still follow the guess's
+    wording, and a person should look before anything runs.
     """
     found: set[str] = set()
     facts = attribute_facts(case.attributes)
