@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Literal
 
 from core.values import Scalar
 
@@ -204,9 +205,10 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
     if limit is not None and exposure is not None and exposure > limit:
         facts["credit_blocked"] = 1.0
     sync = [v for k, v in lowered.items() if "sync" in k or "integration_error" in k]
-    if any(_is_standing_error(v) for v in sync):
+    states = {_error_state(v) for v in sync}
+    if "standing" in states:
         facts["sync_error"] = 1.0
-    elif any(str(v or "").strip() and str(v).strip().lower() not in _FALSE for v in sync):
+    elif "recovered" in states:
         # An error that is over: a feature of its own, never evidence of a failure now.
         facts["sync_recovered"] = 1.0
     if any(_is_interface_failure_count(key, value) for key, value in attributes.items()):
@@ -229,15 +231,16 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
     return facts
 
 
-def _is_standing_error(value: Scalar | list[Scalar]) -> bool:
-    """Tells whether a sync or integration error value reports an error that still stands.
+def _error_state(value: Scalar | list[Scalar]) -> Literal["standing", "recovered"] | None:
+    """Returns whether a sync or integration error value reports an error that stands, or one over.
 
-    "timeout 3 days ago, retried OK" and "HTTP 429 - recovered" report errors that are over.
+    "timeout 3 days ago, retried OK" and "HTTP 429 - recovered" report errors that are over; an
+    empty value or "none" reports no error.
     """
     text = str(value or "").strip().lower()
     if not text or text in _FALSE:
-        return False
-    return _RECOVERED.search(text) is None
+        return None
+    return "recovered" if _RECOVERED.search(text) else "standing"
 
 
 def _is_interface_failure_count(key: str, value: Scalar | list[Scalar]) -> bool:
