@@ -10,6 +10,7 @@ from policies.gate import evaluate, policy_inputs
 from tests.support.policies import (
     ALL_ACTIONS,
     NON_ERP_WITHOUT_ROLE,
+    UNCERTAINTY_CONTEXTS,
     make_context,
     make_policy,
     make_policy_case,
@@ -17,14 +18,7 @@ from tests.support.policies import (
 )
 from tests.support.policies import decide_in_context as decide
 
-CONTEXTS = [
-    pytest.param({}, id="confident-singleton"),
-    pytest.param({"confidence": 0.7}, id="below-external-floor"),
-    pytest.param({"confidence": 0.5}, id="below-threshold"),
-    pytest.param({"prediction_set": ("carrier_delay", "credit_hold")}, id="two-cause-set"),
-    pytest.param({"own_evidence": ()}, id="no-own-evidence"),
-    pytest.param({"cause": "unknown", "prediction_set": ()}, id="unknown"),
-]
+CONTEXTS = [*UNCERTAINTY_CONTEXTS, pytest.param({"own_evidence": ()}, id="no-own-evidence")]
 
 
 @pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from core.approvals import ApprovalRecord, ApprovalStatus, Vote
 from core.models import Case
 from core.principals import Principal, PrincipalKind
@@ -155,6 +157,14 @@ def write_policy(directory: Path, body: str) -> Path:
 
 
 ALL_ACTIONS = [a.id for a in TAXONOMY.actions]
+# Gate contexts from certain to uncertain, for rules that must only ever tighten a decision.
+UNCERTAINTY_CONTEXTS = [
+    pytest.param({}, id="confident-singleton"),
+    pytest.param({"confidence": 0.7}, id="below-external-floor"),
+    pytest.param({"confidence": 0.5}, id="below-threshold"),
+    pytest.param({"prediction_set": ("carrier_delay", "credit_hold")}, id="two-cause-set"),
+    pytest.param({"cause": "unknown", "prediction_set": ()}, id="unknown"),
+]
 
 
 def decide_in_context(action: str, **ctx: Any) -> PolicyDecision:
