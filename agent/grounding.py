@@ -58,10 +58,11 @@ def statements(text: str) -> str:
 
 # Attribute facts that say a cause's condition was checked and is not there: the invoice agrees
 # with the order on price and quantity, the carrier was on time, the warehouse's backlog is at or
-# below its norm, the customs filing reads accepted or released. Stock agreeing between the ERP
-# and the WMS is not one: an inventory discrepancy is physical stock against the systems, which
-# may agree with each other.
+# below its norm, the customs filing reads accepted or released, a physical count equals the book.
+# Stock agreeing between the ERP and the WMS alone is not one: an inventory discrepancy is
+# physical stock against the systems, which may agree with each other.
 COUNTER_FACTS: dict[str, tuple[str, ...]] = {
+    "inventory_discrepancy": ("count_agrees",),
     "pricing_mismatch": ("price_agrees", "qty_match_agrees"),
     "carrier_delay": ("on_time",),
     "warehouse_congestion": ("backlog_within_norm",),

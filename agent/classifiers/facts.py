@@ -95,6 +95,8 @@ _INTERFACE_WORDS = frozenset(
         "esb",
     }
 )
+# Words of a key that holds a difference, not a figure: `count_variance`, `onhand_delta`.
+_DIFFERENCE_WORDS = frozenset({"variance", "var", "diff", "difference", "delta", "gap", "pct"})
 _BACKLOG_NORMS = ("normal", "baseline", "plan", "typical", "avg", "average", "capacity")
 # Facts that on their own settle a cause whatever the wording, and the cause each points at
 # (CONTRACT.md, the taxonomy's "typical evidence" column).
@@ -144,6 +146,7 @@ def attribute_facts(attributes: Attributes) -> dict[str, float]:
     facts.update(_pair_facts(attributes))
     facts.update(_status_facts(attributes))
     facts.update(_load_facts(attributes))
+    facts.update(_count_facts(attributes))
     return facts
 
 
@@ -229,6 +232,51 @@ def _status_facts(attributes: Attributes) -> dict[str, float]:
                 # A customs or export filing status that reads clean: "accepted", "released".
                 facts["compliance_clear"] = 1.0
     return facts
+
+
+def _count_facts(attributes: Attributes) -> dict[str, float]:
+    """Returns `count_agrees` when a physical count of the stock equals every book figure.
+
+    `cycle_count_result: 48` beside `erp_on_hand: 48` and `wms_on_hand: 48`: somebody counted
+    and the shelf holds what the systems say, so stock and book do not disagree. A count that
+    differs from a book figure settles nothing here: the on-hand pairs read that.
+    """
+    counts, books = [], []
+    for key, value in attributes.items():
+        number = _number(value) if not isinstance(value, list) else None
+        if number is None:
+            continue
+        words = _key_words(key)
+        if words & _DIFFERENCE_WORDS:
+            continue
+        if _is_stock_count(words):
+            counts.append(number)
+        elif _is_book_figure(words):
+            books.append(number)
+    if not counts or not books:
+        return {}
+    if all(abs(c - b) <= 0.005 * max(abs(c), abs(b), 1e-9) for c in counts for b in books):
+        return {"count_agrees": 1.0}
+    return {}
+
+
+def _key_words(key: str) -> frozenset[str]:
+    """Returns the whole words of a key, without the prefixes `_words` adds."""
+    return frozenset(_SPLIT.split(key.lower().replace("onhand", "on_hand"))) - {""}
+
+
+def _is_book_figure(words: frozenset[str]) -> bool:
+    """Tells whether a key names the stock a system holds: `erp_on_hand`, `book_qty`."""
+    return "hand" in words or bool(
+        {"book", "system"} & words and {"qty", "quantity", "stock"} & words
+    )
+
+
+def _is_stock_count(words: frozenset[str]) -> bool:
+    """Tells whether a key names a count of the stock on the shelf, not of lines or retries."""
+    if "counted" in words or ("cycle" in words and "count" in words):
+        return True
+    return "count" in words and bool({"physical", "phys", "result", "qty", "quantity"} & words)
 
 
 def _error_state(value: Scalar | list[Scalar]) -> Literal["standing", "recovered"] | None:

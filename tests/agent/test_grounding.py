@@ -162,6 +162,18 @@ def test_a_statement_that_nobody_has_established_the_cause_is_counter_evidence()
             id="filing-accepted",
         ),
         pytest.param(
+            {"erp_on_hand": 48, "wms_on_hand": 48, "cycle_count_result": 48},
+            "inventory_discrepancy",
+            ["fact:count_agrees"],
+            id="count-equals-book",
+        ),
+        pytest.param(
+            {"erp_on_hand": 48, "wms_on_hand": 40, "cycle_count_result": 48},
+            "inventory_discrepancy",
+            [],
+            id="count-settles-nothing-beside-a-gap",
+        ),
+        pytest.param(
             {"backlog_orders": 900, "backlog_normal": 300},
             "warehouse_congestion",
             [],

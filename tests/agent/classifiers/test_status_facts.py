@@ -44,3 +44,28 @@ def test_a_customs_status_reads_as_a_hold_or_as_clear(
     assert fact in facts
     other = ({"compliance_flag", "compliance_clear"} - {fact}).pop()
     assert other not in facts
+
+
+@pytest.mark.parametrize(
+    ("attributes", "agrees"),
+    [
+        pytest.param(
+            {"erp_on_hand": 48, "wms_on_hand": 48, "cycle_count_result": 48}, True, id="all-48"
+        ),
+        pytest.param({"onhand_erp": 10, "counted_qty": 10}, True, id="counted"),
+        pytest.param({"system_qty": 12, "physical_count_qty": 12}, True, id="physical"),
+        pytest.param(
+            {"erp_on_hand": 48, "wms_on_hand": 40, "cycle_count_result": 48}, False, id="wms-off"
+        ),
+        pytest.param({"erp_on_hand": 48, "cycle_count": 45}, False, id="count-short"),
+        pytest.param({"on_hand": 10, "retry_count": 10}, False, id="a-retry-count"),
+        pytest.param({"handling_units": 4, "cycle_count": 4}, False, id="handling-is-not-hand"),
+        pytest.param({"erp_on_hand": 5, "count_variance": 0}, False, id="a-difference"),
+        pytest.param({"cycle_count_result": 48}, False, id="no-book-figure"),
+    ],
+)
+def test_a_physical_count_equal_to_every_book_figure_reads_as_agreeing(
+    attributes: dict[str, object], agrees: bool
+) -> None:
+    """Somebody counted and the shelf holds what the systems say: stock and book agree."""
+    assert ("count_agrees" in attribute_facts(attributes)) is agrees
