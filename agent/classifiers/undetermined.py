@@ -29,6 +29,10 @@ _PHRASES = (
     rf"(?:not sure|no idea|(?:do|did)(?: not|n'?t) know|unclear|not clear|no clue) {_WHAT_HAPPENED}",
     rf"{_CAUSE}s? (?:is |are |remains? |still |so far )*(?:unclear|unknown|undetermined|unexplained|a mystery|not (?:yet )?(?:clear|known|established|found|identified))",
     rf"no (?:clear |obvious |known |single )?{_CAUSE} (?:found|identified|yet|so far|established)",
+    # "Nobody can say." ends the thought; "nobody can say when it ships" is about a date.
+    rf"(?:nobody|no one|no-one|none of us) (?:knows|can say|can tell|could say|could tell)"
+    rf"(?: (?:yet|for sure))?(?: *[.;!]| *$| {_WHAT_HAPPENED})",
+    rf"{_CAUSE}s?:? (?:is |still |remains? )*(?:tbd|tbc|to be determined|to be confirmed)\b",
     r"\binconclusive\b",
     r"\bunexplained\b",
     r"nothing (?:decides|settles|points to (?:one|a single|any))",

@@ -26,6 +26,11 @@ from tests.support.local_cases import make_local_case, message
         "The facts support neither a transit claim nor our grading with certainty.",
         "It could be any of three things at this point.",
         "Too early to say what happened.",
+        "Driver says closed, customer says open. Nobody can say.",
+        "No one knows why the ASN never came.",
+        "None of us can tell which side dropped it.",
+        "IT opened a ticket with the VAN. Cause TBD",
+        "Root cause: to be determined.",
         "I don\u2019t know why the order is stuck.",
         "Ursache noch unklar.",
         "No sabemos por qué no salió el pedido.",
@@ -48,6 +53,9 @@ def test_a_statement_that_the_cause_is_undetermined_is_found(text: str) -> None:
         "We can't tell you the new date until the supplier confirms.",
         "Credit check could not be completed: account blocked.",
         "Driver couldn't call it in, his phone was dead.",
+        "Nobody can say when the truck gets in.",
+        "Nobody knows where the pallet went.",
+        "ETA TBD, the carrier will confirm.",
     ],
 )
 def test_doubt_about_a_date_or_a_side_detail_is_not_a_statement_about_the_cause(
