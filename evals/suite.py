@@ -41,6 +41,8 @@ DEFAULT_SETS = (
     "independent-reports",
     "independent-oncall",
     "independent-suppliers",
+    "independent-minutes",
+    "independent-mailbox",
 )
 COLUMNS = (
     ("n_cases", "cases"),
