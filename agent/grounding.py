@@ -11,16 +11,38 @@ nobody has established the cause, or that settles another cause.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from agent.classifiers.cleared import cleared_topics
 from agent.classifiers.codes import code_cause, segment_codes
 from agent.classifiers.cues import cleared_cues, count_cues
 from agent.classifiers.facts import FACT_CAUSES, attribute_facts
 from agent.classifiers.undetermined import undetermined_statements
-from agent.proposing.sources import evidence_texts
+from agent.proposing.sources import SourceText, evidence_texts
 from core.models import Case
 from core.results import MatchedMessage
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What the case's own documents hold for the decided cause, and against it."""
+
+    own: list[str]
+    counter: list[str]
+
+
+def ground(case: Case, messages: Sequence[MatchedMessage], cause: str) -> Grounding:
+    """Returns the case's own evidence for the cause and its counter evidence, in one reading.
+
+    Both read the same attribute facts and the same texts about the case; reading them once
+    spares the classify node a second pass over every event and message.
+    """
+    facts = attribute_facts(case.attributes)
+    texts = evidence_texts(case, messages)
+    return Grounding(
+        own=_own(case, facts, texts, cause), counter=_counter(case, facts, texts, cause)
+    )
 
 
 def own_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> list[str]:
@@ -30,13 +52,17 @@ def own_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> 
     Retrieved messages count only when matched by this case's refs and naming no other document
     of the same kind; a text that also names another document counts by its sentences about ours.
     """
-    found: set[str] = set()
-    facts = attribute_facts(case.attributes)
-    found |= {f"fact:{fact}" for fact, c in FACT_CAUSES.items() if c == cause and facts.get(fact)}
+    return _own(case, attribute_facts(case.attributes), evidence_texts(case, messages), cause)
+
+
+def _own(
+    case: Case, facts: Mapping[str, float], texts: Sequence[SourceText], cause: str
+) -> list[str]:
+    found = {f"fact:{fact}" for fact, c in FACT_CAUSES.items() if c == cause and facts.get(fact)}
     for event in case.events:
         codes = [*([event.code] if event.code else []), *segment_codes(event.detail or "")]
         found |= {f"code:{code.strip().upper()}" for code in codes if code_cause(code) == cause}
-    for text in evidence_texts(case, messages):
+    for text in texts:
         if count_cues(statements(text.text)).get(cause):
             found.add(f"cue:{text.source.kind}")
     return sorted(found)
@@ -85,17 +111,21 @@ def counter_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str)
     wrong guess that a later message corrects; the classifier may still follow the guess's
     wording, and a person should look before anything runs.
     """
-    found: set[str] = set()
-    facts = attribute_facts(case.attributes)
+    return _counter(case, attribute_facts(case.attributes), evidence_texts(case, messages), cause)
+
+
+def _counter(
+    case: Case, facts: Mapping[str, float], texts: Sequence[SourceText], cause: str
+) -> list[str]:
     # A decisive fact for another cause: the case's own records conflict with the decision.
-    found |= {
+    found = {
         f"conflict:{fact}" for fact, c in FACT_CAUSES.items() if c != cause and facts.get(fact)
     }
     if not any(facts.get(fact) for fact, c in FACT_CAUSES.items() if c == cause):
         found |= {f"fact:{fact}" for fact in COUNTER_FACTS.get(cause, ()) if facts.get(fact)}
         if cause == "credit_hold" and _credit_in_order(case):
             found.add("fact:credit_in_order")
-    for text in evidence_texts(case, messages):
+    for text in texts:
         lowered = text.text.lower()
         if cleared_cues(text.text).get(cause) or cause in cleared_topics(lowered):
             found.add(f"cleared:{text.source.kind}")

@@ -7,7 +7,7 @@ from typing import Any
 from agent.classifiers.base import ClassifierInput
 from agent.deps import AgentDeps
 from agent.diagnosis import diagnose
-from agent.grounding import counter_evidence, own_evidence
+from agent.grounding import ground
 from agent.state import TriageNode, TriageState, case_of
 from core.results import MatchedMessage, SimilarCase
 
@@ -29,9 +29,9 @@ def make_classify(deps: AgentDeps) -> TriageNode:
             deps.policy.conformal_qhat_floor,
         )
         if classification.cause in deps.taxonomy.known_causes:
-            cause = classification.cause
-            classification.own_evidence = own_evidence(item.case, item.messages, cause)
-            classification.counter_evidence = counter_evidence(item.case, item.messages, cause)
+            grounding = ground(item.case, item.messages, classification.cause)
+            classification.own_evidence = grounding.own
+            classification.counter_evidence = grounding.counter
         return {"classification": classification.model_dump(mode="json")}
 
     return classify

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.grounding import counter_evidence, own_evidence, statements
+from agent.grounding import counter_evidence, ground, own_evidence, statements
 from tests.support.local_cases import event, make_local_case, matched, message
 
 PO_CASE = {
@@ -239,3 +239,25 @@ def test_a_decisive_fact_for_another_cause_is_counter_evidence() -> None:
         )
         == []
     )
+
+
+def test_one_grounding_reads_both_lists_as_the_two_functions_do() -> None:
+    """The classify node's single pass gives exactly what each function gives on its own."""
+    cases = [
+        make_local_case(
+            events=[event("ERP", "credit_hold", "Credit block on order", code="C2")],
+            attributes={"credit_status": "blocked", "erp_on_hand": 5, "wms_on_hand": 9},
+            messages=[message("Customs released it; can't call it yet.", "internal")],
+        ),
+        make_local_case(
+            attributes={"erp_on_hand": 48, "wms_on_hand": 48, "cycle_count_result": 48},
+            messages=[message("Short pick again, is it a count problem?", "internal")],
+        ),
+    ]
+    for case in cases:
+        for cause in ("credit_hold", "inventory_discrepancy", "compliance_hold"):
+            grounding = ground(case, [], cause)
+            assert grounding.own == own_evidence(case, [], cause)
+            assert grounding.counter == counter_evidence(case, [], cause)
+    assert ground(cases[0], [], "credit_hold").own, "the first case holds evidence for credit"
+    assert ground(cases[1], [], "inventory_discrepancy").counter == ["fact:count_agrees"]
