@@ -117,11 +117,16 @@ FACT_CAUSES = {
 
 @lru_cache(maxsize=4096)
 def _words(key: str) -> frozenset[str]:
-    """Returns the words of an attribute key, with `onhand` and `on_hand` alike."""
-    text = key.lower().replace("onhand", "on_hand")
-    words = set(_SPLIT.split(text)) - {""}
+    """Returns the words of an attribute key and their prefixes, `onhand` and `on_hand` alike."""
+    words = _key_words(key)
     # Prefixes let `inv` match `invoice` and `rec` match `received`.
-    return frozenset(words | {w[:n] for w in words for n in (3, 4, 5)})
+    return words | {w[:n] for w in words for n in (3, 4, 5)}
+
+
+@lru_cache(maxsize=4096)
+def _key_words(key: str) -> frozenset[str]:
+    """Returns the whole words of an attribute key, with `onhand` and `on_hand` alike."""
+    return frozenset(_SPLIT.split(key.lower().replace("onhand", "on_hand"))) - {""}
 
 
 def _find(attributes: Attributes, needed: tuple[str, ...]) -> float | None:
@@ -258,11 +263,6 @@ def _count_facts(attributes: Attributes) -> dict[str, float]:
     if all(abs(c - b) <= 0.005 * max(abs(c), abs(b), 1e-9) for c in counts for b in books):
         return {"count_agrees": 1.0}
     return {}
-
-
-def _key_words(key: str) -> frozenset[str]:
-    """Returns the whole words of a key, without the prefixes `_words` adds."""
-    return frozenset(_SPLIT.split(key.lower().replace("onhand", "on_hand"))) - {""}
 
 
 def _is_book_figure(words: frozenset[str]) -> bool:
