@@ -97,6 +97,8 @@ _INTERFACE_WORDS = frozenset(
 )
 # Words of a key that holds a difference, not a figure: `count_variance`, `onhand_delta`.
 _DIFFERENCE_WORDS = frozenset({"variance", "var", "diff", "difference", "delta", "gap", "pct"})
+# Two figures of the same thing within half a percent of each other are the same figure.
+_SAME = 0.005
 _BACKLOG_NORMS = ("normal", "baseline", "plan", "typical", "avg", "average", "capacity")
 # Facts that on their own settle a cause whatever the wording, and the cause each points at
 # (CONTRACT.md, the taxonomy's "typical evidence" column).
@@ -113,6 +115,11 @@ FACT_CAUSES = {
     "labour_short": "warehouse_congestion",
     "compliance_flag": "compliance_hold",
 }
+
+
+def _relative_gap(a: float, b: float) -> float:
+    """Returns how far apart two figures are, relative to the larger."""
+    return abs(a - b) / max(abs(a), abs(b), 1e-9)
 
 
 @lru_cache(maxsize=4096)
@@ -161,8 +168,8 @@ def _pair_facts(attributes: Attributes) -> dict[str, float]:
         a, b = _find(attributes, left), _find(attributes, right)
         if a is None or b is None or f"{label}_gap" in facts:
             continue
-        gap = abs(a - b) / max(abs(a), abs(b), 1e-9)
-        facts[f"{label}_differs" if gap > 0.005 else f"{label}_agrees"] = 1.0
+        gap = _relative_gap(a, b)
+        facts[f"{label}_differs" if gap > _SAME else f"{label}_agrees"] = 1.0
         facts[f"{label}_gap"] = min(gap, 1.0)
     if "price_gap" not in facts:
         facts.update(_money_pair_facts(attributes))
@@ -197,8 +204,8 @@ def _money_pair_facts(attributes: Attributes) -> dict[str, float]:
         if not pairs:
             continue
         (_, a), (_, b) = pairs[0]
-        gap = abs(a - b) / max(abs(a), abs(b), 1e-9)
-        return {"price_differs" if gap > 0.005 else "price_agrees": 1.0, "price_gap": min(gap, 1.0)}
+        gap = _relative_gap(a, b)
+        return {"price_differs" if gap > _SAME else "price_agrees": 1.0, "price_gap": min(gap, 1.0)}
     return {}
 
 
@@ -260,7 +267,7 @@ def _count_facts(attributes: Attributes) -> dict[str, float]:
             books.append(number)
     if not counts or not books:
         return {}
-    if all(abs(c - b) <= 0.005 * max(abs(c), abs(b), 1e-9) for c in counts for b in books):
+    if all(_relative_gap(c, b) <= _SAME for c in counts for b in books):
         return {"count_agrees": 1.0}
     return {}
 
@@ -344,8 +351,7 @@ def _labour_short(attributes: Attributes) -> bool:
         planned, actual = _find(attributes, plan_key), _find(attributes, actual_key)
         if planned is None or actual is None:
             continue
-        gap = abs(planned - actual) / max(abs(planned), abs(actual), 1e-9)
-        return gap > 0.005 and actual < planned
+        return _relative_gap(planned, actual) > _SAME and actual < planned
     return False
 
 
