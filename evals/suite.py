@@ -43,6 +43,8 @@ DEFAULT_SETS = (
     "independent-suppliers",
     "independent-minutes",
     "independent-mailbox",
+    "independent-texts",
+    "independent-ledger",
 )
 COLUMNS = (
     ("n_cases", "cases"),
