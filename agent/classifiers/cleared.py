@@ -55,14 +55,18 @@ _CLEARED_PHRASES = (
     r"not (?:a |an )(?:[\w/'-]+ ){0,2}?(?:problem|issue|errors?|delay|discrepancy)\b",
     r"(?:asn|advance ship(?:ping)? notice|855|856|po acknowledg(?:e)?ment|acknowledg(?:e)?ment) "
     r"(?:was |has been )?received (?:ok|okay|on time|in full|as planned|as ordered|complete)\b",
+    # Goods classed as outside the dangerous-goods rules: "SDS says non-hazardous", "not DG".
+    r"(?:non|not)[- ](?:hazardous|hazmat|dangerous(?: goods)?|dg|regulated)\b",
 )
 # Words that lead up to the condition they lift: "released from credit hold", "cleared customs".
 _CLEARED_BEFORE = re.compile(
     r"(?:(?:released|removed|lifted|freed) (?:from|of) |cleared (?:by |through |from )?"
     r"|no longer (?:on |in |under |at |held (?:at |by |in ))?)(?:the |a |an |our |its )?\Z"
 )
+# Words are apart by spaces, or by the colon of a record ("customs: entry released") or the
+# underscore of an event type ("customs_cleared").
 _CLEARED_AFTER = re.compile(
-    r"[ \t]*(?:(?:(?!(?:{neg})\b)[\w/#'-]+)[ \t]+){{0,2}}?"
+    r"[ \t_:]*(?:(?:(?!(?:{neg})\b)[\w/#'-]+?)[ \t_:]+){{0,2}}?"
     r"(?:(?:has|have|had) been |was |were |is |are |now |got |been |all )*"
     r"(?:{words})\b".format(
         neg="|".join(_NEGATIONS + FOREIGN_NEGATIONS),
@@ -93,7 +97,7 @@ _PHRASE_TOPICS = (
     ("inventory_discrepancy", re.compile(r"count|stock|inventory|variance|discrepanc|on[- ]hand")),
     ("pricing_mismatch", re.compile(r"price|pricing|invoice|amount|total")),
     ("credit_hold", re.compile(r"credit")),
-    ("compliance_hold", re.compile(r"customs|export|compliance")),
+    ("compliance_hold", re.compile(r"customs|export|compliance|hazard|hazmat|dangerous|\bdg\b")),
     ("supplier_delay", re.compile(r"asn|ship(?:ping)? notice|855|856|acknowledg|supplier|vendor")),
     ("carrier_delay", re.compile(r"carrier|truck|transport|transit")),
     ("warehouse_congestion", re.compile(r"warehouse|labou?r|staffing|capacity")),

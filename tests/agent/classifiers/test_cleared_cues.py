@@ -6,7 +6,7 @@ import pytest
 
 from agent.classifiers.cues import cleared_cues, count_cues
 from agent.grounding import counter_evidence, own_evidence
-from tests.support.local_cases import event, make_local_case
+from tests.support.local_cases import event, make_local_case, message
 
 CLEARED = [
     pytest.param("Credit check passed", "credit_hold", id="check-passed"),
@@ -28,6 +28,9 @@ CLEARED = [
     pytest.param("Blocage crédit levé", "credit_hold", id="fr-lifted"),
     pytest.param("Douane vrijgegeven", "compliance_hold", id="nl-customs"),
     pytest.param("Inventurdifferenz behoben", "inventory_discrepancy", id="de-fixed"),
+    pytest.param("Customs: entry released", "compliance_hold", id="record-colon"),
+    pytest.param("customs_cleared", "compliance_hold", id="event-type"),
+    pytest.param("Item ships as non-DG", "compliance_hold", id="non-dg"),
 ]
 STILL_HELD = [
     pytest.param("Credit hold not released", "credit_hold", id="not-released"),
@@ -43,6 +46,9 @@ STILL_HELD = [
     pytest.param("Pick not started, released 10h ago", "warehouse_congestion", id="wave-released"),
     pytest.param("Kreditsperre nicht aufgehoben", "credit_hold", id="de-not-lifted"),
     pytest.param("Zoll hält die Ware", "compliance_hold", id="de-held"),
+    pytest.param("Customs hold: not released", "compliance_hold", id="record-colon-not"),
+    pytest.param("customs_hold", "compliance_hold", id="event-type-hold"),
+    pytest.param("Item is hazardous: UN1993", "compliance_hold", id="hazardous"),
 ]
 
 
@@ -154,3 +160,12 @@ def test_a_problem_named_without_ruling_it_out_is_no_counter_evidence(text: str)
     case = make_local_case(events=[event("ERP", "note", text)])
     for cause in ("carrier_delay", "inventory_discrepancy"):
         assert counter_evidence(case, [], cause) == []
+
+
+def test_goods_classed_non_hazardous_count_against_a_compliance_hold() -> None:
+    """A safety data sheet that classes the goods outside the DG rules clears the DG condition."""
+    case = make_local_case(
+        events=[event("TMS", "dg_check", "Item flagged UN1993, DG declaration required")],
+        messages=[message("SDS says non-hazardous, plastic tote", party="internal")],
+    )
+    assert counter_evidence(case, [], "compliance_hold") == ["cleared:message"]
