@@ -23,6 +23,19 @@ from agent.proposing.sources import SourceText, evidence_texts
 from core.models import Case
 from core.results import MatchedMessage
 
+# How many times less likely a cause is once the case's own documents say its condition was
+# checked and does not hold ("customs released the entry", an invoice that agrees with the order,
+# a credit status that reads ok). Such statements are rare in the history, where a resolved case
+# carries its cause's evidence, so the model cannot learn their weight; a set likelihood ratio
+# stands in, as for statements that the cause is undetermined (agent/classifiers/abstention.py).
+# Chosen on the older independent sets (0.1-0.4 measured alike; evals/results/issue-14.md).
+COUNTERED_ODDS = 0.2
+# At most this many causes are discounted, the most likely first.
+MAX_COUNTERED = 3
+# The counter evidence that says the cause's own condition does not hold; an undetermined cause
+# is the abstention model's to weigh, and a conflicting fact is already a feature of the model.
+_CHECKED_ABSENT = ("fact:", "cleared:")
+
 
 @dataclass(frozen=True)
 class Grounding:
@@ -32,17 +45,66 @@ class Grounding:
     counter: list[str]
 
 
-def ground(case: Case, messages: Sequence[MatchedMessage], cause: str) -> Grounding:
-    """Returns the case's own evidence for the cause and its counter evidence, in one reading.
+@dataclass(frozen=True)
+class CaseReading:
+    """The case's attribute facts and its texts about itself, read once for any number of causes."""
 
-    Both read the same attribute facts and the same texts about the case; reading them once
-    spares the classify node a second pass over every event and message.
-    """
-    facts = attribute_facts(case.attributes)
-    texts = evidence_texts(case, messages)
-    return Grounding(
-        own=_own(case, facts, texts, cause), counter=_counter(case, facts, texts, cause)
-    )
+    case: Case
+    facts: Mapping[str, float]
+    texts: Sequence[SourceText]
+
+    def ground(self, cause: str) -> Grounding:
+        """Returns the case's own evidence for the cause and its counter evidence."""
+        return Grounding(
+            own=_own(self.case, self.facts, self.texts, cause),
+            counter=_counter(self.case, self.facts, self.texts, cause),
+        )
+
+    def checked_absent(self, cause: str) -> bool:
+        """Tells whether the case says the cause's condition was checked and does not hold."""
+        counter = _counter(self.case, self.facts, self.texts, cause)
+        return any(item.startswith(_CHECKED_ABSENT) for item in counter)
+
+    def discount_countered(
+        self, probabilities: Mapping[str, float], causes: Sequence[str]
+    ) -> dict[str, float]:
+        """Returns the probabilities with each countered cause's odds cut by COUNTERED_ODDS.
+
+        The most likely of `causes` is checked first; a countered one is discounted (the rest of
+        the distribution, `unknown` included, grows in proportion) and the next most likely is
+        checked, until one is not countered or MAX_COUNTERED have been.
+        """
+        probs = dict(probabilities)
+        left = [c for c in causes if c in probs]
+        for _ in range(MAX_COUNTERED):
+            if not left:
+                break
+            top = max(left, key=lambda c: (probs[c], c))
+            if not self.checked_absent(top):
+                break
+            probs = _with_odds(probs, top, COUNTERED_ODDS)
+            left.remove(top)
+        return probs
+
+
+def read_case(case: Case, messages: Sequence[MatchedMessage]) -> CaseReading:
+    """Reads the case's attribute facts and the texts that count as evidence about it."""
+    return CaseReading(case, attribute_facts(case.attributes), evidence_texts(case, messages))
+
+
+def ground(case: Case, messages: Sequence[MatchedMessage], cause: str) -> Grounding:
+    """Returns the case's own evidence for the cause and its counter evidence, in one reading."""
+    return read_case(case, messages).ground(cause)
+
+
+def _with_odds(probs: Mapping[str, float], cause: str, ratio: float) -> dict[str, float]:
+    """Returns the distribution with the cause's odds times `ratio`, the rest scaled to fit."""
+    p = probs[cause]
+    if p <= 0.0 or p >= 1.0:
+        return dict(probs)
+    lowered = p * ratio / (1.0 - p + p * ratio)
+    scale = (1.0 - lowered) / (1.0 - p)
+    return {c: lowered if c == cause else q * scale for c, q in probs.items()}
 
 
 def own_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> list[str]:

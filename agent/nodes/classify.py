@@ -7,7 +7,7 @@ from typing import Any
 from agent.classifiers.base import ClassifierInput
 from agent.deps import AgentDeps
 from agent.diagnosis import diagnose
-from agent.grounding import ground
+from agent.grounding import read_case
 from agent.state import TriageNode, TriageState, case_of
 from core.results import MatchedMessage, SimilarCase
 
@@ -22,14 +22,17 @@ def make_classify(deps: AgentDeps) -> TriageNode:
             messages=[MatchedMessage.model_validate(m) for m in state.get("messages", [])],
         )
         scores = await deps.classifiers.current.score(item)
+        reading = read_case(item.case, item.messages)
+        # What the case says was checked and is absent lowers that cause, whatever scored it.
+        probabilities = reading.discount_countered(scores.probabilities, deps.taxonomy.known_causes)
         classification = diagnose(
-            scores,
+            scores.model_copy(update={"probabilities": probabilities}),
             deps.taxonomy,
             deps.policy.confidence_threshold,
             deps.policy.conformal_qhat_floor,
         )
         if classification.cause in deps.taxonomy.known_causes:
-            grounding = ground(item.case, item.messages, classification.cause)
+            grounding = reading.ground(classification.cause)
             classification.own_evidence = grounding.own
             classification.counter_evidence = grounding.counter
         return {"classification": classification.model_dump(mode="json")}

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from agent.grounding import counter_evidence, ground, own_evidence, statements
+from agent.grounding import (
+    COUNTERED_ODDS,
+    MAX_COUNTERED,
+    counter_evidence,
+    ground,
+    own_evidence,
+    read_case,
+    statements,
+)
 from tests.support.local_cases import event, make_local_case, matched, message
 
 PO_CASE = {
@@ -261,3 +269,49 @@ def test_one_grounding_reads_both_lists_as_the_two_functions_do() -> None:
             assert grounding.counter == counter_evidence(case, [], cause)
     assert ground(cases[0], [], "credit_hold").own, "the first case holds evidence for credit"
     assert ground(cases[1], [], "inventory_discrepancy").counter == ["fact:count_agrees"]
+
+
+KNOWN = ["credit_hold", "pricing_mismatch", "compliance_hold", "carrier_delay"]
+
+
+def test_a_countered_cause_loses_odds_and_the_rest_grows_in_proportion() -> None:
+    """A credit status that reads ok cuts credit_hold's odds; unknown and the rest share the mass."""
+    case = make_local_case(attributes={"credit_status": "ok"})
+    given = {"credit_hold": 0.6, "carrier_delay": 0.3, "unknown": 0.1}
+    probs = read_case(case, []).discount_countered(given, KNOWN)
+    odds = probs["credit_hold"] / (1 - probs["credit_hold"])
+    assert odds == pytest.approx(0.6 / 0.4 * COUNTERED_ODDS)
+    assert probs["carrier_delay"] / probs["unknown"] == pytest.approx(3.0)
+    assert sum(probs.values()) == pytest.approx(1.0)
+    assert max(probs, key=probs.__getitem__) == "carrier_delay"
+
+
+def test_a_cause_nothing_counters_keeps_its_scores() -> None:
+    """Only the case's own statement that a condition is absent moves a probability."""
+    case = make_local_case(attributes={"credit_status": "ok"})
+    given = {"carrier_delay": 0.6, "credit_hold": 0.3, "unknown": 0.1}
+    assert read_case(case, []).discount_countered(given, KNOWN) == given
+    blocked = make_local_case(attributes={"credit_status": "BLOCKED", "credit_limit": 5})
+    given = {"credit_hold": 0.6, "carrier_delay": 0.3, "unknown": 0.1}
+    assert read_case(blocked, []).discount_countered(given, KNOWN) == given
+
+
+def test_countered_causes_are_discounted_in_turn_up_to_the_cap() -> None:
+    """Each countered top cause gives way to the next; unknown is never discounted."""
+    case = make_local_case(
+        attributes={
+            "credit_status": "ok",
+            "po_price": 10.0,
+            "invoice_price": 10.0,
+            "po_qty": 5,
+            "customs_status": "released",
+        },
+    )
+    reading = read_case(case, [])
+    assert all(reading.checked_absent(c) for c in KNOWN[:3])
+    given = {"credit_hold": 0.4, "pricing_mismatch": 0.3, "compliance_hold": 0.2, "unknown": 0.1}
+    probs = reading.discount_countered(given, KNOWN)
+    assert MAX_COUNTERED == 3
+    assert max(probs, key=probs.__getitem__) == "unknown"
+    # With a cap of one, only the first is discounted.
+    assert reading.discount_countered(given, KNOWN[:1])["pricing_mismatch"] > 0.3

@@ -85,6 +85,27 @@ async def test_the_decided_cause_carries_what_the_case_says_against_it(db: Datab
     assert update["classification"]["counter_evidence"] == []
 
 
+async def test_a_cause_the_case_says_is_absent_gives_way_to_the_next(db: Database) -> None:
+    """Counter evidence lowers the cause it counters, whichever classifier scored the case."""
+    case = await stored_case(
+        db,
+        case_id="EXC-CLEARED-2",
+        attributes={"credit_status": "ok"},
+        stalled_step="order on hold: credit check passed, still not released",
+    )
+    scripted = ScriptedClassifier(
+        {"credit_hold": 0.6, "inventory_discrepancy": 0.3, "unknown": 0.1}
+    )
+    deps = make_deps(db, classifiers=ClassifierSlot(scripted))
+    classification = (await make_classify(deps)(state_of(case)))["classification"]
+    assert classification["top_cause"] == "inventory_discrepancy"
+    assert classification["probabilities"]["credit_hold"] < 0.3
+    assert classification["counter_evidence"] == []
+    plain = await stored_case(db, case_id="EXC-PLAIN-2")
+    classification = (await make_classify(deps)(state_of(plain)))["classification"]
+    assert classification["probabilities"]["credit_hold"] == 0.6
+
+
 async def test_the_policy_floor_under_the_conformal_qhat_widens_the_set(db: Database) -> None:
     """The shipped policy's floor puts a runner-up at 0.1 in the set: a person decides."""
     sure = CauseScores(
