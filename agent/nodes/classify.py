@@ -23,8 +23,8 @@ def make_classify(deps: AgentDeps) -> TriageNode:
         )
         scores = await deps.classifiers.current.score(item)
         reading = read_case(item.case, item.messages)
-        # What the case says was checked and is absent lowers that cause, whatever scored it.
-        probabilities = reading.discount_countered(scores.probabilities, deps.taxonomy.known_causes)
+        # What the case's own records back or rule out moves that cause, whatever scored it.
+        probabilities = reading.weigh_records(scores.probabilities, deps.taxonomy.known_causes)
         classification = diagnose(
             scores.model_copy(update={"probabilities": probabilities}),
             deps.taxonomy,

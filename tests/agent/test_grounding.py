@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.grounding import (
+    BACKED_ODDS,
     COUNTERED_ODDS,
     MAX_COUNTERED,
     counter_evidence,
@@ -278,7 +279,7 @@ def test_a_countered_cause_loses_odds_and_the_rest_grows_in_proportion() -> None
     """A credit status that reads ok cuts credit_hold's odds; unknown and the rest share the mass."""
     case = make_local_case(attributes={"credit_status": "ok"})
     given = {"credit_hold": 0.6, "carrier_delay": 0.3, "unknown": 0.1}
-    probs = read_case(case, []).discount_countered(given, KNOWN)
+    probs = read_case(case, []).weigh_records(given, KNOWN)
     odds = probs["credit_hold"] / (1 - probs["credit_hold"])
     assert odds == pytest.approx(0.6 / 0.4 * COUNTERED_ODDS)
     assert probs["carrier_delay"] / probs["unknown"] == pytest.approx(3.0)
@@ -286,14 +287,50 @@ def test_a_countered_cause_loses_odds_and_the_rest_grows_in_proportion() -> None
     assert max(probs, key=probs.__getitem__) == "carrier_delay"
 
 
-def test_a_cause_nothing_counters_keeps_its_scores() -> None:
-    """Only the case's own statement that a condition is absent moves a probability."""
+def test_a_cause_nothing_counters_or_backs_keeps_its_scores() -> None:
+    """Only the case's own records move a probability: here they say nothing about carriers."""
     case = make_local_case(attributes={"credit_status": "ok"})
     given = {"carrier_delay": 0.6, "credit_hold": 0.3, "unknown": 0.1}
-    assert read_case(case, []).discount_countered(given, KNOWN) == given
-    blocked = make_local_case(attributes={"credit_status": "BLOCKED", "credit_limit": 5})
-    given = {"credit_hold": 0.6, "carrier_delay": 0.3, "unknown": 0.1}
-    assert read_case(blocked, []).discount_countered(given, KNOWN) == given
+    assert read_case(case, []).weigh_records(given, KNOWN) == given
+    assert read_case(make_local_case(), []).weigh_records(given, KNOWN) == given
+
+
+def test_the_cause_the_decisive_facts_back_gains_odds() -> None:
+    """A blocked credit status backs credit_hold: its odds double, the rest shrink in proportion."""
+    blocked = make_local_case(attributes={"credit_status": "BLOCKED"})
+    given = {"carrier_delay": 0.5, "credit_hold": 0.4, "unknown": 0.1}
+    probs = read_case(blocked, []).weigh_records(given, KNOWN)
+    assert probs["credit_hold"] / (1 - probs["credit_hold"]) == pytest.approx(
+        0.4 / 0.6 * BACKED_ODDS
+    )
+    assert probs["carrier_delay"] / probs["unknown"] == pytest.approx(5.0)
+    assert sum(probs.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("attributes", "step"),
+    [
+        pytest.param(
+            {"credit_status": "BLOCKED", "po_price": 10.0, "invoice_price": 12.0},
+            "order on hold",
+            id="two-causes",
+        ),
+        pytest.param(
+            {"credit_status": "BLOCKED", "erp_on_hand": 40, "wms_on_hand": 12},
+            "order on hold",
+            id="shared-fact",
+        ),
+        pytest.param({"credit_status": "BLOCKED"}, "credit check passed", id="countered"),
+    ],
+)
+def test_facts_that_disagree_are_shared_or_countered_back_nothing(
+    attributes: dict[str, object], step: str
+) -> None:
+    """Backing needs every decisive fact on one cause, none shared, and no statement against it."""
+    case = make_local_case(attributes=attributes, stalled_step=step)
+    assert read_case(case, []).backed_cause() is None
+    alone = make_local_case(attributes={"credit_status": "BLOCKED"}, stalled_step="order on hold")
+    assert read_case(alone, []).backed_cause() == "credit_hold"
 
 
 def test_countered_causes_are_discounted_in_turn_up_to_the_cap() -> None:
@@ -310,8 +347,8 @@ def test_countered_causes_are_discounted_in_turn_up_to_the_cap() -> None:
     reading = read_case(case, [])
     assert all(reading.checked_absent(c) for c in KNOWN[:3])
     given = {"credit_hold": 0.4, "pricing_mismatch": 0.3, "compliance_hold": 0.2, "unknown": 0.1}
-    probs = reading.discount_countered(given, KNOWN)
+    probs = reading.weigh_records(given, KNOWN)
     assert MAX_COUNTERED == 3
     assert max(probs, key=probs.__getitem__) == "unknown"
     # With a cap of one, only the first is discounted.
-    assert reading.discount_countered(given, KNOWN[:1])["pricing_mismatch"] > 0.3
+    assert reading.weigh_records(given, KNOWN[:1])["pricing_mismatch"] > 0.3
