@@ -28,7 +28,8 @@ from core.results import MatchedMessage
 # a credit status that reads ok). Such statements are rare in the history, where a resolved case
 # carries its cause's evidence, so the model cannot learn their weight; a set likelihood ratio
 # stands in, as for statements that the cause is undetermined (agent/classifiers/abstention.py).
-# Chosen on the older independent sets (0.1-0.4 measured alike; evals/results/issue-14.md).
+# Chosen on the 24 older independent sets: 0.1 and 0.2 alike, 0.4 weaker
+# (evals/results/issue-14.md, eleventh round).
 COUNTERED_ODDS = 0.2
 # At most this many causes are discounted, the most likely first.
 MAX_COUNTERED = 3
@@ -125,9 +126,9 @@ def _with_odds(probs: Mapping[str, float], cause: str, ratio: float) -> dict[str
     p = probs[cause]
     if p <= 0.0 or p >= 1.0:
         return dict(probs)
-    lowered = p * ratio / (1.0 - p + p * ratio)
-    scale = (1.0 - lowered) / (1.0 - p)
-    return {c: lowered if c == cause else q * scale for c, q in probs.items()}
+    weighed = p * ratio / (1.0 - p + p * ratio)
+    scale = (1.0 - weighed) / (1.0 - p)
+    return {c: weighed if c == cause else q * scale for c, q in probs.items()}
 
 
 def own_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> list[str]:
