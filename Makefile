@@ -11,7 +11,7 @@ EVAL_GATE  := accuracy<0.78,macro_f1<0.72,ece>0.14,policy_violations>0
 # automation 0.286; after the sixth round macro-F1 0.766, ECE 0.104, coverage 0.790, wrong-auto
 # 0.000 at automation 0.276, one automatic run above the floor; with the policy's conformal qhat
 # floor (2026.12.1) coverage 0.886 and the rest unchanged; after the eleventh round (the case's
-# records weigh the causes they back or rule out) macro-F1 0.784, ECE 0.099, coverage 0.886,
+# records weigh the causes they back or rule out) macro-F1 0.784, ECE 0.089, coverage 0.886,
 # wrong-auto 0.000 at automation 0.305 (evals/results/issue-14.md).
 INDEPENDENT_GATE := macro_f1<0.76,ece>0.11,conformal_coverage<0.75,wrong_auto_share>0.06,automation_share<0.27,policy_violations>0
 

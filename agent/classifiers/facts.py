@@ -114,7 +114,33 @@ FACT_CAUSES = {
     "backlog_high": "warehouse_congestion",
     "labour_short": "warehouse_congestion",
     "compliance_flag": "compliance_hold",
+    "master_field_missing": "master_data_error",
 }
+# Fields of an item's master record that a working item cannot leave empty or at zero: its
+# weight and dimensions, its barcodes, its unit conversions.
+_MASTER_FIELD_WORDS = frozenset(
+    {
+        "weight",
+        "length",
+        "width",
+        "height",
+        "dims",
+        "dimension",
+        "dimensions",
+        "volume",
+        "cube",
+        "gtin",
+        "ean",
+        "upc",
+        "barcode",
+        "conversion",
+    }
+)
+# Replenishment parameters, which a stocked item cannot have at zero: `min_qty`, `fwd_max`,
+# `reorder_point`. "min" alone may be minutes, so a stock word must come with it.
+_PLANNING_BOUNDS = frozenset({"min", "max", "minimum", "maximum", "reorder"})
+_PLANNING_WORDS = frozenset({"qty", "quantity", "stock", "level", "fwd", "point", "replen"})
+_EMPTY_VALUES = frozenset({"", "0", "null", "none", "missing", "n/a", "blank", "empty"})
 
 
 def _relative_gap(a: float, b: float) -> float:
@@ -159,7 +185,26 @@ def attribute_facts(attributes: Attributes) -> dict[str, float]:
     facts.update(_status_facts(attributes))
     facts.update(_load_facts(attributes))
     facts.update(_count_facts(attributes))
+    if any(_is_missing_master_field(key, value) for key, value in attributes.items()):
+        facts["master_field_missing"] = 1.0
     return facts
+
+
+def _is_missing_master_field(key: str, value: Scalar | list[Scalar]) -> bool:
+    """Tells whether an item master field or replenishment parameter is empty or zero.
+
+    `item_gross_weight_kg: 0.0`, `uom_conversion_cs_ea: null`, `min_qty: 0`: reference data
+    missing, whatever the case's wording (CONTRACT.md's master_data_error).
+    """
+    words = _key_words(key)
+    field = bool(words & _MASTER_FIELD_WORDS)
+    planning = bool(words & _PLANNING_BOUNDS) and bool(words & _PLANNING_WORDS)
+    if not (field or planning) or words & _DIFFERENCE_WORDS or isinstance(value, bool | list):
+        return False
+    if value is None:
+        return True
+    number = _number(value)
+    return number == 0 if number is not None else str(value).strip().lower() in _EMPTY_VALUES
 
 
 def _pair_facts(attributes: Attributes) -> dict[str, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.classifiers.facts import attribute_facts
+from agent.classifiers.facts import Attributes, attribute_facts
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,26 @@ def test_a_physical_count_equal_to_every_book_figure_reads_as_agreeing(
 ) -> None:
     """Somebody counted and the shelf holds what the systems say: stock and book agree."""
     assert ("count_agrees" in attribute_facts(attributes)) is agrees
+
+
+@pytest.mark.parametrize(
+    ("attributes", "missing"),
+    [
+        pytest.param({"item_gross_weight_kg": 0.0}, True, id="weight-zero"),
+        pytest.param({"uom_conversion_cs_ea": None}, True, id="conversion-null"),
+        pytest.param({"gtin": ""}, True, id="barcode-empty"),
+        pytest.param({"item_length": "missing"}, True, id="dimension-missing"),
+        pytest.param({"min_qty": 0, "max_qty": 0}, True, id="planning-bounds-zero"),
+        pytest.param({"fwd_min": 0}, True, id="forward-pick-min"),
+        pytest.param({"item_weight": 12.5}, False, id="weight-set"),
+        pytest.param({"wait_min": 0}, False, id="minutes"),
+        pytest.param({"weight_variance": 0}, False, id="a-difference"),
+        pytest.param({"max_weight_kg": 500}, False, id="location-limit"),
+        pytest.param({"packing_list_received": False}, False, id="a-flag"),
+    ],
+)
+def test_an_empty_item_master_field_reads_as_missing_reference_data(
+    attributes: Attributes, missing: bool
+) -> None:
+    """A zero weight, a null conversion or zero min/max is master data missing, whatever the text."""
+    assert ("master_field_missing" in attribute_facts(attributes)) is missing
