@@ -210,10 +210,13 @@ def _against(cause: str, found: list[str]) -> str:
     """Says what the case's own documents hold against the decided cause, by kind."""
     undetermined = [item for item in found if item.startswith("undetermined:")]
     conflicting = [item for item in found if item.startswith("conflict:")]
-    ruled_out = [item for item in found if item not in undetermined and item not in conflicting]
+    first = [item for item in found if item.startswith("ruled_out:")]
+    ruled_out = [item for item in found if item not in {*undetermined, *conflicting, *first}]
     said = []
     if ruled_out:
         said.append(f"say the condition of {cause} does not hold ({', '.join(ruled_out)})")
+    if first:
+        said.append(f"ruled out the cause scored first ({', '.join(first)})")
     if undetermined:
         said.append(f"say nobody has established the cause ({', '.join(undetermined)})")
     if conflicting:

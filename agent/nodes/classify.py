@@ -35,6 +35,11 @@ def make_classify(deps: AgentDeps) -> TriageNode:
             grounding = reading.ground(classification.cause)
             classification.own_evidence = grounding.own
             classification.counter_evidence = grounding.counter
+            # A cause that leads only because the case ruled out the one scored first is not
+            # settled enough to act alone: what texts rule out may hold an action, never run one.
+            first = max(deps.taxonomy.known_causes, key=lambda c: scores.probabilities.get(c, 0.0))
+            if first != classification.cause and reading.checked_absent(first):
+                classification.counter_evidence.append(f"ruled_out:{first}")
         return {"classification": classification.model_dump(mode="json")}
 
     return classify

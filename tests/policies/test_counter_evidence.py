@@ -83,3 +83,6 @@ def test_the_reason_says_which_kind_of_counter_evidence_held_the_action() -> Non
     assert "(fact:on_time)" in both
     assert "(undetermined:event)" in both
     assert "a fact that settles another cause (conflict:credit_blocked)" in both
+    first = decide("notify_customer", counter_evidence=("ruled_out:credit_hold",)).reasons[0]
+    assert "ruled out the cause scored first (ruled_out:credit_hold)" in first
+    assert "condition of" not in first
