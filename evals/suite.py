@@ -45,6 +45,8 @@ DEFAULT_SETS = (
     "independent-mailbox",
     "independent-texts",
     "independent-ledger",
+    "independent-threepl",
+    "independent-claims",
 )
 COLUMNS = (
     ("n_cases", "cases"),
