@@ -64,17 +64,21 @@ class CaseReading:
     facts: Mapping[str, float]
     texts: Sequence[SourceText]
 
+    def own(self, cause: str) -> list[str]:
+        """Returns what the case's own documents hold for the cause (see own_evidence)."""
+        return _own(self.case, self.facts, self.texts, cause)
+
+    def counter(self, cause: str) -> list[str]:
+        """Returns what the case's own documents hold against the cause (see counter_evidence)."""
+        return _counter(self.case, self.facts, self.texts, cause)
+
     def ground(self, cause: str) -> Grounding:
         """Returns the case's own evidence for the cause and its counter evidence."""
-        return Grounding(
-            own=_own(self.case, self.facts, self.texts, cause),
-            counter=_counter(self.case, self.facts, self.texts, cause),
-        )
+        return Grounding(own=self.own(cause), counter=self.counter(cause))
 
     def checked_absent(self, cause: str) -> bool:
         """Tells whether the case says the cause's condition was checked and does not hold."""
-        counter = _counter(self.case, self.facts, self.texts, cause)
-        return any(item.startswith(_CHECKED_ABSENT) for item in counter)
+        return any(item.startswith(_CHECKED_ABSENT) for item in self.counter(cause))
 
     def backed_cause(self) -> str | None:
         """Returns the one cause every decisive attribute fact points at, if it is not countered."""
@@ -138,7 +142,7 @@ def own_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> 
     Retrieved messages count only when matched by this case's refs and naming no other document
     of the same kind; a text that also names another document counts by its sentences about ours.
     """
-    return _own(case, attribute_facts(case.attributes), evidence_texts(case, messages), cause)
+    return read_case(case, messages).own(cause)
 
 
 def _own(
@@ -197,7 +201,7 @@ def counter_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str)
     wrong guess that a later message corrects; the classifier may still follow the guess's
     wording, and a person should look before anything runs.
     """
-    return _counter(case, attribute_facts(case.attributes), evidence_texts(case, messages), cause)
+    return read_case(case, messages).counter(cause)
 
 
 def _counter(
