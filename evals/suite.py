@@ -47,6 +47,9 @@ DEFAULT_SETS = (
     "independent-ledger",
     "independent-threepl",
     "independent-claims",
+    "independent-forwarder",
+    "independent-transfers",
+    "independent-investigations",
 )
 COLUMNS = (
     ("n_cases", "cases"),
