@@ -14,6 +14,21 @@ from functools import cache, lru_cache
 from agent.classifiers.cleared import cleared_spans, is_cleared
 from agent.classifiers.cues_foreign import FOREIGN_CUES
 
+# A figure as a person writes one, not a date, a time or a document number.
+_FIGURE = r"[$€£]?\d[\d,\.]*(?![\d/:-])"
+# A few words between two figures or terms of one statement: no sentence end, no line break.
+_GAP = r"[\w ,:'/()&%$€£#*+=@<>\t-]"
+# A charge or quantity as the order, contract or receipt states it.
+_SIDE = (
+    r"(?:po (?:price|qty|quantity|rate|cost)|contract(?:ed)?(?: price| rate)?|agreed(?: price| rate)?"
+    r"|quoted?(?: price| rate)?|rate(?: confirmation| con)?|list(?: price)?|expected|ordered|received)"
+)
+# The same charge as the invoice states it: a bare "invoice" only before an amount.
+_BILLED = (
+    r"(?:(?:invoiced|billed|charged)(?: price| qty| quantity| at| for)?"
+    r"|invoice(?: price| qty| quantity| amount| total)?(?=[ \t:=@]*(?:[$€£]|\d[\d,]*\.\d\d\b|\d{1,3},\d{3})))"
+)
+
 CUES: dict[str, tuple[str, ...]] = {
     "carrier_cutoff_missed": (
         r"(?:pickup|collection) window (?:was )?missed",
@@ -272,6 +287,18 @@ CUES: dict[str, tuple[str, ...]] = {
         r"idoc (?:status )?5[16]\b",
         r"(?:could not|cannot|can'?t|unable to) (?:parse|deseriali[sz]e|map|translate)",
         r"mdn (?:failed|negative|error|not returned|missing)",
+        # A link between systems that stopped carrying messages: a queue that grows, a consumer
+        # or channel that crashed or keeps retrying, a credential that rolled over.
+        r"(?:queue|channel|consumer|listener|connector|adapter|feed|interface|integration job)\b"
+        + _GAP
+        + r"{0,30}\b(?:stuck|crashed|hung|retrying|stopped|backed up|not (?:running|consuming|processing))",
+        r"queue depth",
+        r"(?:post|posting|send|sync|export|import|upload|transfer|transmission)[_ ](?:failed|error)",
+        r"(?:cert(?:ificate)?|credentials?|password|token|api key) (?:has )?(?:rolled over|rotated|expired|changed)",
+        r"\b(?:850|855|856|810|940|943|944|945|214|204|990|997)s?\b"
+        + _GAP
+        + r"{0,40}\b(?:failed|bounced|rejected|stuck|not (?:sent|received|transmitted))",
+        r"(?:never|not) (?:showed up|made it|got through|came through|came across) (?:in|to|into) (?:the )?(?:erp|wms|tms|sap|oms|portal)",
     ),
     "master_data_error": (
         r"(?:uom|unit) (?:conversion|mismatch|error)",
@@ -326,6 +353,22 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:address|postal code|zip code) (?:incomplete|invalid|wrong|missing)",
         r"duplicate (?:item|material|customer|vendor|ship-?to) (?:record|master|number)",
         r"(?:wrong|incorrect) (?:hierarchy|customer group|sales org(?:anization)?)",
+        # A master record, named by its kind, that a lookup does not find or that reads wrong:
+        # "not found in carrier master", "the vendor master still has the old bank".
+        r"(?:not (?:found|maintained|set up) in|missing from|absent from) (?:the )?"
+        r"(?:\w+ )?(?:master|masterfile|master file|catalog|catalogue)",
+        # Item measurements left empty: "dimensions/weight null", "length/width/height = 0",
+        # "no dims or weight", "dims never measured".
+        r"(?:dims|dimensions|weight|cube|volume|length|width|height)(?:/\w+)* (?:=|is|are|was|were)? ?"
+        r"(?:null|blank|empty|zero|0(?![\d\.,])|missing|not maintained|never (?:measured|captured|entered))",
+        r"no (?:dims|dimensions)\b",
+        r"(?:dims|dimensions) never",
+        # A record flagged for deletion or inactive while it is still in use.
+        r"(?:flagged|marked|set) (?:as )?(?:inactive|for deletion|obsolete)",
+        r"deletion (?:flag|indicator)",
+        # A figure loaded in the wrong unit: "loaded in EA not CS".
+        r"(?:in|as) (?:each|eaches|ea|cases?|cs|pallets?|plt|kg|lbs?) (?:not|rather than) (?:in |as )?"
+        r"(?:each|eaches|ea|cases?|cs|pallets?|plt|kg|lbs?)\b",
     ),
     "credit_hold": (
         r"(?:credit|finance|ar) (?:team|dept|department) (?:blocked|holding|hold)",
@@ -385,6 +428,18 @@ CUES: dict[str, tuple[str, ...]] = {
         r"price increase",
         r"contract price",
         r"unit price",
+        # One charge stated by two documents in one breath: "contract 9.40, invoiced 9.85",
+        # "invoice 1,415.00 vs rate 1,240.00", "received 40 but they invoiced 100". A figure
+        # follows its word directly and is no date or document number ("PO 4500123",
+        # "invoice 4411"): a bare "invoice" needs an amount with cents or a currency sign.
+        _SIDE + r"[ \t:=@]*" + _FIGURE + _GAP + r"{0,30}?\b" + _BILLED + r"[ \t:=@]*" + _FIGURE,
+        _BILLED + r"[ \t:=@]*" + _FIGURE + _GAP + r"{0,30}?\b(?:vs\.?|versus|against|but) (?:the )?"
+        r"(?:po|contract|agreed|quoted?|rate|rate confirmation|list|expected|ordered|received)\b",
+        # A charge the reference document does not hold, and the remedy asked for.
+        r"not (?:on|in) (?:the )?(?:po|p\.o\.|purchase order|rate confirmation|rate con|contract|quote)\b",
+        r"(?:corrected|revised|amended) invoice",
+        r"(?:rebill|re-bill|reissue the invoice|re-issue the invoice|reinvoice|re-invoice)",
+        r"short[- ]pa(?:y|id|yment)",
     ),
     "compliance_hold": (
         r"customs broker",
