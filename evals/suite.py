@@ -50,6 +50,8 @@ DEFAULT_SETS = (
     "independent-forwarder",
     "independent-transfers",
     "independent-investigations",
+    "independent-dispatch",
+    "independent-returns",
 )
 COLUMNS = (
     ("n_cases", "cases"),
