@@ -14,21 +14,6 @@ from functools import cache, lru_cache
 from agent.classifiers.cleared import cleared_spans, is_cleared
 from agent.classifiers.cues_foreign import FOREIGN_CUES
 
-# A figure as a person writes one, not a date, a time or a document number.
-_FIGURE = r"[$€£]?\d[\d,\.]*(?![\d/:-])"
-# A few words between two figures or terms of one statement: no sentence end, no line break.
-_GAP = r"[\w ,:'/()&%$€£#*+=@<>\t-]"
-# A charge or quantity as the order, contract or receipt states it.
-_SIDE = (
-    r"(?:po (?:price|qty|quantity|rate|cost)|contract(?:ed)?(?: price| rate)?|agreed(?: price| rate)?"
-    r"|quoted?(?: price| rate)?|rate(?: confirmation| con)?|list(?: price)?|expected|ordered|received)"
-)
-# The same charge as the invoice states it: a bare "invoice" only before an amount.
-_BILLED = (
-    r"(?:(?:invoiced|billed|charged)(?: price| qty| quantity| at| for)?"
-    r"|invoice(?: price| qty| quantity| amount| total)?(?=[ \t:=@]*(?:[$€£]|\d[\d,]*\.\d\d\b|\d{1,3},\d{3})))"
-)
-
 CUES: dict[str, tuple[str, ...]] = {
     "carrier_cutoff_missed": (
         r"(?:pickup|collection) window (?:was )?missed",
@@ -287,17 +272,11 @@ CUES: dict[str, tuple[str, ...]] = {
         r"idoc (?:status )?5[16]\b",
         r"(?:could not|cannot|can'?t|unable to) (?:parse|deseriali[sz]e|map|translate)",
         r"mdn (?:failed|negative|error|not returned|missing)",
-        # A link between systems that stopped carrying messages: a queue that grows, a consumer
-        # or channel that crashed or keeps retrying, a credential that rolled over.
-        r"(?:queue|channel|consumer|listener|connector|adapter|feed|interface|integration job)\b"
-        + _GAP
-        + r"{0,30}\b(?:stuck|crashed|hung|retrying|stopped|backed up|not (?:running|consuming|processing))",
-        r"queue depth",
-        r"(?:post|posting|send|sync|export|import|upload|transfer|transmission)[_ ](?:failed|error)",
-        r"(?:cert(?:ificate)?|credentials?|password|token|api key) (?:has )?(?:rolled over|rotated|expired|changed)",
-        r"\b(?:850|855|856|810|940|943|944|945|214|204|990|997)s?\b"
-        + _GAP
-        + r"{0,40}\b(?:failed|bounced|rejected|stuck|not (?:sent|received|transmitted))",
+        # A stalled link between systems, in the words of whoever found it.
+        r"(?:mq|message|edi|idoc|outbound|inbound|integration|middleware|esb|jms|dead[- ]letter|error) queue depth",
+        r"(?:post|posting|send|sync|upload|import|export|transmission)_(?:failed|error)",
+        r"(?:posting|upload|import|transmission|send) (?:failed|error)",
+        r"(?:cert(?:ificate)?|credentials?|token|api key|ssh key) (?:has |was |had )?(?:rolled over|been rotated|rotated|expired)",
         r"(?:never|not) (?:showed up|made it|got through|came through|came across) (?:in|to|into) (?:the )?(?:erp|wms|tms|sap|oms|portal)",
     ),
     "master_data_error": (
@@ -353,21 +332,23 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:address|postal code|zip code) (?:incomplete|invalid|wrong|missing)",
         r"duplicate (?:item|material|customer|vendor|ship-?to) (?:record|master|number)",
         r"(?:wrong|incorrect) (?:hierarchy|customer group|sales org(?:anization)?)",
-        # A master record, named by its kind, that a lookup does not find or that reads wrong:
-        # "not found in carrier master", "the vendor master still has the old bank".
+        # A master record, named by its kind, that a lookup does not find: "not found in carrier
+        # master".
         r"(?:not (?:found|maintained|set up) in|missing from|absent from) (?:the )?"
         r"(?:\w+ )?(?:master|masterfile|master file|catalog|catalogue)",
-        # Item measurements left empty: "dimensions/weight null", "length/width/height = 0",
-        # "no dims or weight", "dims never measured".
-        r"(?:dims|dimensions|weight|cube|volume|length|width|height)(?:/\w+)* (?:=|is|are|was|were)? ?"
-        r"(?:null|blank|empty|zero|0(?![\d\.,])|missing|not maintained|never (?:measured|captured|entered))",
+        # An item's measurements left empty, written as the record's fields: "dimensions/weight
+        # null", "length/width/height = 0". A weight alone may be a scale's reading.
+        r"(?:dims|dimensions|length|width|height|weight)(?:/(?:dims|dimensions|length|width|height|weight|cube|volume))+"
+        r" ?(?:=|:|is|are)? ?(?:null|0|zero|blank|empty|missing|not maintained)(?!\w|[\.,]\d)",
         r"no (?:dims|dimensions)\b",
         r"(?:dims|dimensions) never",
-        # A record flagged for deletion or inactive while it is still in use.
-        r"(?:flagged|marked|set) (?:as )?(?:inactive|for deletion|obsolete)",
+        # A master record flagged for deletion or inactive while it is still in use.
+        r"(?:item|sku|material|article|product|vendor|supplier|customer|ship-?to|sold-?to|bill-?to|partner)"
+        r"(?: [\w-]*\d[\w-]*)? (?:is |was |has been )?(?:flagged|marked|set) (?:as )?(?:inactive|for deletion|obsolete)",
         r"deletion (?:flag|indicator)",
         # A figure loaded in the wrong unit: "loaded in EA not CS".
-        r"(?:in|as) (?:each|eaches|ea|cases?|cs|pallets?|plt|kg|lbs?) (?:not|rather than) (?:in |as )?"
+        r"(?:loaded|maintained|set up|defined|stored|entered|created|configured) (?:\w+ )?(?:in|as) "
+        r"(?:each|eaches|ea|cases?|cs|pallets?|plt|kg|lbs?) (?:not|rather than|instead of) (?:in |as )?"
         r"(?:each|eaches|ea|cases?|cs|pallets?|plt|kg|lbs?)\b",
     ),
     "credit_hold": (
@@ -428,18 +409,9 @@ CUES: dict[str, tuple[str, ...]] = {
         r"price increase",
         r"contract price",
         r"unit price",
-        # One charge stated by two documents in one breath: "contract 9.40, invoiced 9.85",
-        # "invoice 1,415.00 vs rate 1,240.00", "received 40 but they invoiced 100". A figure
-        # follows its word directly and is no date or document number ("PO 4500123",
-        # "invoice 4411"): a bare "invoice" needs an amount with cents or a currency sign.
-        _SIDE + r"[ \t:=@]*" + _FIGURE + _GAP + r"{0,30}?\b" + _BILLED + r"[ \t:=@]*" + _FIGURE,
-        _BILLED + r"[ \t:=@]*" + _FIGURE + _GAP + r"{0,30}?\b(?:vs\.?|versus|against|but) (?:the )?"
-        r"(?:po|contract|agreed|quoted?|rate|rate confirmation|list|expected|ordered|received)\b",
-        # A charge the reference document does not hold, and the remedy asked for.
-        r"not (?:on|in) (?:the )?(?:po|p\.o\.|purchase order|rate confirmation|rate con|contract|quote)\b",
-        r"(?:corrected|revised|amended) invoice",
+        # The invoice corrected.
+        r"(?:corrected|revised) invoice",
         r"(?:rebill|re-bill|reissue the invoice|re-issue the invoice|reinvoice|re-invoice)",
-        r"short[- ]pa(?:y|id|yment)",
     ),
     "compliance_hold": (
         r"customs broker",
@@ -482,6 +454,125 @@ CUES: dict[str, tuple[str, ...]] = {
 }
 
 
+# A few words of one statement: no line or clause break, and a full stop only as a decimal point.
+_GAP = r"(?:[\w ,:'/()&%$€£#*+=@<>\t-]|\.(?=\d))"
+# Words that may stand between a subject and its verb, none of them a negation.
+_WORDS = r"(?: (?!not\b|no\b|never\b)[\w\.'-]+)"
+# An amount of money, with a currency sign or cents; a count, which is no date, time or number
+# of a document (those run past six digits).
+_MONEY = r"(?:[$€£] ?\d[\d,]*(?:\.\d+)?|\d[\d,]*\.\d\d)(?![\d/:-]|[\.,]\d)"
+_COUNT = r"(?:\d{1,3}(?:,\d{3})+|\d{1,6})(?![\d/:-]|[\.,]\d)"
+# What the order, contract or receipt states, and what the invoice states.
+_PRICE_SIDE = (
+    r"(?:po (?:price|rate|cost|amount)|order price|contract(?:ed)?(?: price| rate)?"
+    r"|agreed(?: price| rate| amount)?|quoted? (?:price|rate|amount)|rate(?: confirmation| con)?"
+    r"|confirmed rate|list price|expected (?:price|amount|total|cost|tax|vat|charge))"
+)
+_PRICE_BILLED = r"(?:(?:invoiced|billed|charged)(?: price| amount| at| as)?|invoice(?: price| amount| total| value)?)"
+_COUNT_SIDE = r"(?:ordered|received|delivered|po (?:qty|quantity)|(?:receipt|gr) (?:qty|quantity))"
+_COUNT_BILLED = r"(?:(?:invoiced|billed|charged)(?: qty| quantity| for)?|invoice (?:qty|quantity))"
+_EDI = r"(?:850|855|856|810|940|943|944|945|214|204|990|997)"
+# Cues that join two parts of one statement across a few words. They run as a scan of their
+# own, so that a long match never hides another cause's cue inside it; and a pattern with the
+# groups `a` and `b` counts only when the two figures differ (figures_differ).
+SPANNING_CUES: dict[str, tuple[str, ...]] = {
+    "pricing_mismatch": (
+        # One charge or quantity stated by two documents in one breath: "contract 9.40, invoiced
+        # 9.85", "invoice 1,415.00 vs rate 1,240.00", "received 40 but they invoiced 100".
+        _PRICE_SIDE
+        + r"[ \t:=@]*(?P<a>"
+        + _MONEY
+        + ")"
+        + _GAP
+        + r"{0,30}?\b"
+        + _PRICE_BILLED
+        + r"[ \t:=@]*(?P<b>"
+        + _MONEY
+        + ")",
+        _COUNT_SIDE
+        + r"[ \t:=@]*(?P<a>"
+        + _COUNT
+        + ")"
+        + _GAP
+        + r"{0,30}?\b"
+        + _COUNT_BILLED
+        + r"[ \t:=@]*(?P<b>"
+        + _COUNT
+        + ")",
+        _PRICE_BILLED
+        + r"[ \t:=@]*(?P<a>"
+        + _MONEY
+        + ")"
+        + _GAP
+        + r"{0,20}?\b(?:vs\.?|versus) (?:the )?"
+        + _PRICE_SIDE
+        + r"[ \t:=@]*(?P<b>"
+        + _MONEY
+        + ")",
+        # A charge that the order, contract or rate confirmation does not hold.
+        r"(?:charge|fee|surcharge|levy|accessorial|freight line|tax line)\b"
+        + _GAP
+        + r"{0,30}?\bnot (?:on|in|per) (?:the )?(?:po|purchase order|rate confirmation|rate con|contract|quote)\b",
+    ),
+    "integration_failure": (
+        # A consumer or queue of the middleware that stopped, a channel that keeps retrying, an
+        # EDI document that failed or bounced.
+        r"(?:consumer|listener|connector|integration job|interface)\b"
+        + _WORDS
+        + r"{0,3} (?:crashed|hung|went down|is down|retrying|stopped|not consuming|not processing)",
+        r"(?:message|edi|idoc|outbound|inbound|mq|jms|esb|middleware|integration|interface|\d{3})"
+        + _WORDS
+        + r"{0,2} queue"
+        + _WORDS
+        + r"{0,3} (?:stuck|backed up|not draining|frozen|retrying)",
+        r"(?:channel|connection|endpoint)" + _WORDS + r"{0,4} in (?:a )?retry(?:ing)? state",
+        r"(?:channel|connection|endpoint) (?:is |was |keeps )?retrying",
+        r"(?:(?:edi|x12) "
+        + _EDI
+        + r"s?|"
+        + _EDI
+        + r"s|"
+        + _EDI
+        + r" (?:file|document|transaction|message|transmission|to|from))"
+        + _WORDS
+        + r"{0,6} (?:failed|bounced|errored|(?:(?:was|were|got) )?rejected|stuck)",
+        # An EDI document and its failure written together, as a log line does: "856 rejected".
+        _EDI + r" (?:failed|rejected|bounced|errored)",
+    ),
+}
+
+
+@cache
+def compiled_spanning() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Returns one alternation per cause over its spanning cues, each figure pair's groups numbered.
+
+    One scan per cause rather than per pattern: the scans cost per call, on every line.
+    """
+    compiled = []
+    for cause, patterns in SPANNING_CUES.items():
+        numbered = (
+            p.replace("(?P<a>", f"(?P<a{i}>").replace("(?P<b>", f"(?P<b{i}>")
+            for i, p in enumerate(patterns)
+        )
+        compiled.append((cause, re.compile(r"\b(?:" + "|".join(numbered) + ")")))
+    return tuple(compiled)
+
+
+def figures_differ(match: re.Match[str]) -> bool:
+    """Tells whether a match's two figures (groups `a` and `b`, or `aN` and `bN`) differ.
+
+    "ordered 120, invoiced 120" or "$1,200 against $1,200.00" state one figure twice: the
+    documents agree. Figures within half a percent of each other are the same figure. A match
+    without figures is true.
+    """
+    groups = match.groupdict()
+    first = next((k for k, v in groups.items() if k.startswith("a") and v is not None), None)
+    if first is None:
+        return True
+    a, b = (float(re.sub(r"[^\d\.]", "", groups[k])) for k in (first, "b" + first[1:]))
+    return abs(a - b) > 0.005 * max(abs(a), abs(b), 1e-9)
+
+
 @cache
 def compiled_cues() -> re.Pattern[str]:
     """Returns one alternation over every cue, with a named group per cause."""
@@ -501,8 +592,16 @@ def _line_scan(line: str) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str,
     cleared: dict[str, int] = {}
     lowered = line.lower()
     spans = cleared_spans(lowered)
-    for match in compiled_cues().finditer(lowered):
-        cause = match.lastgroup
+    found: list[tuple[str | None, re.Match[str]]] = [
+        (m.lastgroup, m) for m in compiled_cues().finditer(lowered)
+    ]
+    found += [
+        (spanning, m)
+        for spanning, pattern in compiled_spanning()
+        for m in pattern.finditer(lowered)
+        if figures_differ(m)
+    ]
+    for cause, match in found:
         if cause is None:
             continue
         into = cleared if is_cleared(lowered, match.start(), match.end(), spans) else kept

@@ -11,7 +11,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from agent.classifiers.cleared import cleared_spans, is_cleared
-from agent.classifiers.cues import CUES, count_cues
+from agent.classifiers.cues import CUES, SPANNING_CUES, count_cues, figures_differ
 from agent.classifiers.ensemble import calibrated_ensemble, fit_ensemble
 from agent.classifiers.features import FeatureSpace, Fragment, case_fragment
 from core.models import ResolvedCase
@@ -33,11 +33,15 @@ def plain_count_cues(text: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     lowered = text.lower()
     spans = cleared_spans(lowered)
-    for match in scanner.finditer(lowered):
-        if match.lastgroup is not None and not is_cleared(
-            lowered, match.start(), match.end(), spans
-        ):
-            counts[match.lastgroup] = counts.get(match.lastgroup, 0) + 1
+    found = [(match.lastgroup, match) for match in scanner.finditer(lowered)]
+    for cause, patterns in SPANNING_CUES.items():
+        for pattern in patterns:
+            found += [
+                (cause, m) for m in re.finditer(r"\b" + pattern, lowered) if figures_differ(m)
+            ]
+    for cause, match in found:
+        if cause is not None and not is_cleared(lowered, match.start(), match.end(), spans):
+            counts[cause] = counts.get(cause, 0) + 1
     return counts
 
 
@@ -53,7 +57,8 @@ def test_cue_counts_match_a_plain_alternation_on_realistic_text() -> None:
 def test_no_cue_can_match_a_line_break() -> None:
     # count_cues sums per-line counts, which is only right while no cue can span lines.
     spanning = re.compile(r"\\[sSWD]|(?<!\\)\.|\[\^")
-    assert [p for ps in CUES.values() for p in ps if spanning.search(p)] == []
+    patterns = [p for ps in (*CUES.values(), *SPANNING_CUES.values()) for p in ps]
+    assert [p for p in patterns if spanning.search(p)] == []
 
 
 @pytest.mark.parametrize("causes", [None, ("credit_hold", "carrier_delay")])
