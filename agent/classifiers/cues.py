@@ -561,7 +561,7 @@ def compiled_spanning() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def figures_differ(match: re.Match[str]) -> bool:
     """Tells whether a match's two figures (groups `a` and `b`, or `aN` and `bN`) differ.
 
-    "ordered 120, invoiced 120" or "$1,200 against $1,200.00" state one figure twice: the
+    "ordered 120, invoiced 120" or "rate $1,200, invoice $1,200.00" state one figure twice: the
     documents agree. Figures within half a percent of each other are the same figure. A match
     without figures is true.
     """
@@ -587,7 +587,10 @@ def compiled_cues() -> re.Pattern[str]:
 
 @lru_cache(maxsize=8192)
 def _line_scan(line: str) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
-    """Returns one line's cue counts by cause, then its cleared cue counts, each in match order."""
+    """Returns one line's cue counts by cause, then its cleared cue counts, each in the order found.
+
+    The shared alternation is scanned first, then each cause's spanning cues.
+    """
     kept: dict[str, int] = {}
     cleared: dict[str, int] = {}
     lowered = line.lower()
