@@ -52,6 +52,9 @@ DEFAULT_SETS = (
     "independent-investigations",
     "independent-dispatch",
     "independent-returns",
+    "independent-sales",
+    "independent-radio",
+    "independent-marketplace",
 )
 COLUMNS = (
     ("n_cases", "cases"),
