@@ -13,6 +13,7 @@ from functools import cache, lru_cache
 
 from agent.classifiers.cleared import cleared_spans, is_cleared
 from agent.classifiers.cues_foreign import FOREIGN_CUES
+from agent.classifiers.facts import same_figure
 
 CUES: dict[str, tuple[str, ...]] = {
     "carrier_cutoff_missed": (
@@ -562,15 +563,15 @@ def figures_differ(match: re.Match[str]) -> bool:
     """Tells whether a match's two figures (groups `a` and `b`, or `aN` and `bN`) differ.
 
     "ordered 120, invoiced 120" or "rate $1,200, invoice $1,200.00" state one figure twice: the
-    documents agree. Figures within half a percent of each other are the same figure. A match
-    without figures is true.
+    documents agree; figures within half a percent of each other are the same figure, as the
+    attribute facts read them (facts.same_figure). A match without figures is true.
     """
     groups = match.groupdict()
     first = next((k for k, v in groups.items() if k.startswith("a") and v is not None), None)
     if first is None:
         return True
     a, b = (float(re.sub(r"[^\d\.]", "", groups[k])) for k in (first, "b" + first[1:]))
-    return abs(a - b) > 0.005 * max(abs(a), abs(b), 1e-9)
+    return not same_figure(a, b)
 
 
 @cache

@@ -148,6 +148,11 @@ def _relative_gap(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-9)
 
 
+def same_figure(a: float, b: float) -> bool:
+    """Tells whether two figures of the same thing are one figure (within half a percent)."""
+    return _relative_gap(a, b) <= _SAME
+
+
 @lru_cache(maxsize=4096)
 def _words(key: str) -> frozenset[str]:
     """Returns the words of an attribute key and their prefixes, `onhand` and `on_hand` alike."""
