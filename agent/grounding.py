@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from agent.classifiers.cleared import cleared_topics
 from agent.classifiers.codes import code_cause, segment_codes
-from agent.classifiers.cues import cleared_cues, count_cues
+from agent.classifiers.cues import cleared_cues, count_cues, states_condition
 from agent.classifiers.facts import FACT_CAUSES, attribute_facts
 from agent.classifiers.undetermined import undetermined_statements
 from agent.proposing.sources import SourceText, evidence_texts
@@ -139,6 +139,8 @@ def own_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str) -> 
     """Returns what in the case's own documents points at the cause: facts, codes and cue sources.
 
     Each item names its kind and where it sits: `fact:credit_blocked`, `code:C2`, `cue:event`.
+    For a cause with condition cues (cues.CONDITION_CUES), a text's cue counts only where the text
+    also states the condition: an import desk's broker, entry and HS code are not a hold.
     Retrieved messages count only when matched by this case's refs and naming no other document
     of the same kind; a text that also names another document counts by its sentences about ours.
     """
@@ -153,7 +155,8 @@ def _own(
         codes = [*([event.code] if event.code else []), *segment_codes(event.detail or "")]
         found |= {f"code:{code.strip().upper()}" for code in codes if code_cause(code) == cause}
     for text in texts:
-        if count_cues(statements(text.text)).get(cause):
+        said = statements(text.text)
+        if count_cues(said).get(cause) and states_condition(said, cause):
             found.add(f"cue:{text.source.kind}")
     return sorted(found)
 

@@ -57,6 +57,8 @@ _CLEARED_PHRASES = (
     r"(?:was |has been )?received (?:ok|okay|on time|in full|as planned|as ordered|complete)\b",
     # Goods classed as outside the dangerous-goods rules: "SDS says non-hazardous", "not DG".
     r"(?:non|not)[- ](?:hazardous|hazmat|dangerous(?: goods)?|dg|regulated)\b",
+    # An entry released with no examination ordered: "CBP 1C, no exam".
+    r"no (?:customs |cbp |physical |intensive |x-ray )?exam(?:ination)?\b",
 )
 # Words that lead up to the condition they lift: "released from credit hold", "cleared customs".
 _CLEARED_BEFORE = re.compile(
@@ -97,7 +99,10 @@ _PHRASE_TOPICS = (
     ("inventory_discrepancy", re.compile(r"count|stock|inventory|variance|discrepanc|on[- ]hand")),
     ("pricing_mismatch", re.compile(r"price|pricing|invoice|amount|total")),
     ("credit_hold", re.compile(r"credit")),
-    ("compliance_hold", re.compile(r"customs|export|compliance|hazard|hazmat|dangerous|\bdg\b")),
+    (
+        "compliance_hold",
+        re.compile(r"customs|export|compliance|hazard|hazmat|dangerous|\bdg\b|regulated|\bexam"),
+    ),
     ("supplier_delay", re.compile(r"asn|ship(?:ping)? notice|855|856|acknowledg|supplier|vendor")),
     ("carrier_delay", re.compile(r"carrier|truck|transport|transit")),
     ("warehouse_congestion", re.compile(r"warehouse|labou?r|staffing|capacity")),

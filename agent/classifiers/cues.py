@@ -543,6 +543,90 @@ SPANNING_CUES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Words that name a regulated document, filing or status, and what is wrong with one.
+_COMPLIANCE_PAPER = (
+    r"(?:sds|msds|safety data sheet|dgd|dg (?:declaration|note|form)|shipper'?s declaration"
+    r"|un ?38\.3|test (?:summary|report)|certificate(?: of (?:origin|conformity|analysis))?|\bcoo"
+    r"|licen[cs]e|permit|declaration|entry|filing|commercial invoice|packing list|hs code"
+    r"|tariff (?:code|number|classification)|classification|\beccn|\beori|\bisf|\baes|\bitn"
+    r"|paperwork|documents?|documentation|docs|labels?|placards?|markings?|registration)"
+)
+_COMPLIANCE_WRONG = (
+    r"(?:missing|expired|lapsed|outstanding|incomplete|invalid|rejected|refused|pending|awaiting"
+    r"|required|needed|wrong|incorrect|mismatch(?:ed)?|out of date|not (?:provided|on file|attached"
+    r"|received|submitted|filed|valid|accepted|approved))"
+)
+# For a cause whose subject words stand in every case of some registers (an import desk names
+# the broker, the entry and the HS code whether or not anything is held), a cue grounds an
+# automatic run only where the text also states the cause's condition: the goods held, stopped
+# or examined by an authority, a regulated document missing or wrong, a screening or licence
+# block. The classifier still counts the subject words (CUES); this only decides grounding.
+# A few words of one statement with no negation among them: "no exam", "nothing else missing".
+_PLAIN_GAP = r"(?:(?!\b(?:no|not|nothing|never|none|n't)\b)" + _GAP + ")"
+CONDITION_CUES: dict[str, tuple[str, ...]] = {
+    "compliance_hold": (
+        _COMPLIANCE_PAPER + _PLAIN_GAP + r"{0,30}?\b" + _COMPLIANCE_WRONG + r"\b",
+        r"(?:missing|expired|lapsed|outstanding|incomplete|invalid|awaiting|need|needs|no valid"
+        r"|no|without(?: a| the)?|wrong|incorrect|require[sd]?|requested)\b"
+        + _PLAIN_GAP
+        + r"{0,20}?"
+        + _COMPLIANCE_PAPER,
+        r"(?:customs|cbp|cbsa|hmrc|border|port authority|fda|usda|epa|aphis|authorit(?:y|ies)"
+        r"|inspector|officer|regulator)\b"
+        + _PLAIN_GAP
+        + r"{0,30}?\b(?:hold|held|holding|exam|examination|inspect(?:ion|ing|ed)?|detain(?:ed)?"
+        r"|stop(?:ped)?|seiz(?:ed|ure)|quer(?:y|ied)|flag(?:ged)?|refus(?:ed|al)|reject(?:ed|ion)"
+        r"|intensive|x-?ray)",
+        r"(?:hold|held|exam|examination|inspection|detained|stopped|seized|flagged)\b"
+        + _PLAIN_GAP
+        + r"{0,20}?\b(?:by|at|in|for) (?:the )?(?:customs|cbp|cbsa|hmrc|border|port|fda|usda"
+        r"|authorit(?:y|ies)|inspection|compliance)",
+        r"(?:on hold|held|refused|rejected|stopped|detained|blocked)\b"
+        + _PLAIN_GAP
+        + r"{0,20}?\b(?:dg|hazmat|dangerous goods|customs|border|export|import|compliance"
+        r"|regulat\w*)\b",
+        r"(?:compliance|export|import|trade|dg|hazmat|regulatory|screening|sanctions?) "
+        r"(?:hold|block(?:ed)?|stop|review|check (?:failed|pending)|hit|match|flag)",
+        r"(?:denied|restricted) part(?:y|ies)|sanction",
+        r"(?:licen[cs]e|permit) (?:missing|required|expired|pending)",
+        r"(?:not|cannot|can'?t|won'?t) (?:be )?(?:accepted|tendered|shipped|flown|loaded|released)"
+        + _PLAIN_GAP
+        + r"{0,20}?\b(?:without|until|pending)\b",
+        # The same, as the foreign cues write them.
+        r"(?:aduana|zoll|douane)" + _PLAIN_GAP + r"{0,30}?(?:retenid|bloquead|inspecci|gesperrt"
+        r"|zur[üu]ckgehalten|beschau|bloqu[ée]|retenu|tegengehouden|geblokkeerd)",
+        r"(?:retenid|bloquead|gesperrt|zur[üu]ckgehalten|bloqu[ée]|retenu|tegengehouden"
+        r"|geblokkeerd)\w*" + _PLAIN_GAP + r"{0,20}?(?:aduana|zoll|douane)",
+        r"(?:falta|fehlt|fehlende|manquant|ontbreekt)",
+    ),
+}
+
+
+@cache
+def compiled_conditions() -> dict[str, re.Pattern[str]]:
+    """Returns one alternation per cause over its condition cues."""
+    return {
+        cause: re.compile(r"\b(?:" + "|".join(patterns) + ")")
+        for cause, patterns in CONDITION_CUES.items()
+    }
+
+
+def states_condition(text: str, cause: str) -> bool:
+    """Tells whether the text states the cause's condition, not only its subject.
+
+    True for a cause without condition cues. A statement that the condition is lifted or fine
+    ("customs released the hold") does not count.
+    """
+    pattern = compiled_conditions().get(cause)
+    if pattern is None:
+        return True
+    for line in text.lower().split("\n"):
+        spans = cleared_spans(line)
+        if any(not is_cleared(line, m.start(), m.end(), spans) for m in pattern.finditer(line)):
+            return True
+    return False
+
+
 @cache
 def compiled_spanning() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """Returns one alternation per cause over its spanning cues, each figure pair's groups numbered.

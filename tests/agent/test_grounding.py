@@ -352,3 +352,15 @@ def test_countered_causes_are_discounted_in_turn_up_to_the_cap() -> None:
     assert max(probs, key=probs.__getitem__) == "unknown"
     # With a cap of one, only the first is discounted.
     assert reading.weigh_records(given, KNOWN[:1])["pricing_mismatch"] > 0.3
+
+
+def test_customs_words_ground_a_compliance_run_only_beside_a_hold_or_a_paper_fault() -> None:
+    """An import desk names the broker and the entry in every case; that alone grounds nothing."""
+    routine = message(
+        "Broker filed the entry under HS code 8471.30; declaration attached.", "supplier"
+    )
+    case = make_local_case(messages=[routine])
+    assert own_evidence(case, [], "compliance_hold") == []
+    held = message("Broker: entry held by CBP for exam, the declaration is incomplete.", "supplier")
+    case = make_local_case(messages=[routine, held])
+    assert own_evidence(case, [], "compliance_hold") == ["cue:message"]

@@ -169,3 +169,15 @@ def test_goods_classed_non_hazardous_count_against_a_compliance_hold() -> None:
         messages=[message("SDS says non-hazardous, plastic tote", party="internal")],
     )
     assert counter_evidence(case, [], "compliance_hold") == ["cleared:message"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["SDS section 14: not regulated for transport", "Entry 553108-4 released, CBP 1C, no exam"],
+)
+def test_goods_not_regulated_or_an_entry_with_no_exam_count_against_a_compliance_hold(
+    text: str,
+) -> None:
+    """Goods "not regulated" and an entry with "no exam" clear the trade and DG condition."""
+    case = make_local_case(events=[event("TMS", "note", text)])
+    assert counter_evidence(case, [], "compliance_hold") == ["cleared:event"]

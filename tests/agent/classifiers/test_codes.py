@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.classifiers.codes import code_cause, segment_codes
-from agent.classifiers.cues import count_cues
+from agent.classifiers.cues import CONDITION_CUES, count_cues, states_condition
 from agent.classifiers.features import event_fragment
 from tests.support.local_cases import event
 
@@ -172,3 +172,49 @@ def test_a_statement_across_a_few_words_hides_no_other_cue_inside_it() -> None:
         "credit_hold": 1,
         "pricing_mismatch": 1,
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SDS on file is expired",
+        "UN38.3 test summary missing for the cells",
+        "DGD not provided by the shipper",
+        "Entry held by CBP for an intensive exam",
+        "the airline won't accept it without a dangerous goods declaration",
+        "restricted party screening hit on the consignee",
+        "export licence pending for ECCN 5A002",
+        "commercial invoice incorrect, broker cannot file",
+        "Container bloqueado en aduana",
+        "Sendung beim Zoll zurückgehalten",
+        "Shipment on hold - DG, lithium ion batteries",
+        "We require the UN38.3 test summary before it can be accepted",
+        "Refused at acceptance: UN3480 cells, no DG declaration",
+    ],
+)
+def test_a_regulated_paper_or_an_authority_stating_a_hold_states_the_condition(text: str) -> None:
+    """A compliance cue grounds an automatic run only beside the hold, exam or paper fault."""
+    assert states_condition(text, "compliance_hold")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "broker filed the entry under HS code 8471.30 this morning",
+        "customs broker copied on the thread, declaration attached",
+        "lithium batteries, UN3481, packed per PI 967",
+        "commercial invoice and packing list sent to the forwarder",
+        # A negation between the paper or the authority and the fault states the opposite.
+        "Entry 553108-4 released, CBP 1C, no exam",
+        "ISF on file, nothing else missing",
+    ],
+)
+def test_the_subject_of_customs_alone_does_not_state_the_condition(text: str) -> None:
+    """An import desk names its broker, entry and codes in every case, held or not."""
+    assert not states_condition(text, "compliance_hold")
+
+
+def test_a_cause_without_condition_cues_is_stated_by_any_of_its_cues() -> None:
+    """Only causes listed in CONDITION_CUES ask for more than their cue phrases."""
+    assert set(CONDITION_CUES) == {"compliance_hold"}
+    assert states_condition("the truck never showed", "carrier_cutoff_missed")
