@@ -556,11 +556,16 @@ _COMPLIANCE_WRONG = (
     r"|required|needed|wrong|incorrect|mismatch(?:ed)?|out of date|not (?:provided|on file|attached"
     r"|received|submitted|filed|valid|accepted|approved))"
 )
+# Cues that name only a carrier delay's subject: every shipment reads "in transit" until it
+# arrives, and detention is a line of a carrier's bill.
+_CARRIER_SUBJECT = (r"in[- ]transit", r"detention")
 # For a cause whose subject words stand in every case of some registers (an import desk names
-# the broker, the entry and the HS code whether or not anything is held), a cue grounds an
-# automatic run only where the text also states the cause's condition: the goods held, stopped
-# or examined by an authority, a regulated document missing or wrong, a screening or licence
-# block. The classifier still counts the subject words (CUES); this only decides grounding.
+# the broker, the entry and the HS code whether or not anything is held; a claims desk quotes a
+# shipment's "in transit" status), a cue grounds an automatic run only where the text also
+# states the cause's condition: the goods held, stopped or examined by an authority, a regulated
+# document missing or wrong, a screening or licence block; a shipment late, or in transit longer
+# than it should be. The classifier still counts the subject words (CUES); this only decides
+# grounding.
 # A few words of one statement with no negation among them: "no exam", "nothing else missing".
 _PLAIN_GAP = r"(?:(?!\b(?:no|not|nothing|never|none|n't)\b)" + _GAP + ")"
 CONDITION_CUES: dict[str, tuple[str, ...]] = {
@@ -598,6 +603,15 @@ CONDITION_CUES: dict[str, tuple[str, ...]] = {
         r"(?:retenid|bloquead|gesperrt|zur[üu]ckgehalten|bloqu[ée]|retenu|tegengehouden"
         r"|geblokkeerd)\w*" + _PLAIN_GAP + r"{0,20}?(?:aduana|zoll|douane)",
         r"(?:falta|fehlt|fehlende|manquant|ontbreekt)",
+    ),
+    "carrier_delay": (
+        *(p for p in CUES["carrier_delay"] if p not in _CARRIER_SUBJECT),
+        *FOREIGN_CUES.get("carrier_delay", ()),
+        # "in transit 4 days", "in transit since Monday", "in transit beyond the promised date".
+        r"in[- ]transit\b['\"]?"
+        + _PLAIN_GAP
+        + r"{0,12}?\b(?:beyond|past|overdue|since|longer than|over (?:a|one|two|\d+) (?:days?|weeks?)"
+        r"|for (?:a|one|two|three|\d+) (?:days?|weeks?)|\d+ (?:business |working )?(?:days?|weeks?))",
     ),
 }
 

@@ -364,3 +364,13 @@ def test_customs_words_ground_a_compliance_run_only_beside_a_hold_or_a_paper_fau
     held = message("Broker: entry held by CBP for exam, the declaration is incomplete.", "supplier")
     case = make_local_case(messages=[routine, held])
     assert own_evidence(case, [], "compliance_hold") == ["cue:message"]
+
+
+def test_a_quoted_in_transit_status_grounds_no_carrier_delay_run() -> None:
+    """A claim quoting the tracking status is not a delay; the same status for days is."""
+    status = event("CARRIER", "status", "SH-80422 last status 'in transit' 12/05")
+    case = make_local_case(events=[status])
+    assert own_evidence(case, [], "carrier_delay") == []
+    late = message("Tracking shows in transit for 4 days now.", "customer")
+    case = make_local_case(events=[status], messages=[late])
+    assert own_evidence(case, [], "carrier_delay") == ["cue:message"]

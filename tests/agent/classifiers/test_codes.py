@@ -216,5 +216,34 @@ def test_the_subject_of_customs_alone_does_not_state_the_condition(text: str) ->
 
 def test_a_cause_without_condition_cues_is_stated_by_any_of_its_cues() -> None:
     """Only causes listed in CONDITION_CUES ask for more than their cue phrases."""
-    assert set(CONDITION_CUES) == {"compliance_hold"}
+    assert set(CONDITION_CUES) == {"compliance_hold", "carrier_delay"}
     assert states_condition("the truck never showed", "carrier_cutoff_missed")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "parcel stuck 'in transit' 4 days",
+        "2 boxes show 'in transit' since Mon",
+        "in transit beyond promised date",
+        "trailer held at the Memphis terminal, weather",
+        "ETA moved to Friday",
+    ],
+)
+def test_a_shipment_late_or_in_transit_too_long_states_a_carrier_delay(text: str) -> None:
+    """In transit for days, or any carrier delay cue other than the status and the bill line."""
+    assert states_condition(text, "carrier_delay")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SH-80422 last status 'in transit' 12/05",
+        "Please investigate the loss of 1 pallet in transit.",
+        "Detention 3.0 h x 85.00 billed",
+    ],
+)
+def test_a_shipment_status_or_a_detention_charge_alone_states_no_carrier_delay(text: str) -> None:
+    """Every shipment reads "in transit" until it arrives; detention is a line of a bill."""
+    assert count_cues(text).get("carrier_delay")
+    assert not states_condition(text, "carrier_delay")
