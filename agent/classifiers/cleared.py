@@ -58,7 +58,7 @@ _CLEARED_PHRASES = (
     # Goods classed as outside the dangerous-goods rules: "SDS says non-hazardous", "not DG".
     r"(?:non|not)[- ](?:hazardous|hazmat|dangerous(?: goods)?|dg|regulated)\b",
     # An entry released with no examination ordered: "CBP 1C, no exam".
-    r"no (?:customs |cbp |physical |intensive |x-ray )?exam(?:ination)?\b",
+    r"no (?:customs |cbp |physical |intensive |x-ray )?exam(?:ination)?\b(?! date| yet| scheduled)",
 )
 # Words that lead up to the condition they lift: "released from credit hold", "cleared customs".
 _CLEARED_BEFORE = re.compile(

@@ -547,9 +547,10 @@ SPANNING_CUES: dict[str, tuple[str, ...]] = {
 _COMPLIANCE_PAPER = (
     r"(?:sds|msds|safety data sheet|dgd|dg (?:declaration|note|form)|shipper'?s declaration"
     r"|un ?38\.3|test (?:summary|report)|certificate(?: of (?:origin|conformity|analysis))?|\bcoo"
-    r"|licen[cs]e|permit|declaration|entry|filing|commercial invoice|packing list|hs code"
+    r"|(?<!driver )(?<!driver's )licen[cs]e|permit|declaration|entry|filing|commercial invoice"
+    r"|packing list|hs code"
     r"|tariff (?:code|number|classification)|classification|\beccn|\beori|\bisf|\baes|\bitn"
-    r"|paperwork|documents?|documentation|docs|labels?|placards?|markings?|registration)"
+    r"|paperwork|documents?|documentation|docs|labels?|placards?|markings?)\b"
 )
 _COMPLIANCE_WRONG = (
     r"(?:missing|expired|lapsed|outstanding|incomplete|invalid|rejected|refused|pending|awaiting"
@@ -566,52 +567,73 @@ _CARRIER_SUBJECT = (r"in[- ]transit", r"detention")
 # document missing or wrong, a screening or licence block; a shipment late, or in transit longer
 # than it should be. The classifier still counts the subject words (CUES); this only decides
 # grounding.
-# A few words of one statement with no negation among them: "no exam", "nothing else missing".
-_PLAIN_GAP = r"(?:(?!\b(?:no|not|nothing|never|none|n't)\b)" + _GAP + ")"
+# A few words of one statement with no negation among them: "no exam", "nothing else missing",
+# "weren't rejected".
+_PLAIN_GAP = r"(?:(?!\b(?:no|not|nothing|never|none)\b|n't\b)" + _GAP + ")"
+# A shipment's status in the languages of the foreign cues.
+_FOREIGN_IN_TRANSIT = (r"en tr[aá]nsito", r"unterwegs", r"en transit", r"onderweg")
 CONDITION_CUES: dict[str, tuple[str, ...]] = {
     "compliance_hold": (
-        _COMPLIANCE_PAPER + _PLAIN_GAP + r"{0,30}?\b" + _COMPLIANCE_WRONG + r"\b",
+        r"(?<!\bno )" + _COMPLIANCE_PAPER + _PLAIN_GAP + r"{0,30}?\b" + _COMPLIANCE_WRONG + r"\b",
         r"(?:missing|expired|lapsed|outstanding|incomplete|invalid|awaiting|need|needs|no valid"
-        r"|no|without(?: a| the)?|wrong|incorrect|require[sd]?|requested)\b"
+        r"|without(?: a| the)?|wrong|incorrect|requires?|requested)\b"
         + _PLAIN_GAP
-        + r"{0,20}?"
-        + _COMPLIANCE_PAPER,
+        + r"{0,20}?\b"
+        + _COMPLIANCE_PAPER
+        + r"\b",
+        r"no (?:dg|dangerous goods|hazmat|shipper'?s) (?:declaration|paperwork|docs|documents)\b"
+        r"(?! (?:needed|required|necessary))",
         r"(?:customs|cbp|cbsa|hmrc|border|port authority|fda|usda|epa|aphis|authorit(?:y|ies)"
         r"|inspector|officer|regulator)\b"
         + _PLAIN_GAP
         + r"{0,30}?\b(?:hold|held|holding|exam|examination|inspect(?:ion|ing|ed)?|detain(?:ed)?"
         r"|stop(?:ped)?|seiz(?:ed|ure)|quer(?:y|ied)|flag(?:ged)?|refus(?:ed|al)|reject(?:ed|ion)"
-        r"|intensive|x-?ray)",
-        r"(?:hold|held|exam|examination|inspection|detained|stopped|seized|flagged)\b"
+        r"|intensive|x-?ray|review)\b",
+        r"(?:hold|held|exam|examination|inspection|detained|stopped|seized|flagged|stuck|sitting"
+        r"|review)\b"
         + _PLAIN_GAP
         + r"{0,20}?\b(?:by|at|in|for) (?:the )?(?:customs|cbp|cbsa|hmrc|border|port|fda|usda"
-        r"|authorit(?:y|ies)|inspection|compliance)",
+        r"|authorit(?:y|ies)|inspection|compliance)\b",
         r"(?:on hold|held|refused|rejected|stopped|detained|blocked)\b"
         + _PLAIN_GAP
         + r"{0,20}?\b(?:dg|hazmat|dangerous goods|customs|border|export|import|compliance"
         r"|regulat\w*)\b",
+        r"(?:dg|hazmat|dangerous goods|battery|batteries) (?:shipment|cargo|freight|parcel|load)s?"
+        r" (?:was |were |got )?(?:rejected|refused|held|stopped)\b",
+        r"(?:awaiting|pending|waiting (?:for|on)) (?:the )?customs(?: clearance| release)?\b",
+        r"customs clearance (?:delayed|held|pending|on hold)\b",
         r"(?:compliance|export|import|trade|dg|hazmat|regulatory|screening|sanctions?) "
-        r"(?:hold|block(?:ed)?|stop|review|check (?:failed|pending)|hit|match|flag)",
-        r"(?:denied|restricted) part(?:y|ies)|sanction",
-        r"(?:licen[cs]e|permit) (?:missing|required|expired|pending)",
+        r"(?:hold|block(?:ed)?|stop|review|check (?:failed|pending)|hit|flag(?:ged)?)\b",
+        r"(?:denied|restricted) part(?:y|ies)\b"
+        + _PLAIN_GAP
+        + r"{0,20}?\b(?:hit|match(?:ed)?|flag(?:ged)?|block(?:ed)?)\b",
+        r"sanction(?:s|ed)? (?:hit|match|list|flag)\b",
+        r"(?<!\bno )(?:licen[cs]e|permit) (?:missing|required|expired|pending)\b",
         r"(?:not|cannot|can'?t|won'?t) (?:be )?(?:accepted|tendered|shipped|flown|loaded|released)"
         + _PLAIN_GAP
         + r"{0,20}?\b(?:without|until|pending)\b",
         # The same, as the foreign cues write them.
-        r"(?:aduana|zoll|douane)" + _PLAIN_GAP + r"{0,30}?(?:retenid|bloquead|inspecci|gesperrt"
-        r"|zur[üu]ckgehalten|beschau|bloqu[ée]|retenu|tegengehouden|geblokkeerd)",
-        r"(?:retenid|bloquead|gesperrt|zur[üu]ckgehalten|bloqu[ée]|retenu|tegengehouden"
+        r"(?:aduana|zoll|douane)"
+        + _PLAIN_GAP
+        + r"{0,30}?(?:reten|retuv|bloquead|inspecci|gesperrt|zur[üu]ckgehalten|beschau|bloqu[ée]"
+        r"|tegengehouden|geblokkeerd)",
+        r"(?:retenid|retuv|bloquead|gesperrt|zur[üu]ckgehalten|bloqu[ée]|retenu|tegengehouden"
         r"|geblokkeerd)\w*" + _PLAIN_GAP + r"{0,20}?(?:aduana|zoll|douane)",
-        r"(?:falta|fehlt|fehlende|manquant|ontbreekt)",
     ),
     "carrier_delay": (
         *(p for p in CUES["carrier_delay"] if p not in _CARRIER_SUBJECT),
-        *FOREIGN_CUES.get("carrier_delay", ()),
+        *(p for p in FOREIGN_CUES.get("carrier_delay", ()) if p not in _FOREIGN_IN_TRANSIT),
         # "in transit 4 days", "in transit since Monday", "in transit beyond the promised date".
         r"in[- ]transit\b['\"]?"
         + _PLAIN_GAP
         + r"{0,12}?\b(?:beyond|past|overdue|since|longer than|over (?:a|one|two|\d+) (?:days?|weeks?)"
-        r"|for (?:a|one|two|three|\d+) (?:days?|weeks?)|\d+ (?:business |working )?(?:days?|weeks?))",
+        r"|for (?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d+) (?:days?|weeks?)"
+        r"|\d+ (?:business |working )?(?:days?|weeks?))",
+        # "delayed in transit", "stuck in transit", "still in transit, past due".
+        r"(?:delayed|stuck|held up|late|running late|past due|overdue)\b"
+        + _PLAIN_GAP
+        + r"{0,20}?\bin[- ]transit\b",
+        r"in[- ]transit\b" + _PLAIN_GAP + r"{0,30}?\b(?:late|delayed|past due|overdue)\b",
     ),
 }
 
@@ -635,8 +657,11 @@ def states_condition(text: str, cause: str) -> bool:
     if pattern is None:
         return True
     for line in text.lower().split("\n"):
+        matches = list(pattern.finditer(line))
+        if not matches:
+            continue
         spans = cleared_spans(line)
-        if any(not is_cleared(line, m.start(), m.end(), spans) for m in pattern.finditer(line)):
+        if any(not is_cleared(line, m.start(), m.end(), spans) for m in matches):
             return True
     return False
 

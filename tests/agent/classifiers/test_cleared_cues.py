@@ -181,3 +181,12 @@ def test_goods_not_regulated_or_an_entry_with_no_exam_count_against_a_compliance
     """Goods "not regulated" and an entry with "no exam" clear the trade and DG condition."""
     case = make_local_case(events=[event("TMS", "note", text)])
     assert counter_evidence(case, [], "compliance_hold") == ["cleared:event"]
+
+
+@pytest.mark.parametrize(
+    "text", ["CBP exam ordered; no exam date yet", "No exam yet - entry still on CBP hold"]
+)
+def test_an_exam_not_yet_held_clears_nothing(text: str) -> None:
+    """ "No exam yet" is a hold still open, not an entry released without one."""
+    case = make_local_case(events=[event("TMS", "note", text)])
+    assert counter_evidence(case, [], "compliance_hold") == []

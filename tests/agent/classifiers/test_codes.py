@@ -190,6 +190,11 @@ def test_a_statement_across_a_few_words_hides_no_other_cue_inside_it() -> None:
         "Shipment on hold - DG, lithium ion batteries",
         "We require the UN38.3 test summary before it can be accepted",
         "Refused at acceptance: UN3480 cells, no DG declaration",
+        "Stuck in customs since Monday",
+        "Awaiting customs clearance",
+        "Entry under review by CBP",
+        "Hazmat shipment refused by the carrier",
+        "Aduana retuvo el contenedor",
     ],
 )
 def test_a_regulated_paper_or_an_authority_stating_a_hold_states_the_condition(text: str) -> None:
@@ -207,6 +212,14 @@ def test_a_regulated_paper_or_an_authority_stating_a_hold_states_the_condition(t
         # A negation between the paper or the authority and the fault states the opposite.
         "Entry 553108-4 released, CBP 1C, no exam",
         "ISF on file, nothing else missing",
+        "Customs documents weren't missing",
+        "No licence required (NLR), EAR99",
+        "No DGD needed - excepted quantity",
+        "Denied party screening returned no match",
+        # A word inside another word is not the word.
+        "Customs broker, for example Expeditors",
+        "Customs bond holder notified",
+        "Reefer cooler failure, customs paperwork attached",
     ],
 )
 def test_the_subject_of_customs_alone_does_not_state_the_condition(text: str) -> None:
@@ -226,6 +239,9 @@ def test_a_cause_without_condition_cues_is_stated_by_any_of_its_cues() -> None:
         "parcel stuck 'in transit' 4 days",
         "2 boxes show 'in transit' since Mon",
         "in transit beyond promised date",
+        "Shipment delayed in transit",
+        "In transit for nine days",
+        "Past due, still in transit",
         "trailer held at the Memphis terminal, weather",
         "ETA moved to Friday",
     ],
@@ -241,6 +257,8 @@ def test_a_shipment_late_or_in_transit_too_long_states_a_carrier_delay(text: str
         "SH-80422 last status 'in transit' 12/05",
         "Please investigate the loss of 1 pallet in transit.",
         "Detention 3.0 h x 85.00 billed",
+        "Sendung unterwegs",
+        "Zending onderweg",
     ],
 )
 def test_a_shipment_status_or_a_detention_charge_alone_states_no_carrier_delay(text: str) -> None:
