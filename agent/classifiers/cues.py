@@ -560,6 +560,11 @@ _COMPLIANCE_WRONG = (
 # Cues that name only a carrier delay's subject: every shipment reads "in transit" until it
 # arrives, and detention is a line of a carrier's bill.
 _CARRIER_SUBJECT = (r"in[- ]transit", r"detention")
+# A few words of one statement with no negation among them: "no exam", "nothing else missing",
+# "weren't rejected".
+_PLAIN_GAP = r"(?:(?!\b(?:no|not|nothing|never|none)\b|n't\b)" + _GAP + ")"
+# A shipment's status in the languages of the foreign cues.
+_FOREIGN_IN_TRANSIT = (r"en tr[aá]nsito", r"unterwegs", r"en transit", r"onderweg")
 # For a cause whose subject words stand in every case of some registers (an import desk names
 # the broker, the entry and the HS code whether or not anything is held; a claims desk quotes a
 # shipment's "in transit" status), a cue grounds an automatic run only where the text also
@@ -567,11 +572,6 @@ _CARRIER_SUBJECT = (r"in[- ]transit", r"detention")
 # document missing or wrong, a screening or licence block; a shipment late, or in transit longer
 # than it should be. The classifier still counts the subject words (CUES); this only decides
 # grounding.
-# A few words of one statement with no negation among them: "no exam", "nothing else missing",
-# "weren't rejected".
-_PLAIN_GAP = r"(?:(?!\b(?:no|not|nothing|never|none)\b|n't\b)" + _GAP + ")"
-# A shipment's status in the languages of the foreign cues.
-_FOREIGN_IN_TRANSIT = (r"en tr[aá]nsito", r"unterwegs", r"en transit", r"onderweg")
 CONDITION_CUES: dict[str, tuple[str, ...]] = {
     "compliance_hold": (
         r"(?<!\bno )" + _COMPLIANCE_PAPER + _PLAIN_GAP + r"{0,30}?\b" + _COMPLIANCE_WRONG + r"\b",
@@ -579,8 +579,7 @@ CONDITION_CUES: dict[str, tuple[str, ...]] = {
         r"|without(?: a| the)?|wrong|incorrect|requires?|requested)\b"
         + _PLAIN_GAP
         + r"{0,20}?\b"
-        + _COMPLIANCE_PAPER
-        + r"\b",
+        + _COMPLIANCE_PAPER,
         r"no (?:dg|dangerous goods|hazmat|shipper'?s) (?:declaration|paperwork|docs|documents)\b"
         r"(?! (?:needed|required|necessary))",
         r"(?:customs|cbp|cbsa|hmrc|border|port authority|fda|usda|epa|aphis|authorit(?:y|ies)"
