@@ -55,6 +55,8 @@ DEFAULT_SETS = (
     "independent-sales",
     "independent-radio",
     "independent-marketplace",
+    "independent-trade",
+    "independent-freightaudit",
 )
 COLUMNS = (
     ("n_cases", "cases"),
