@@ -83,13 +83,29 @@ def cleared_spans(line: str) -> list[tuple[int, int]]:
     return [m.span() for m in _CLEARED_SPANS.finditer(line)]
 
 
+# How far past a cue its clause is read for a releasing word. Two words, a few auxiliaries and
+# the releasing phrase fit well inside; the bound keeps a cue's check constant-time on a line of
+# any length ("is is is ..." would otherwise feed the auxiliaries' repeat to the line's end).
+_AFTER_REACH = 96
+_WORD_TAIL = re.compile(r"[\w/#'-]{0,32}")
+
+
+def _clause_end(line: str, end: int) -> int:
+    """Returns where a cue's clause is read up to: _AFTER_REACH on, then to the end of that word."""
+    stop = end + _AFTER_REACH
+    if stop >= len(line):
+        return len(line)
+    tail = _WORD_TAIL.match(line, stop)
+    return tail.end() if tail else stop
+
+
 def is_cleared(line: str, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     """Tells whether the cue at line[start:end] names a condition the line says is fine or lifted."""
     if any(a < end and start < b for a, b in spans):
         return True
     if _CLEARED_BEFORE.search(line, max(0, start - 40), start) is not None:
         return True
-    return _CLEARED_AFTER.match(line, end) is not None
+    return _CLEARED_AFTER.match(line, end, _clause_end(line, end)) is not None
 
 
 # What a clean-check phrase is about, by the words inside it: "no count variance" and "counted

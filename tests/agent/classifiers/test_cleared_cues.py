@@ -190,3 +190,13 @@ def test_an_exam_not_yet_held_clears_nothing(text: str) -> None:
     """ "No exam yet" is a hold still open, not an entry released without one."""
     case = make_local_case(events=[event("TMS", "note", text)])
     assert counter_evidence(case, [], "compliance_hold") == []
+
+
+def test_a_releasing_word_is_read_within_the_cue_s_clause_only() -> None:
+    # Auxiliaries may repeat ("has been now released"), but a releasing word thousands of
+    # characters on belongs to another clause: the read stops, and a cue's check stays cheap on
+    # a line of any length.
+    near = "Credit hold has been now released"
+    far = "Credit hold " + "is " * 5000 + "released"
+    assert count_cues(near).get("credit_hold", 0) == 0
+    assert count_cues(far).get("credit_hold", 0) == 1
