@@ -57,6 +57,8 @@ DEFAULT_SETS = (
     "independent-marketplace",
     "independent-trade",
     "independent-freightaudit",
+    "independent-quality",
+    "independent-controllers",
 )
 COLUMNS = (
     ("n_cases", "cases"),
