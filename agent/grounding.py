@@ -18,6 +18,7 @@ from agent.classifiers.cleared import cleared_topics
 from agent.classifiers.codes import code_cause, segment_codes
 from agent.classifiers.cues import cleared_cues, count_cues, states_condition
 from agent.classifiers.facts import FACT_CAUSES, attribute_facts
+from agent.classifiers.receiver import receiver_stopped
 from agent.classifiers.undetermined import undetermined_statements
 from agent.proposing.sources import SourceText, evidence_texts
 from core.models import Case
@@ -45,7 +46,7 @@ BACKED_ODDS = 2.0
 _SHARED_FACTS = frozenset({"onhand_differs"})
 # The counter evidence that says the cause's own condition does not hold; an undetermined cause
 # is the abstention model's to weigh, and a conflicting fact is already a feature of the model.
-_CHECKED_ABSENT = ("fact:", "cleared:")
+_CHECKED_ABSENT = ("fact:", "cleared:", "receiver:")
 
 
 @dataclass(frozen=True)
@@ -199,8 +200,10 @@ def counter_evidence(case: Case, messages: Sequence[MatchedMessage], cause: str)
     and absent (and no attribute fact supports the cause), `cleared:message` when a text names the
     cause's condition only to say it is fine or lifted ("customs released it", "no count
     variance"), `undetermined:message` when a text says nobody has established the cause ("can't
-    call it", "root cause unclear") whatever cause was decided, and `conflict:credit_blocked`
-    when an attribute fact that settles another cause is there too. A case often starts from a
+    call it", "root cause unclear") whatever cause was decided, `receiver:message` against a
+    carrier delay when a text says the consignee refused or put off a delivery that was not late
+    (agent/classifiers/receiver.py), and `conflict:credit_blocked` when an attribute fact that
+    settles another cause is there too. A case often starts from a
     wrong guess that a later message corrects; the classifier may still follow the guess's
     wording, and a person should look before anything runs.
     """
@@ -224,6 +227,8 @@ def _counter(
             found.add(f"cleared:{text.source.kind}")
         if undetermined_statements(text.text):
             found.add(f"undetermined:{text.source.kind}")
+        if cause == "carrier_delay" and receiver_stopped(statements(text.text)):
+            found.add(f"receiver:{text.source.kind}")
     return sorted(found)
 
 

@@ -374,3 +374,41 @@ def test_a_quoted_in_transit_status_grounds_no_carrier_delay_run() -> None:
     late = message("Tracking shows in transit for 4 days now.", "customer")
     case = make_local_case(events=[status], messages=[late])
     assert own_evidence(case, [], "carrier_delay") == ["cue:message"]
+
+
+RECEIVER_STOPPED = [
+    pytest.param("Consignee refused the delivery, says it was never ordered.", id="refused"),
+    pytest.param("Delivery refused by the customer at 10:40.", id="refused-by"),
+    pytest.param("Customer asked us to hold the delivery until their new store opens.", id="hold"),
+    pytest.param("Appointment moved to Friday at the customer's request.", id="request"),
+    pytest.param("Customer-requested postponement, store remodel.", id="requested"),
+    pytest.param("Receiving dock is not ready; consignee unable to receive.", id="not-ready"),
+]
+RECEIVER_NOT_STOPPED = [
+    pytest.param("Customer refused the delivery: it arrived two days late.", id="refused-late"),
+    pytest.param("Consignee rejected the load after we missed the window.", id="missed-window"),
+    pytest.param("Has the customer refused the delivery?", id="question"),
+    pytest.param("Consignee closed, delivery not completed.", id="closed-is-the-carrier-s-word"),
+    pytest.param("Linehaul delay at Memphis hub, ETA +2 days.", id="plain-delay"),
+]
+
+
+@pytest.mark.parametrize("text", RECEIVER_STOPPED)
+def test_a_delivery_the_receiver_refused_or_put_off_counts_against_a_carrier_delay(
+    text: str,
+) -> None:
+    """The carrier came and the consignee stopped it: the stall is the receiver's."""
+    case = make_local_case(workflow="delivery", messages=[message(text, "customer")])
+    assert counter_evidence(case, [], "carrier_delay") == ["receiver:message"]
+    assert read_case(case, []).checked_absent("carrier_delay")
+    # It says nothing about the other causes.
+    assert counter_evidence(case, [], "warehouse_congestion") == []
+
+
+@pytest.mark.parametrize("text", RECEIVER_NOT_STOPPED)
+def test_a_late_refusal_a_question_or_a_carrier_s_exception_is_no_counter_evidence(
+    text: str,
+) -> None:
+    """A refusal of late freight may be the carrier's doing, and a guess or excuse settles nothing."""
+    case = make_local_case(workflow="delivery", messages=[message(text, "customer")])
+    assert counter_evidence(case, [], "carrier_delay") == []
