@@ -59,6 +59,8 @@ DEFAULT_SETS = (
     "independent-freightaudit",
     "independent-quality",
     "independent-controllers",
+    "independent-jobsite",
+    "independent-coldchain",
 )
 COLUMNS = (
     ("n_cases", "cases"),
