@@ -14,6 +14,9 @@ from policies.amounts import posting_amount
 from policies.config import ExtraRule, PolicyConfig
 
 _RANK: dict[Outcome, int] = {"auto": 0, "needs_approval": 1, "deny": 2}
+# The own-evidence item of a cue found in a message (agent/grounding.py): the case's own messages
+# and the loose ones matched by its refs.
+MESSAGE_CUE = "cue:message"
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ def policy_inputs(case: Case, proposal: ProposedAction, context: PolicyContext) 
         "auto_floor": context.config.auto_floor(proposal.action),
         "own_evidence": sorted(context.own_evidence),
         "require_own_evidence": context.config.require_own_evidence,
+        "require_record_evidence": context.config.require_record_evidence,
         "counter_evidence": sorted(context.counter_evidence),
         "hold_on_counter_evidence": context.config.hold_on_counter_evidence,
     }
@@ -196,6 +200,14 @@ def _apply_invariants(
             f"nothing in the case's own documents points at {context.cause}: "
             "a person checks before anything runs",
         )
+    elif inputs["require_record_evidence"] and _messages_only(inputs["own_evidence"]):
+        verdict.tighten(
+            "needs_approval",
+            1,
+            "messages-only-evidence",
+            f"only messages point at {context.cause}; no stalled step, event, code or attribute "
+            "of the case does: a person checks before anything runs",
+        )
     elif inputs["hold_on_counter_evidence"] and inputs["counter_evidence"]:
         verdict.tighten(
             "needs_approval",
@@ -204,6 +216,11 @@ def _apply_invariants(
             f"{_against(context.cause, inputs['counter_evidence'])}: a person checks before "
             "anything runs",
         )
+
+
+def _messages_only(own_evidence: list[str]) -> bool:
+    """Tells whether there is own evidence and all of it sits in messages, none in the records."""
+    return bool(own_evidence) and all(item == MESSAGE_CUE for item in own_evidence)
 
 
 def _against(cause: str, found: list[str]) -> str:

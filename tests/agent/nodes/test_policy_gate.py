@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.deps import ClassifierSlot
 from agent.nodes.policy_gate import make_policy_gate
 from core.results import CaseStatus
@@ -9,6 +11,7 @@ from core.store import approvals as approval_store
 from core.store import audit
 from core.store import cases as case_store
 from core.store.db import Database
+from tests.support.cases import T
 from tests.support.nodes import ScriptedClassifier, make_deps, stored_case, through_gate
 
 
@@ -73,3 +76,44 @@ async def test_a_confident_cause_the_case_does_not_back_runs_nothing_alone(db: D
     assert state["decisions"]
     assert all(d["outcome"] != "auto" for d in state["decisions"])
     assert any("no-own-evidence" in d["rules_fired"] for d in state["decisions"])
+
+
+def _count_variance_case(where: str) -> dict[str, Any]:
+    """A case whose one piece of inventory evidence sits in an event or in a message."""
+    said = "Cycle count variance SKU-4410 at A-12-3: counted 4, system 16"
+    if where == "event":
+        events = [{"at": T.format("10:05"), "system": "WMS", "type": "count", "detail": said}]
+        return {
+            "stalled_step": "review pending",
+            "events": events,
+            "messages": [],
+            "attributes": {},
+        }
+    message = {
+        "at": T.format("10:05"),
+        "channel": "chat",
+        "direction": "inbound",
+        "party": "internal",
+        "sender": "floor lead",
+        "subject": None,
+        "body": said,
+    }
+    return {"stalled_step": "review pending", "events": [], "messages": [message], "attributes": {}}
+
+
+async def test_evidence_only_in_a_message_runs_nothing_alone(db: Database) -> None:
+    """The same count variance grounds an automatic cycle count from an event, not from a chat."""
+    scripted = ScriptedClassifier({"inventory_discrepancy": 0.97, "unknown": 0.03})
+    deps = make_deps(db, classifiers=ClassifierSlot(scripted))
+    outcomes = {}
+    for where in ("event", "message"):
+        state = await through_gate(deps, await stored_case(db, **_count_variance_case(where)))
+        assert state["classification"]["own_evidence"] == [f"cue:{where}"]
+        outcomes[where] = {
+            d["action"]: (d["outcome"], d["rules_fired"]) for d in state["decisions"]
+        }
+    assert outcomes["event"]["create_cycle_count"] == ("auto", [])
+    assert outcomes["message"]["create_cycle_count"] == (
+        "needs_approval",
+        ["messages-only-evidence"],
+    )

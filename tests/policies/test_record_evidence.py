@@ -1,0 +1,98 @@
+"""Table-driven tests of the rule that a message's cue alone does not let an action run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from policies.gate import evaluate, policy_inputs
+from tests.support.policies import (
+    ALL_ACTIONS,
+    DEFAULT_POLICY,
+    NON_ERP_WITHOUT_ROLE,
+    UNCERTAINTY_CONTEXTS,
+    make_context,
+    make_policy,
+    make_policy_case,
+    make_proposal,
+)
+from tests.support.policies import decide_in_context as decide
+
+IN_RECORDS = [
+    pytest.param(("cue:event",), id="event-cue"),
+    pytest.param(("cue:case",), id="stalled-step-cue"),
+    pytest.param(("code:AO",), id="code"),
+    pytest.param(("fact:credit_blocked",), id="fact"),
+    pytest.param(("cue:message", "cue:event"), id="message-and-event"),
+    pytest.param(("cue:message", "fact:credit_blocked"), id="message-and-fact"),
+]
+RANK = {"auto": 0, "needs_approval": 1, "deny": 2}
+
+
+def test_the_shipped_policy_asks_for_evidence_in_the_records() -> None:
+    assert DEFAULT_POLICY.require_record_evidence is True
+
+
+@pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)
+def test_a_cue_in_a_message_alone_waits_for_a_person(action: str) -> None:
+    """A confident cause whose only backing is a message's wording does not run with no person."""
+    decision = decide(action, own_evidence=("cue:message",))
+    assert decision.outcome == "needs_approval"
+    assert decision.required_approvals == 1
+    assert decision.rules_fired == ["messages-only-evidence"]
+    assert "carrier_delay" in decision.reasons[0]
+    assert "only messages" in decision.reasons[0]
+
+
+@pytest.mark.parametrize("own", IN_RECORDS)
+@pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)
+def test_evidence_in_the_records_runs_alone(action: str, own: tuple[str, ...]) -> None:
+    """A stalled step, event, code or fact, with or without a message beside it, is enough."""
+    decision = decide(action, own_evidence=own)
+    assert (decision.outcome, decision.rules_fired) == ("auto", [])
+
+
+@pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)
+def test_a_policy_may_switch_the_rule_off(action: str) -> None:
+    config = make_policy(require_record_evidence=False)
+    assert decide(action, config=config, own_evidence=("cue:message",)).outcome == "auto"
+
+
+@pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)
+def test_no_evidence_at_all_is_the_own_evidence_rules_to_name(action: str) -> None:
+    """With nothing at all, the older rule fires; with it off, this one stays quiet."""
+    assert decide(action, own_evidence=()).rules_fired == ["no-own-evidence"]
+    config = make_policy(require_own_evidence=False)
+    assert decide(action, config=config, own_evidence=()).outcome == "auto"
+
+
+@pytest.mark.parametrize("ctx", UNCERTAINTY_CONTEXTS)
+@pytest.mark.parametrize("action", ALL_ACTIONS)
+def test_the_rule_never_loosens_what_the_gate_decides_without_it(
+    action: str, ctx: dict[str, Any]
+) -> None:
+    """Read from text, the evidence's place can only hold an action back, never let one run."""
+    off = make_policy(require_record_evidence=False)
+    for own in [("cue:message",), ("cue:message", "code:AO"), ("cue:event",)]:
+        without_rule = decide(action, config=off, own_evidence=own, **ctx)
+        with_rule = decide(action, own_evidence=own, **ctx)
+        assert RANK[with_rule.outcome] >= RANK[without_rule.outcome]
+        assert with_rule.required_approvals >= without_rule.required_approvals
+        if own != ("cue:message",):
+            assert (with_rule.outcome, with_rule.rules_fired) == (
+                without_rule.outcome,
+                without_rule.rules_fired,
+            )
+
+
+def test_the_switch_is_an_input_of_the_decision_digest() -> None:
+    case, proposal = make_policy_case(), make_proposal("notify_customer")
+    context = make_context(own_evidence=("cue:event",))
+    assert policy_inputs(case, proposal, context)["require_record_evidence"] is True
+    off = make_context(
+        own_evidence=("cue:event",), config=make_policy(require_record_evidence=False)
+    )
+    assert (
+        evaluate(case, proposal, context).decision_id != evaluate(case, proposal, off).decision_id
+    )
