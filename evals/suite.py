@@ -61,6 +61,8 @@ DEFAULT_SETS = (
     "independent-controllers",
     "independent-jobsite",
     "independent-coldchain",
+    "independent-foodservice",
+    "independent-mro",
 )
 COLUMNS = (
     ("n_cases", "cases"),
