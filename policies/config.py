@@ -49,7 +49,7 @@ class PolicyConfig(BaseModel):
     require_own_evidence: bool = True
     # Nor when messages alone hold that evidence: the stalled step, an event, a standard code or
     # a decisive attribute fact must hold it too. A message is someone's account, often a guess.
-    require_record_evidence: bool = False
+    require_record_evidence: bool = True
     # Nor when they say the decided cause's condition was checked and does not hold: stock agrees
     # between the ERP and the WMS, credit is in order, "customs released it".
     hold_on_counter_evidence: bool = True

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from policies.config import PolicyConfig
 from policies.gate import evaluate, policy_inputs
 from tests.support.policies import (
     ALL_ACTIONS,
@@ -32,6 +33,11 @@ RANK = {"auto": 0, "needs_approval": 1, "deny": 2}
 
 def test_the_shipped_policy_asks_for_evidence_in_the_records() -> None:
     assert DEFAULT_POLICY.require_record_evidence is True
+
+
+def test_a_policy_file_that_does_not_name_the_rule_gets_it() -> None:
+    """A policy written before the rule existed is as strict as the shipped one, not looser."""
+    assert PolicyConfig.model_validate({"version": "older"}).require_record_evidence is True
 
 
 @pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)
