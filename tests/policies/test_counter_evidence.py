@@ -11,6 +11,8 @@ from tests.support.policies import (
     ALL_ACTIONS,
     NON_ERP_WITHOUT_ROLE,
     UNCERTAINTY_CONTEXTS,
+    assert_held_for_one_person,
+    assert_no_looser,
     make_context,
     make_policy,
     make_policy_case,
@@ -25,11 +27,7 @@ CONTEXTS = [*UNCERTAINTY_CONTEXTS, pytest.param({"own_evidence": ()}, id="no-own
 def test_counter_evidence_holds_a_confident_automatic_action_for_a_person(action: str) -> None:
     """A confident, grounded cause that the case itself says is absent waits for one person."""
     decision = decide(action, counter_evidence=("cleared:message",))
-    assert decision.outcome == "needs_approval"
-    assert decision.required_approvals == 1
-    assert decision.rules_fired == ["counter-evidence"]
-    assert "carrier_delay" in decision.reasons[0]
-    assert "cleared:message" in decision.reasons[0]
+    assert_held_for_one_person(decision, "counter-evidence", "carrier_delay", "cleared:message")
 
 
 @pytest.mark.parametrize("action", NON_ERP_WITHOUT_ROLE)
@@ -47,14 +45,12 @@ def test_counter_evidence_only_ever_tightens(action: str, ctx: dict[str, Any]) -
     Without it the outcome is exactly the one the gate gives with the rule switched off; with
     it the outcome is that one or stricter, and never fewer approvals.
     """
-    rank = {"auto": 0, "needs_approval": 1, "deny": 2}
     off_config = make_policy(hold_on_counter_evidence=False)
     off = decide(action, config=off_config, counter_evidence=("cleared:event",), **ctx)
     without = decide(action, counter_evidence=(), **ctx)
     with_it = decide(action, counter_evidence=("cleared:event",), **ctx)
     assert (without.outcome, without.rules_fired) == (off.outcome, off.rules_fired)
-    assert rank[with_it.outcome] >= rank[off.outcome]
-    assert with_it.required_approvals >= off.required_approvals
+    assert_no_looser(with_it, off)
 
 
 def test_counter_evidence_is_an_input_of_the_decision_digest() -> None:

@@ -170,3 +170,20 @@ UNCERTAINTY_CONTEXTS = [
 def decide_in_context(action: str, **ctx: Any) -> PolicyDecision:
     """Evaluates one action on the default case under a context with the given fields overridden."""
     return evaluate(make_policy_case(), make_proposal(action), make_context(**ctx))
+
+
+def assert_held_for_one_person(decision: PolicyDecision, rule: str, *named: str) -> None:
+    """Asserts that one evidence rule alone held the action for one person, naming `named`."""
+    assert decision.outcome == "needs_approval"
+    assert decision.required_approvals == 1
+    assert decision.rules_fired == [rule]
+    assert all(text in decision.reasons[0] for text in named)
+
+
+OUTCOME_RANK = {"auto": 0, "needs_approval": 1, "deny": 2}
+
+
+def assert_no_looser(decision: PolicyDecision, baseline: PolicyDecision) -> None:
+    """Asserts that the decision is the baseline's outcome or stricter, with no fewer approvals."""
+    assert OUTCOME_RANK[decision.outcome] >= OUTCOME_RANK[baseline.outcome]
+    assert decision.required_approvals >= baseline.required_approvals
