@@ -50,6 +50,10 @@ class PolicyConfig(BaseModel):
     # Nor when messages alone hold that evidence: the stalled step, an event, a standard code or
     # a decisive attribute fact must hold it too. A message is someone's account, often a guess.
     require_record_evidence: bool = True
+    # Nor when the only evidence is the symptom the orchestrator reported: a cue in the stalled
+    # step (where the workflow is stuck, CONTRACT.md section 1) or a PO nobody acknowledged. They
+    # say where the workflow stopped, not why.
+    require_cause_evidence: bool = True
     # Nor when they say the decided cause's condition was checked and does not hold: stock agrees
     # between the ERP and the WMS, credit is in order, "customs released it".
     hold_on_counter_evidence: bool = True

@@ -17,6 +17,9 @@ _RANK: dict[Outcome, int] = {"auto": 0, "needs_approval": 1, "deny": 2}
 # The own-evidence item of a cue found in a message (agent/grounding.py): the case's own messages
 # and the loose ones matched by its refs.
 MESSAGE_CUE = "cue:message"
+# Own evidence that only restates the symptom: a cue in the stalled step, and the unacknowledged
+# PO that a supplier-confirmation stall is.
+SYMPTOM_EVIDENCE = frozenset({"cue:case", "fact:po_ack_missing"})
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ def policy_inputs(case: Case, proposal: ProposedAction, context: PolicyContext) 
         "own_evidence": sorted(context.own_evidence),
         "require_own_evidence": context.config.require_own_evidence,
         "require_record_evidence": context.config.require_record_evidence,
+        "require_cause_evidence": context.config.require_cause_evidence,
         "counter_evidence": sorted(context.counter_evidence),
         "hold_on_counter_evidence": context.config.hold_on_counter_evidence,
     }
@@ -208,6 +212,14 @@ def _apply_invariants(
             f"only messages point at {context.cause}; no stalled step, event, code or attribute "
             "of the case does: a person checks before anything runs",
         )
+    elif inputs["require_cause_evidence"] and _symptom_only(inputs["own_evidence"]):
+        verdict.tighten(
+            "needs_approval",
+            1,
+            "symptom-only-evidence",
+            f"only the symptom points at {context.cause} (where the workflow is stuck: "
+            f"{', '.join(inputs['own_evidence'])}), not why: a person checks before anything runs",
+        )
     elif inputs["hold_on_counter_evidence"] and inputs["counter_evidence"]:
         verdict.tighten(
             "needs_approval",
@@ -221,6 +233,11 @@ def _apply_invariants(
 def _messages_only(own_evidence: list[str]) -> bool:
     """Tells whether there is own evidence and all of it sits in messages, none in the records."""
     return bool(own_evidence) and all(item == MESSAGE_CUE for item in own_evidence)
+
+
+def _symptom_only(own_evidence: list[str]) -> bool:
+    """Tells whether there is own evidence and all of it restates the symptom (SYMPTOM_EVIDENCE)."""
+    return bool(own_evidence) and SYMPTOM_EVIDENCE.issuperset(own_evidence)
 
 
 def _against(cause: str, found: list[str]) -> str:

@@ -24,7 +24,7 @@ from tests.support.policies import (
 def test_default_policy_file_loads() -> None:
     """The shipped policy loads against the shipped taxonomy with the contract's defaults."""
     config = load_policy(None, TAXONOMY)
-    assert config.version == "2026.12.3"
+    assert config.version == "2026.12.4"
     assert config.four_eyes_amount == 10_000
     assert config.confidence_threshold == 0.6
     assert config.conformal_qhat_floor == 0.904

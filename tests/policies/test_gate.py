@@ -434,7 +434,7 @@ def test_decision_records_rules_reasons_version_and_case() -> None:
     decision = decide("issue_credit_memo", case=_case_with(20_000), confidence=0.1)
     assert decision.case_id == "CASE-1001"
     assert decision.action == "issue_credit_memo"
-    assert decision.policy_version == DEFAULT_POLICY.version == "2026.12.3"
+    assert decision.policy_version == DEFAULT_POLICY.version == "2026.12.4"
     assert decision.rules_fired == [
         "erp-needs-person",
         "four-eyes",
@@ -455,8 +455,8 @@ def test_policy_inputs_hold_only_structured_fields() -> None:
         "action", "params",
         "cause", "confidence", "prediction_set", "policy_version",
         "four_eyes_amount", "confidence_threshold", "auto_floor",
-        "own_evidence", "require_own_evidence", "require_record_evidence", "counter_evidence",
-        "hold_on_counter_evidence",
+        "own_evidence", "require_own_evidence", "require_record_evidence",
+        "require_cause_evidence", "counter_evidence", "hold_on_counter_evidence",
     }  # fmt: skip
 
 

@@ -117,3 +117,38 @@ async def test_evidence_only_in_a_message_runs_nothing_alone(db: Database) -> No
         "needs_approval",
         ["messages-only-evidence"],
     )
+
+
+async def test_an_unacknowledged_po_alone_asks_nothing_of_the_supplier_alone(db: Database) -> None:
+    """The missing acknowledgement is the stall itself; the supplier's own notice is a cause."""
+    scripted = ScriptedClassifier({"supplier_delay": 0.97, "unknown": 0.03})
+    deps = make_deps(db, classifiers=ClassifierSlot(scripted))
+    notice = {
+        "at": T.format("10:05"),
+        "system": "SUPPLIER",
+        "type": "notice",
+        "detail": "Production delayed two weeks, new ship date 12/04",
+    }
+    outcomes = {}
+    for name, events in (("symptom", []), ("notice", [notice])):
+        case = await stored_case(
+            db,
+            workflow="supplier_confirmation",
+            stalled_step="review pending",
+            refs={"po_id": "PO-88120", "supplier_id": "SUP-7"},
+            events=events,
+            messages=[],
+            attributes={"po_ack_received": False},
+        )
+        state = await through_gate(deps, case)
+        outcomes[name] = (
+            state["classification"]["own_evidence"],
+            {d["action"]: (d["outcome"], d["rules_fired"]) for d in state["decisions"]},
+        )
+    assert outcomes["symptom"][0] == ["fact:po_ack_missing"]
+    assert "cue:event" in outcomes["notice"][0]
+    assert outcomes["symptom"][1]["request_supplier_confirmation"] == (
+        "needs_approval",
+        ["symptom-only-evidence"],
+    )
+    assert outcomes["notice"][1]["request_supplier_confirmation"] == ("auto", [])
