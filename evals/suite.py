@@ -63,6 +63,8 @@ DEFAULT_SETS = (
     "independent-coldchain",
     "independent-foodservice",
     "independent-mro",
+    "independent-electronics",
+    "independent-dsd",
 )
 COLUMNS = (
     ("n_cases", "cases"),
