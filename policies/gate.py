@@ -14,9 +14,9 @@ from policies.amounts import posting_amount
 from policies.config import ExtraRule, PolicyConfig
 
 _RANK: dict[Outcome, int] = {"auto": 0, "needs_approval": 1, "deny": 2}
-# The own-evidence item of a cue found in a message (agent/grounding.py): the case's own messages
-# and the loose ones matched by its refs.
-MESSAGE_CUE = "cue:message"
+# Own evidence (agent/grounding.py) that sits only in messages: the case's own messages and the
+# loose ones matched by its refs.
+MESSAGE_EVIDENCE = frozenset({"cue:message"})
 # Own evidence that only restates the symptom: a cue in the stalled step, and the unacknowledged
 # PO that a supplier-confirmation stall is.
 SYMPTOM_EVIDENCE = frozenset({"cue:case", "fact:po_ack_missing"})
@@ -204,7 +204,7 @@ def _apply_invariants(
             f"nothing in the case's own documents points at {context.cause}: "
             "a person checks before anything runs",
         )
-    elif inputs["require_record_evidence"] and _messages_only(inputs["own_evidence"]):
+    elif inputs["require_record_evidence"] and _only(inputs["own_evidence"], MESSAGE_EVIDENCE):
         verdict.tighten(
             "needs_approval",
             1,
@@ -212,7 +212,7 @@ def _apply_invariants(
             f"only messages point at {context.cause}; no stalled step, event, code or attribute "
             "of the case does: a person checks before anything runs",
         )
-    elif inputs["require_cause_evidence"] and _symptom_only(inputs["own_evidence"]):
+    elif inputs["require_cause_evidence"] and _only(inputs["own_evidence"], SYMPTOM_EVIDENCE):
         verdict.tighten(
             "needs_approval",
             1,
@@ -230,14 +230,9 @@ def _apply_invariants(
         )
 
 
-def _messages_only(own_evidence: list[str]) -> bool:
-    """Tells whether there is own evidence and all of it sits in messages, none in the records."""
-    return bool(own_evidence) and all(item == MESSAGE_CUE for item in own_evidence)
-
-
-def _symptom_only(own_evidence: list[str]) -> bool:
-    """Tells whether there is own evidence and all of it restates the symptom (SYMPTOM_EVIDENCE)."""
-    return bool(own_evidence) and SYMPTOM_EVIDENCE.issuperset(own_evidence)
+def _only(own_evidence: list[str], kinds: frozenset[str]) -> bool:
+    """Tells whether there is own evidence and all of it is of the given kinds."""
+    return bool(own_evidence) and kinds.issuperset(own_evidence)
 
 
 def _against(cause: str, found: list[str]) -> str:
