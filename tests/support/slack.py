@@ -87,8 +87,19 @@ def slack_settings(data_dir: Path, api_url: str | None, **over: Any) -> Settings
 
 
 def make_slack_case(case_id: str = "C-1", **over: Any) -> Case:
-    """Returns a carrier-cutoff case at DC-ATL, detected an hour ago and due in nine hours."""
+    """Returns a carrier-cutoff case at DC-ATL, detected an hour ago and due in nine hours.
+
+    The carrier's own pickup-missed event backs the cause, so the customer notice runs alone and
+    the rebooking is the case's one approval.
+    """
     now = datetime.now(UTC)
+    missed = {
+        "at": now - timedelta(hours=1, minutes=10),
+        "system": "CARRIER",
+        "type": "pickup_missed",
+        "detail": "Pickup missed: driver departed at cutoff",
+        "code": "T3",
+    }
     body: dict[str, Any] = {
         "case_id": case_id,
         "workflow": "pick_pack",
@@ -98,6 +109,7 @@ def make_slack_case(case_id: str = "C-1", **over: Any) -> Case:
         "site": "DC-ATL",
         "refs": {"order_id": "SO-1", "customer_id": "CU-1"},
         "amount": {"value": 4200.0, "currency": "USD"},
+        "events": [missed],
     }
     return Case.model_validate(make_case(**{**body, **over}))
 
